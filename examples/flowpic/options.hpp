@@ -1,0 +1,72 @@
+#pragma once
+// Options shared by the subcommands that build flows and blocks.
+
+#include <cmath>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "flowpic/blocks/window_spec.hpp"
+#include "flowpic/flows/flow_table.hpp"
+
+namespace flowpic::tool {
+
+struct flow_options {
+    bool bidirectional = false;
+    double idle_timeout = 0;
+    std::size_t max_flows = 0;
+    std::size_t max_packets = 0;
+
+    [[nodiscard]] flows::limits table_limits() const {
+        return flows::limits{blocks::seconds(idle_timeout), max_flows, max_packets};
+    }
+};
+
+inline void add_flow_options(CLI::App& cmd, flow_options& o) {
+    cmd.add_flag("--bidirectional", o.bidirectional, "both directions of a connection in one flow");
+    cmd.add_option("--idle-timeout", o.idle_timeout, "end a flow after this many idle seconds (0: never)")
+        ->check(CLI::NonNegativeNumber);
+    cmd.add_option("--max-flows", o.max_flows, "bound on live flows; the least recently active end early (0: none)");
+    cmd.add_option("--max-packets", o.max_packets,
+                   "bound on buffered packets; the least recently active flows end early (0: none)");
+}
+
+struct block_options {
+    double block = 60;
+    double stride = 0;
+    std::uint32_t min_packets = 1;
+    double min_span = 0;
+    bool inclusive = false;
+    bool first_only = false;
+    std::string ends = "complete";
+
+    [[nodiscard]] blocks::window_spec spec() const {
+        blocks::window_spec w;
+        w.length_ns = blocks::seconds(block);
+        w.stride_ns = blocks::seconds(stride);
+        w.min_packets = min_packets;
+        w.min_span_ns = blocks::seconds(min_span);
+        w.inclusive_end = inclusive;
+        w.first_only = first_only;
+        w.ends = ends == "any" ? blocks::end_rule::any
+               : ends == "authors" ? blocks::end_rule::authors
+                                   : blocks::end_rule::complete;
+        return w;
+    }
+};
+
+inline void add_block_options(CLI::App& cmd, block_options& o) {
+    cmd.add_option("--block", o.block, "block length in seconds")->check(CLI::PositiveNumber)->capture_default_str();
+    cmd.add_option("--stride", o.stride, "seconds between block starts (default: the block length)")
+        ->check(CLI::NonNegativeNumber);
+    cmd.add_option("--min-packets", o.min_packets, "keep blocks with at least this many packets")->capture_default_str();
+    cmd.add_option("--min-span", o.min_span, "keep blocks whose first-to-last span is at least this many seconds")
+        ->check(CLI::NonNegativeNumber);
+    cmd.add_flag("--inclusive-end", o.inclusive, "windows include their end instant (the reference's [t, t + length])");
+    cmd.add_flag("--first-only", o.first_only, "only the first block of each flow (mini-FlowPic's first N seconds)");
+    cmd.add_option("--ends", o.ends, "which windows a flow's end closes: complete, authors or any")
+        ->check(CLI::IsMember({"complete", "authors", "any"}))
+        ->capture_default_str();
+}
+
+}  // namespace flowpic::tool

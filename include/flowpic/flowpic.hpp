@@ -1,0 +1,25 @@
+#pragma once
+// Umbrella header: every stage of flowpic.
+
+#include "flowpic/config.hpp"
+#include "flowpic/fwd.hpp"
+
+#include "flowpic/core/error.hpp"
+#include "flowpic/core/flow_key.hpp"
+#include "flowpic/core/ip_address.hpp"
+#include "flowpic/core/packet.hpp"
+
+#include "flowpic/decode/frame.hpp"
+#include "flowpic/decode/link_type.hpp"
+
+#include "flowpic/source/any_file.hpp"
+#include "flowpic/source/keyed_packet.hpp"
+#include "flowpic/source/pcap_file.hpp"
+#include "flowpic/source/size_policy.hpp"
+
+#include "flowpic/flows/flow.hpp"
+#include "flowpic/flows/flow_csv.hpp"
+#include "flowpic/flows/flow_table.hpp"
+
+#include "flowpic/blocks/block.hpp"
+#include "flowpic/blocks/window_spec.hpp"

@@ -1,0 +1,40 @@
+#pragma once
+// Forward declarations of flowpic's main types: no includes beyond <cstdint>, no definitions.
+
+#include <cstdint>
+
+namespace flowpic {
+struct packet;
+struct flow_key;
+struct ip_address;
+struct keyed_packet;
+class error;
+class format_error;
+class io_error;
+class limit_error;
+
+namespace flows {
+struct flow;
+struct unidirectional;
+struct bidirectional;
+struct limits;
+template <class Key = unidirectional>
+class flow_table;
+}  // namespace flows
+
+namespace blocks {
+struct block;
+struct window_spec;
+}  // namespace blocks
+
+namespace size {
+struct ip_length;
+struct wire_length;
+struct transport_payload;
+}  // namespace size
+
+namespace protocols {
+struct tcp_udp;
+struct any_ip;
+}  // namespace protocols
+}  // namespace flowpic

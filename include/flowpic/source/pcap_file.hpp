@@ -1,0 +1,139 @@
+#pragma once
+// Offline pcap and pcapng files through libpcap: micro- and nanosecond timestamps, both byte
+// orders, pcapng with several interfaces and sections. Timestamps are read at nanosecond precision.
+
+#include <cerrno>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <utility>
+
+#include <pcap/pcap.h>
+
+#include "flowpic/core/error.hpp"
+#include "flowpic/decode/frame.hpp"
+#include "flowpic/source/keyed_packet.hpp"
+#include "flowpic/source/size_policy.hpp"
+
+namespace flowpic::source {
+
+namespace detail {
+
+struct pcap_handle {
+    pcap_t* p = nullptr;
+    pcap_handle() = default;
+    explicit pcap_handle(pcap_t* h) noexcept : p(h) {}
+    pcap_handle(pcap_handle&& o) noexcept : p(std::exchange(o.p, nullptr)) {}
+    pcap_handle& operator=(pcap_handle&& o) noexcept {
+        if (this != &o) {
+            reset();
+            p = std::exchange(o.p, nullptr);
+        }
+        return *this;
+    }
+    pcap_handle(const pcap_handle&) = delete;
+    pcap_handle& operator=(const pcap_handle&) = delete;
+    ~pcap_handle() { reset(); }
+    void reset() noexcept {
+        if (p) pcap_close(p);
+        p = nullptr;
+    }
+};
+
+// Turns a frame into a keyed packet under the size and protocol policies; false = skip it.
+template <class Size, class Protocols>
+[[nodiscard]] FLOWPIC_ALWAYS_INLINE bool frame_to_packet(int dlt, const std::uint8_t* data, std::uint32_t caplen,
+                                                        std::uint32_t wire, std::int64_t time_ns,
+                                                        capture_stats& st, keyed_packet& out) noexcept {
+    decode::decoded d;
+    const decode::status s = decode::decode_frame(dlt, data, caplen, d);
+    if (FLOWPIC_UNLIKELY(s != decode::status::ok)) {
+        if (s == decode::status::truncated) ++st.truncated;
+        else if (s == decode::status::malformed) ++st.malformed;
+        else ++st.not_ip;
+        return false;
+    }
+    if (!d.tcp_udp) {
+        if (d.fragment && !d.first_fragment && (d.key.proto == 6 || d.key.proto == 17)) {
+            ++st.non_first_fragments;
+            if constexpr (!Protocols::keep_all) return false;
+        } else if constexpr (!Protocols::keep_all) {
+            ++st.other_protocol;
+            return false;
+        }
+    }
+    out.key = d.key;
+    out.pkt.time_ns = time_ns;
+    out.pkt.size = Size::of(d, wire);
+    out.pkt.dir = direction::forward;
+    out.direction_known = false;
+    ++st.packets;
+    return true;
+}
+
+}  // namespace detail
+
+template <size::size_policy Size = size::ip_length, class Protocols = protocols::tcp_udp>
+class pcap_file {
+public:
+    using size_policy = Size;
+    static constexpr bool time_ordered = true;
+
+    explicit pcap_file(std::string path) : path_(std::move(path)) {
+        char err[PCAP_ERRBUF_SIZE] = {};
+        FILE* f = std::fopen(path_.c_str(), "rb");
+        if (!f) throw io_error(location{path_}, std::string("cannot open: ") + std::strerror(errno));
+        // pcap_fopen_offline takes ownership of f, also on failure
+        pcap_t* p = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_NANO, err);
+        if (!p) {
+            std::string msg = err;
+            if (msg.empty()) msg = "not a pcap or pcapng file";
+            throw format_error(location{path_, 0}, msg);
+        }
+        handle_ = detail::pcap_handle(p);
+        dlt_ = pcap_datalink(p);
+        if (!decode::supported(dlt_))
+            throw format_error(location{path_, 0}, "unsupported link type " + decode::link_type_name(dlt_) + " (" +
+                                                      std::to_string(dlt_) + ")");
+    }
+
+    // Fills `out` with the next TCP/UDP packet; false at the end of the file.
+    bool next(keyed_packet& out) {
+        pcap_pkthdr* h = nullptr;
+        const u_char* data = nullptr;
+        for (;;) {
+            const int rc = pcap_next_ex(handle_.p, &h, &data);
+            if (FLOWPIC_UNLIKELY(rc != 1)) {
+                if (rc == PCAP_ERROR_BREAK) return false;  // clean end of file
+                fail(pcap_geterr(handle_.p));
+            }
+            ++stats_.frames;
+            const std::int64_t t = static_cast<std::int64_t>(h->ts.tv_sec) * ns_per_second +
+                                   static_cast<std::int64_t>(h->ts.tv_usec);
+            if (detail::frame_to_packet<Size, Protocols>(dlt_, data, h->caplen, h->len, t, stats_, out)) return true;
+        }
+    }
+
+    [[nodiscard]] int link_type() const noexcept { return dlt_; }
+    [[nodiscard]] const std::string& path() const noexcept { return path_; }
+    [[nodiscard]] const capture_stats& stats() const noexcept { return stats_; }
+
+private:
+    [[noreturn]] void fail(const char* why) {
+        throw format_error(location{path_, file_offset()}, why && *why ? why : "read error");
+    }
+    [[nodiscard]] std::uint64_t file_offset() const noexcept {
+        FILE* f = ::pcap_file(handle_.p);
+        if (!f) return location::npos;
+        const long pos = std::ftell(f);
+        return pos < 0 ? location::npos : static_cast<std::uint64_t>(pos);
+    }
+
+    std::string path_;
+    detail::pcap_handle handle_;
+    int dlt_ = 0;
+    capture_stats stats_;
+};
+
+}  // namespace flowpic::source

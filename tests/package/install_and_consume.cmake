@@ -1,0 +1,44 @@
+# Installs flowpic into a scratch prefix, then builds and runs a five-line consumer three ways:
+# find_package(flowpic CONFIG), pkg-config, and add_subdirectory of the source tree.
+file(REMOVE_RECURSE ${WORK_DIR})
+set(prefix ${WORK_DIR}/prefix)
+
+function(run)
+  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "failed (${rc}): ${ARGN}\n${out}\n${err}")
+  endif()
+endfunction()
+
+run(${CMAKE_COMMAND} --install ${FLOWPIC_BINARY_DIR} --prefix ${prefix} --component Unspecified)
+foreach(f include/flowpic/flowpic.hpp share/cmake/flowpic/flowpicConfig.cmake
+          share/cmake/flowpic/flowpicConfigVersion.cmake share/pkgconfig/flowpic.pc)
+  if(NOT EXISTS ${prefix}/${f})
+    message(FATAL_ERROR "install is missing ${f}")
+  endif()
+endforeach()
+
+# 1. find_package
+run(${CMAKE_COMMAND} -S ${FLOWPIC_SOURCE_DIR}/tests/package/consumer -B ${WORK_DIR}/fp
+    -DCMAKE_PREFIX_PATH=${prefix} -DCMAKE_CXX_COMPILER=${CMAKE_CXX_COMPILER})
+run(${CMAKE_COMMAND} --build ${WORK_DIR}/fp)
+run(${WORK_DIR}/fp/consumer)
+
+# 2. pkg-config
+find_program(PKG_CONFIG pkg-config REQUIRED)
+set(ENV{PKG_CONFIG_PATH} ${prefix}/share/pkgconfig)
+execute_process(COMMAND ${PKG_CONFIG} --cflags --libs flowpic OUTPUT_VARIABLE flags RESULT_VARIABLE rc
+                OUTPUT_STRIP_TRAILING_WHITESPACE)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "pkg-config flowpic failed")
+endif()
+separate_arguments(flags UNIX_COMMAND "${flags}")
+run(${CMAKE_CXX_COMPILER} ${FLOWPIC_SOURCE_DIR}/tests/package/consumer/main.cpp -o ${WORK_DIR}/pc_consumer ${flags})
+run(${WORK_DIR}/pc_consumer)
+
+# 3. add_subdirectory
+run(${CMAKE_COMMAND} -S ${FLOWPIC_SOURCE_DIR}/tests/package/subdir_consumer -B ${WORK_DIR}/sub
+    -DFLOWPIC_SOURCE_DIR=${FLOWPIC_SOURCE_DIR} -DCMAKE_CXX_COMPILER=${CMAKE_CXX_COMPILER})
+run(${CMAKE_COMMAND} --build ${WORK_DIR}/sub)
+run(${WORK_DIR}/sub/consumer)
+message(STATUS "find_package, pkg-config and add_subdirectory consumers all built and ran")
