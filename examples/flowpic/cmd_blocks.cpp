@@ -27,6 +27,7 @@ void list_blocks(const std::string& path, const flow_options& fo, const block_op
 
 }  // namespace
 
+namespace {
 void add_blocks_command(CLI::App& app) {
     auto* cmd = app.add_subcommand(
         "blocks", "List the blocks (time windows of flows) of a capture as CSV: " + std::string(flows::block_csv_header));
@@ -41,5 +42,8 @@ void add_blocks_command(CLI::App& app) {
         else list_blocks<flows::unidirectional>(*path, *fo, *bo);
     });
 }
+
+const registrar reg_blocks{"blocks", 20, &add_blocks_command};
+}  // namespace
 
 }  // namespace flowpic::tool

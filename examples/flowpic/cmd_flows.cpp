@@ -47,6 +47,7 @@ void list_flows(const std::string& path, const flow_options& opt) {
 
 }  // namespace
 
+namespace {
 void add_flows_command(CLI::App& app) {
     auto* cmd = app.add_subcommand("flows", "List the flows of a capture as CSV: " + std::string(flows::flow_csv_header));
     auto path = std::make_shared<std::string>();
@@ -58,5 +59,8 @@ void add_flows_command(CLI::App& app) {
         else list_flows<flows::unidirectional>(*path, *opt);
     });
 }
+
+const registrar reg_flows{"flows", 10, &add_flows_command};
+}  // namespace
 
 }  // namespace flowpic::tool

@@ -14,8 +14,7 @@ int main(int argc, char** argv) {
                                           std::to_string(FLOWPIC_VERSION_MINOR) + "." +
                                           std::to_string(FLOWPIC_VERSION_PATCH));
     app.require_subcommand(1);
-    flowpic::tool::add_flows_command(app);
-    flowpic::tool::add_blocks_command(app);
+    flowpic::tool::add_all_commands(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
