@@ -197,7 +197,10 @@ private:
                         return s.index;
                     }
                 } else {
-                    if (f.key == ck) return s.index;
+                    if (f.key == ck) {
+                        if (kp.direction_known) dir = kp.pkt.dir;
+                        return s.index;
+                    }
                 }
             }
         }
