@@ -1,0 +1,80 @@
+// Capture ingestion: libpcap read + decode + flow table, over the Requet captures (page cache).
+// The floor is ../shared/peers/machine/pcap_read_loop.c; benchmarks/peers/compare_ingest.sh runs
+// it, the dpkt peer and this side by side.
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <optional>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "flowpic/flows/flow_table.hpp"
+#include "flowpic/source/pcap_file.hpp"
+
+namespace {
+
+std::vector<std::string> requet_files() {
+    std::string dir = FLOWPIC_BENCH_SHARED_DATA;
+    if (const char* e = std::getenv("FLOWPIC_SHARED_DATA")) dir = e;
+    std::vector<std::string> out;
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(dir + "/requet-youtube-b2", ec))
+        if (e.path().extension() == ".pcap") out.push_back(e.path().string());
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+template <class Key, bool Blocks>
+void ingest(benchmark::State& state) {
+    const auto files = requet_files();
+    if (files.empty()) {
+        state.SkipWithError("../shared/data/requet-youtube-b2 not found (set FLOWPIC_SHARED_DATA)");
+        return;
+    }
+    std::uint64_t packets = 0;
+    for (auto _ : state) {
+        std::uint64_t blocks = 0, flows = 0;
+        for (const auto& f : files) {
+            flowpic::source::pcap_file<> src(f);
+            std::optional<flowpic::blocks::window_spec> w;
+            if (Blocks) w = flowpic::blocks::specs::counted15;
+            flowpic::flows::flow_table<Key> table({}, w);
+            flowpic::flows::callback_sink out{[&](const flowpic::blocks::block&) { ++blocks; },
+                                              [&](const flowpic::flows::flow&, flowpic::flows::end_reason) { ++flows; }};
+            table.consume(src, out);
+            packets += src.stats().frames;
+        }
+        benchmark::DoNotOptimize(blocks + flows);
+    }
+    state.counters["packets_per_s"] = benchmark::Counter(static_cast<double>(packets), benchmark::Counter::kIsRate);
+}
+
+// Read + decode only, no flow table.
+void decode_only(benchmark::State& state) {
+    const auto files = requet_files();
+    if (files.empty()) {
+        state.SkipWithError("../shared/data/requet-youtube-b2 not found");
+        return;
+    }
+    std::uint64_t packets = 0;
+    for (auto _ : state) {
+        std::uint64_t bytes = 0;
+        for (const auto& f : files) {
+            flowpic::source::pcap_file<> src(f);
+            flowpic::keyed_packet kp;
+            while (src.next(kp)) bytes += kp.pkt.size;
+            packets += src.stats().frames;
+        }
+        benchmark::DoNotOptimize(bytes);
+    }
+    state.counters["packets_per_s"] = benchmark::Counter(static_cast<double>(packets), benchmark::Counter::kIsRate);
+}
+
+}  // namespace
+
+BENCHMARK(decode_only)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(ingest<flowpic::flows::unidirectional, false>)->Name("flows_unidirectional")->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(ingest<flowpic::flows::bidirectional, false>)->Name("flows_bidirectional")->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(ingest<flowpic::flows::unidirectional, true>)->Name("flows_and_15s_blocks")->Unit(benchmark::kMillisecond)->UseRealTime();

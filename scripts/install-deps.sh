@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages flowpic needs to build, test and run (as root; no-op when present).
+set -euo pipefail
+packages=(
+  cmake g++ make pkg-config git
+  libpcap-dev xtensor-dev libxtl-dev libxsimd-dev libtbb-dev
+  doctest-dev libbenchmark-dev libcli11-dev nlohmann-json3-dev libfmt-dev libpng-dev zlib1g-dev
+  clang libclang-rt-14-dev        # libFuzzer targets
+  iproute2 tcpdump                # live-capture tests in network namespaces
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+  echo "flowpic: missing Debian packages: ${missing[*]} (run as root, or install them)" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "flowpic: installed ${missing[*]}"
