@@ -1,5 +1,5 @@
 # Installs flowpic into a scratch prefix, then builds and runs a five-line consumer three ways:
-# find_package(flowpic CONFIG), pkg-config, and add_subdirectory of the source tree.
+# find_package(flowpic CONFIG), pkg-config, add_subdirectory and FetchContent.
 file(REMOVE_RECURSE ${WORK_DIR})
 set(prefix ${WORK_DIR}/prefix)
 
@@ -41,4 +41,17 @@ run(${CMAKE_COMMAND} -S ${FLOWPIC_SOURCE_DIR}/tests/package/subdir_consumer -B $
     -DFLOWPIC_SOURCE_DIR=${FLOWPIC_SOURCE_DIR} -DCMAKE_CXX_COMPILER=${CMAKE_CXX_COMPILER})
 run(${CMAKE_COMMAND} --build ${WORK_DIR}/sub)
 run(${WORK_DIR}/sub/consumer)
-message(STATUS "find_package, pkg-config and add_subdirectory consumers all built and ran")
+# 4. FetchContent: from the source tree (no install found), then from the installed package
+run(${CMAKE_COMMAND} -S ${FLOWPIC_SOURCE_DIR}/tests/package/fetchcontent_consumer -B ${WORK_DIR}/fc
+    -DFLOWPIC_SOURCE_DIR=${FLOWPIC_SOURCE_DIR} -DCMAKE_CXX_COMPILER=${CMAKE_CXX_COMPILER})
+run(${CMAKE_COMMAND} --build ${WORK_DIR}/fc)
+run(${WORK_DIR}/fc/consumer)
+run(${CMAKE_COMMAND} -S ${FLOWPIC_SOURCE_DIR}/tests/package/fetchcontent_consumer -B ${WORK_DIR}/fc_installed
+    -DFLOWPIC_SOURCE_DIR=${FLOWPIC_SOURCE_DIR} -DCMAKE_PREFIX_PATH=${prefix} -DCMAKE_CXX_COMPILER=${CMAKE_CXX_COMPILER})
+file(READ ${WORK_DIR}/fc_installed/CMakeCache.txt cache)
+if(NOT cache MATCHES "flowpic_DIR:PATH=${prefix}")
+  message(FATAL_ERROR "FetchContent did not use the installed package")
+endif()
+run(${CMAKE_COMMAND} --build ${WORK_DIR}/fc_installed)
+run(${WORK_DIR}/fc_installed/consumer)
+message(STATUS "find_package, pkg-config, add_subdirectory and FetchContent consumers all built and ran")
