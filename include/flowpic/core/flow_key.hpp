@@ -6,6 +6,7 @@
 #include <cstring>
 #include <functional>
 #include <string>
+#include <type_traits>
 
 #include "flowpic/core/ip_address.hpp"
 
@@ -17,6 +18,7 @@ struct flow_key {
     std::uint16_t sport = 0;
     std::uint16_t dport = 0;
     std::uint8_t proto = 0;     // IP protocol number (6 TCP, 17 UDP)
+    std::uint8_t reserved = 0;  // keeps the layout free of padding, so keys compare as bytes
     std::uint32_t session = 0;  // sources without 5-tuples (per-packet CSV sessions); 0 for captures
 
     [[nodiscard]] flow_key reversed() const noexcept {
@@ -28,9 +30,15 @@ struct flow_key {
         return r;
     }
 
-    friend constexpr bool operator==(const flow_key&, const flow_key&) = default;
+    // Byte-wise: a fixed-size compare the compiler turns into a few wide loads.
+    friend bool operator==(const flow_key& a, const flow_key& b) noexcept {
+        return __builtin_memcmp(&a, &b, sizeof(flow_key)) == 0;
+    }
     friend constexpr auto operator<=>(const flow_key&, const flow_key&) = default;
 };
+
+static_assert(sizeof(flow_key) == 44 && std::has_unique_object_representations_v<flow_key>,
+              "flow_key must have no padding: equality and hashing read its bytes");
 
 namespace detail {
 [[nodiscard]] inline std::uint64_t mix64(std::uint64_t x) noexcept {
@@ -43,21 +51,17 @@ namespace detail {
 }
 }  // namespace detail
 
-// Fast, well-mixed hash of a key; equal keys hash equal.
+// Fast, well-mixed hash of a key's bytes; equal keys hash equal.
 [[nodiscard]] inline std::uint64_t hash(const flow_key& k) noexcept {
-    std::uint64_t w[4];
-    std::memcpy(&w[0], k.src.bytes.data(), 8);
-    std::memcpy(&w[1], k.src.bytes.data() + 8, 8);
-    std::memcpy(&w[2], k.dst.bytes.data(), 8);
-    std::memcpy(&w[3], k.dst.bytes.data() + 8, 8);
-    std::uint64_t h = 0x9e3779b97f4a7c15ULL;
-    h = detail::mix64(h ^ w[0]) + w[1];
-    h = detail::mix64(h ^ w[2]) + w[3];
-    const std::uint64_t tail = (std::uint64_t{k.sport} << 48) | (std::uint64_t{k.dport} << 32) |
-                               (std::uint64_t{k.proto} << 24) |
-                               (std::uint64_t{static_cast<std::uint8_t>(k.src.family)} << 20) |
-                               (std::uint64_t{static_cast<std::uint8_t>(k.dst.family)} << 16);
-    return detail::mix64(h ^ tail ^ (std::uint64_t{k.session} * 0xff51afd7ed558ccdULL));
+    std::uint64_t w[5];
+    std::uint32_t last;
+    static_assert(sizeof(w) + sizeof(last) == sizeof(flow_key));
+    std::memcpy(w, &k, sizeof(w));
+    std::memcpy(&last, reinterpret_cast<const unsigned char*>(&k) + sizeof(w), sizeof(last));
+    std::uint64_t h = (w[0] * 0x9e3779b97f4a7c15ULL) ^ (w[1] * 0xc2b2ae3d27d4eb4fULL);
+    h ^= (w[2] * 0x165667b19e3779f9ULL) ^ (w[3] * 0xd6e8feb86659fd93ULL);
+    h ^= (w[4] + last) * 0xff51afd7ed558ccdULL;
+    return detail::mix64(h);
 }
 
 struct flow_key_hash {

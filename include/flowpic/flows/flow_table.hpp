@@ -180,6 +180,20 @@ private:
 
     template <class Out>
     std::uint32_t find_or_create(const keyed_packet& kp, direction& dir, Out& out) {
+        // consecutive packets mostly belong to one flow: skip hashing for them
+        if (cached_ != npos32 && kp.key == cached_key_) {
+            dir = (kp.direction_known && !bidirectional) ? kp.pkt.dir : cached_dir_;
+            return cached_;
+        }
+        const std::uint32_t fi = lookup_or_create(kp, dir, out);
+        cached_ = fi;
+        cached_key_ = kp.key;
+        cached_dir_ = dir;
+        return fi;
+    }
+
+    template <class Out>
+    std::uint32_t lookup_or_create(const keyed_packet& kp, direction& dir, Out& out) {
         bool swapped = false;
         const flow_key ck = canonical(kp.key, swapped);
         const std::uint64_t h = hash(ck);
@@ -407,6 +421,7 @@ private:
             }
         }
         if (why == end_reason::evicted) ++stats_.evicted;
+        if (cached_ == fi) cached_ = npos32;
         out.on_flow_end(f, why);
         buffered_ -= f.buffer.size();
         f.buffer.clear();
@@ -428,6 +443,9 @@ private:
     std::vector<slot> slots_;
     std::size_t live_ = 0;
     std::size_t buffered_ = 0;
+    std::uint32_t cached_ = npos32;
+    flow_key cached_key_;
+    direction cached_dir_ = direction::forward;
     std::uint32_t lru_head_ = npos32;
     std::uint32_t lru_tail_ = npos32;
     table_stats stats_;
