@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <limits>
 #include <string>
 #include <utility>
 
@@ -109,6 +110,9 @@ public:
                 fail(pcap_geterr(handle_.p));
             }
             ++stats_.frames;
+            // pcapng timestamps are 64-bit: past year 2262 they do not fit int64 nanoseconds
+            if (FLOWPIC_UNLIKELY(h->ts.tv_sec > max_seconds || h->ts.tv_sec < -max_seconds))
+                fail(("timestamp of " + std::to_string(h->ts.tv_sec) + " s is out of range").c_str());
             const std::int64_t t = static_cast<std::int64_t>(h->ts.tv_sec) * ns_per_second +
                                    static_cast<std::int64_t>(h->ts.tv_usec);
             if (detail::frame_to_packet<Size, Protocols>(dlt_, data, h->caplen, h->len, t, stats_, out)) return true;
@@ -120,6 +124,9 @@ public:
     [[nodiscard]] const capture_stats& stats() const noexcept { return stats_; }
 
 private:
+    // leaves room for a fraction of up to 2^32 ns (nanosecond pcap records are not range-checked)
+    static constexpr std::int64_t max_seconds = std::numeric_limits<std::int64_t>::max() / ns_per_second - 5;
+
     [[noreturn]] void fail(const char* why) {
         throw format_error(location{path_, file_offset()}, why && *why ? why : "read error");
     }
