@@ -1,4 +1,4 @@
-// flowpic blocks CAPTURE [--block S] [--stride S] ...: one CSV row per block, streamed.
+// flowpic blocks CAPTURE | --interface IF [--block S] [--stride S] ...: one CSV row per block, streamed.
 #include <cstdio>
 #include <string>
 
@@ -15,11 +15,15 @@ namespace flowpic::tool {
 namespace {
 
 template <class Key>
-void list_blocks(const std::string& path, const flow_options& fo, const block_options& bo) {
+void list_blocks(const input_options& in, const flow_options& fo, const block_options& bo) {
     std::puts(flows::block_csv_header);
-    with_source(path, [&](auto& src) {
+    const bool live = in.live();
+    with_input(in, [&](auto& src) {
         flows::flow_table<Key> table(fo.table_limits(), bo.spec());
-        flows::callback_sink out{[&](const blocks::block& b) { std::puts(flows::block_csv_row(b).c_str()); },
+        flows::callback_sink out{[&](const blocks::block& b) {
+                                     std::puts(flows::block_csv_row(b).c_str());
+                                     if (live) std::fflush(stdout);  // rows as windows complete, also into a pipe
+                                 },
                                  flows::ignore{}};
         table.consume(src, out);
     });
@@ -31,15 +35,15 @@ namespace {
 void add_blocks_command(CLI::App& app) {
     auto* cmd = app.add_subcommand(
         "blocks", "List the blocks (time windows of flows) of a capture as CSV: " + std::string(flows::block_csv_header));
-    auto path = std::make_shared<std::string>();
+    auto in = std::make_shared<input_options>();
     auto fo = std::make_shared<flow_options>();
     auto bo = std::make_shared<block_options>();
-    cmd->add_option("CAPTURE", *path, "pcap, pcapng or a supported CSV/workload file")->required();
+    add_input_options(*cmd, *in);
     add_flow_options(*cmd, *fo);
     add_block_options(*cmd, *bo);
-    cmd->callback([path, fo, bo] {
-        if (fo->bidirectional) list_blocks<flows::bidirectional>(*path, *fo, *bo);
-        else list_blocks<flows::unidirectional>(*path, *fo, *bo);
+    cmd->callback([in, fo, bo] {
+        if (fo->bidirectional) list_blocks<flows::bidirectional>(*in, *fo, *bo);
+        else list_blocks<flows::unidirectional>(*in, *fo, *bo);
     });
 }
 

@@ -1,4 +1,4 @@
-// flowpic flows CAPTURE [--bidirectional]: one CSV row per flow.
+// flowpic flows CAPTURE | --interface IF [--bidirectional]: one CSV row per flow.
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -21,9 +21,9 @@ struct flow_row {
 };
 
 template <class Key>
-void list_flows(const std::string& path, const flow_options& opt) {
+void list_flows(const input_options& in, const flow_options& opt) {
     std::vector<flow_row> rows;
-    with_source(path, [&](auto& src) {
+    with_input(in, [&](auto& src) {
         flows::flow_table<Key> table(opt.table_limits());
         flows::callback_sink out{flows::ignore{}, [&](const flows::flow& f, flows::end_reason) {
                                      rows.push_back({f.id, flows::flow_csv_row(f)});
@@ -50,13 +50,13 @@ void list_flows(const std::string& path, const flow_options& opt) {
 namespace {
 void add_flows_command(CLI::App& app) {
     auto* cmd = app.add_subcommand("flows", "List the flows of a capture as CSV: " + std::string(flows::flow_csv_header));
-    auto path = std::make_shared<std::string>();
+    auto in = std::make_shared<input_options>();
     auto opt = std::make_shared<flow_options>();
-    cmd->add_option("CAPTURE", *path, "pcap, pcapng or a supported CSV/workload file")->required();
+    add_input_options(*cmd, *in);
     add_flow_options(*cmd, *opt);
-    cmd->callback([path, opt] {
-        if (opt->bidirectional) list_flows<flows::bidirectional>(*path, *opt);
-        else list_flows<flows::unidirectional>(*path, *opt);
+    cmd->callback([in, opt] {
+        if (opt->bidirectional) list_flows<flows::bidirectional>(*in, *opt);
+        else list_flows<flows::unidirectional>(*in, *opt);
     });
 }
 

@@ -2,6 +2,7 @@
 // Options shared by the subcommands that build flows and blocks.
 
 #include <cmath>
+#include <cstdint>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -10,6 +11,30 @@
 #include "flowpic/flows/flow_table.hpp"
 
 namespace flowpic::tool {
+
+// Where packets come from: a file, or a live interface (exactly one of them).
+struct input_options {
+    std::string capture;
+    std::string interface_name;
+    double seconds = 0;
+    std::uint64_t count = 0;
+
+    [[nodiscard]] bool live() const noexcept { return !interface_name.empty(); }
+};
+
+inline void add_input_options(CLI::App& cmd, input_options& o) {
+    auto* group = cmd.add_option_group("input", "exactly one of CAPTURE or --interface");
+    group->add_option("CAPTURE", o.capture, "pcap, pcapng or a supported CSV/workload file");
+    auto* itf = group->add_option("-i,--interface", o.interface_name,
+                                  "capture live from this network interface (needs root); stop with "
+                                  "--seconds, --count or Ctrl-C");
+    group->require_option(1);
+    cmd.add_option("--seconds", o.seconds, "live capture: stop after this many seconds (0: no limit)")
+        ->check(CLI::Range(0.0, 1e9))
+        ->needs(itf);
+    cmd.add_option("--count", o.count, "live capture: stop after this many TCP/UDP packets (0: no limit)")
+        ->needs(itf);
+}
 
 struct flow_options {
     bool bidirectional = false;

@@ -14,6 +14,7 @@
 
 #include "flowpic/source/any_file.hpp"
 #include "flowpic/source/keyed_packet.hpp"
+#include "flowpic/source/live_capture.hpp"
 #include "flowpic/source/pcap_file.hpp"
 #include "flowpic/source/size_policy.hpp"
 

@@ -27,6 +27,10 @@ struct block;
 struct window_spec;
 }  // namespace blocks
 
+namespace source {
+struct live_options;  // live_capture<Size, Protocols> is constrained: see source/live_capture.hpp
+}  // namespace source
+
 namespace size {
 struct ip_length;
 struct wire_length;
