@@ -1,0 +1,58 @@
+#!/bin/sh
+# The traffic lab's smoke test: a few seconds of every category, plain and through OpenVPN.
+# Exits 77 (skipped) where the lab cannot run: not root, no network namespaces, or the lab's
+# Debian packages missing (scripts/lab/setup.sh installs them).
+#   smoke.sh FLOWPIC WORKDIR
+set -u
+FLOWPIC=$1
+WORK=$2
+SECONDS_PER_SESSION=${FLOWPIC_LAB_SMOKE_SECONDS:-6}
+SEED=7
+
+[ "$(id -u)" = 0 ] || { echo "lab smoke: skipped, needs root"; exit 77; }
+[ -x /usr/bin/python3 ] || { echo "lab smoke: skipped, no /usr/bin/python3"; exit 77; }
+
+rm -rf "$WORK"
+mkdir -p "$WORK"
+set -- --out "$WORK/run" --seconds "$SECONDS_PER_SESSION" --vpn both --sessions 1 --seed "$SEED"
+
+# 1. the manifest is a function of the options: two plans agree
+"$FLOWPIC" lab "$@" --plan >"$WORK/plan1.csv" || exit 1
+"$FLOWPIC" lab "$@" --plan >"$WORK/plan2.csv" || exit 1
+cmp -s "$WORK/plan1.csv" "$WORK/plan2.csv" || { echo "lab smoke: two plans with one seed differ"; exit 1; }
+head -1 "$WORK/plan1.csv" | grep -qx 'file,category,vpn,application,seed,start,duration' ||
+    { echo "lab smoke: bad manifest header"; exit 1; }
+
+# 2. the run: --check verifies every capture holds its category's protocol, or OpenVPN's UDP 1194
+#    alone, between its own two hosts only, and that the manifest and the captures agree
+nice -n 10 "$FLOWPIC" lab "$@" --check --quiet
+rc=$?
+[ $rc = 77 ] && { echo "lab smoke: skipped, the lab cannot run here"; exit 77; }
+[ $rc = 0 ] || { echo "lab smoke: the lab failed ($rc)"; exit 1; }
+
+# 3. the manifest written is the one planned
+cmp -s "$WORK/plan1.csv" "$WORK/run/manifest.csv" || { echo "lab smoke: manifest differs from the plan"; exit 1; }
+[ "$(wc -l <"$WORK/run/manifest.csv")" = 11 ] || { echo "lab smoke: expected 10 sessions"; exit 1; }
+
+# 4. flowpic itself reads every capture, and finds the expected transport in its flows
+fail=0
+tail -n +2 "$WORK/run/manifest.csv" | while IFS=, read -r file category vpn application seed start duration; do
+    flows=$("$FLOWPIC" flows "$WORK/run/$file") || { echo "lab smoke: flowpic cannot read $file"; exit 1; }
+    case "$vpn/$category/$application" in
+        yes/*) proto=17 port=1194 ;;
+        no/voip/*) proto=17 port=0 ;;
+        no/chat/*) proto=6 port=6697 ;;
+        no/file_transfer/sftp | no/file_transfer/scp) proto=6 port=22 ;;
+        *) proto=6 port=443 ;;
+    esac
+    # columns: src,dst,sport,dport,proto,packets,bytes,first,last
+    n=$(printf '%s\n' "$flows" | awk -F, -v p="$proto" -v port="$port" \
+        'NR > 1 && $5 == p && (port == 0 || $3 == port || $4 == port) { n++ } END { print n + 0 }')
+    if [ "$n" -lt 2 ]; then
+        echo "lab smoke: $file: $n flows of IP protocol $proto, port $port (0: any)"
+        exit 1
+    fi
+    echo "lab smoke: $file: $category vpn=$vpn $application: $n flows"
+done || fail=1
+[ $fail = 0 ] || exit 1
+echo "lab smoke: passed"
