@@ -17,8 +17,15 @@ struct location {
 
     [[nodiscard]] std::string str() const {
         std::string s = file.empty() ? std::string("<input>") : file;
-        if (line != npos) s += ":" + std::to_string(line);
-        if (offset != npos) s += (line != npos ? ", byte offset " : ": byte offset ") + std::to_string(offset);
+        // appended piecewise: GCC 12 -O3 warns falsely (-Wrestrict) on `s += ":" + to_string(...)`
+        if (line != npos) {
+            s += ':';
+            s += std::to_string(line);
+        }
+        if (offset != npos) {
+            s += line != npos ? ", byte offset " : ": byte offset ";
+            s += std::to_string(offset);
+        }
         return s;
     }
 };

@@ -35,8 +35,12 @@ namespace flowpic::flows {
 inline constexpr const char* flow_csv_header = "src,dst,sport,dport,proto,packets,bytes,first,last";
 inline constexpr const char* block_csv_header = "src,dst,sport,dport,proto,block_start,block_end,index,packets,first,last";
 
+// Sessions of sources without addresses (per-packet CSV) print as "session<N>" in the src column.
 [[nodiscard]] inline std::string key_csv(const flow_key& k) {
-    return k.src.str() + "," + k.dst.str() + "," + std::to_string(k.sport) + "," + std::to_string(k.dport) + "," +
+    const std::string src = (k.src.family == ip_family::none && k.session != 0)
+                                ? "session" + std::to_string(k.session)
+                                : k.src.str();
+    return src + "," + k.dst.str() + "," + std::to_string(k.sport) + "," + std::to_string(k.dport) + "," +
            std::to_string(k.proto);
 }
 
