@@ -12,6 +12,7 @@
 
 #include "flowpic/flows/flow_table.hpp"
 #include "flowpic/source/pcap_file.hpp"
+#include "flowpic/source/pcapng_file.hpp"
 
 namespace {
 
@@ -78,3 +79,45 @@ BENCHMARK(decode_only)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(ingest<flowpic::flows::unidirectional, false>)->Name("flows_unidirectional")->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(ingest<flowpic::flows::bidirectional, false>)->Name("flows_bidirectional")->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(ingest<flowpic::flows::unidirectional, true>)->Name("flows_and_15s_blocks")->Unit(benchmark::kMillisecond)->UseRealTime();
+
+namespace {
+
+// Read + decode only, as decode_only, from pcapng copies of the Requet captures read by the native
+// reader. editcap (Debian: tshark) writes the copies once, beside this program.
+void decode_only_pcapng(benchmark::State& state) {
+    static const std::vector<std::string> files = [] {
+        std::vector<std::string> out;
+        if (std::system("command -v editcap >/dev/null 2>&1") != 0) return out;
+        std::error_code ec;
+        const auto dir = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path() / "requet-pcapng";
+        std::filesystem::create_directories(dir, ec);
+        for (const auto& pcap : requet_files()) {
+            const auto ng = (dir / std::filesystem::path(pcap).filename()).replace_extension(".pcapng");
+            if (!std::filesystem::exists(ng) &&
+                std::system(("editcap -F pcapng '" + pcap + "' '" + ng.string() + "'").c_str()) != 0)
+                return std::vector<std::string>{};
+            out.push_back(ng.string());
+        }
+        return out;
+    }();
+    if (files.empty()) {
+        state.SkipWithError("no Requet captures, or no editcap to convert them to pcapng");
+        return;
+    }
+    std::uint64_t packets = 0;
+    for (auto _ : state) {
+        std::uint64_t bytes = 0;
+        for (const auto& f : files) {
+            flowpic::source::pcapng_file<> src(f);
+            flowpic::keyed_packet kp;
+            while (src.next(kp)) bytes += kp.pkt.size;
+            packets += src.stats().frames;
+        }
+        benchmark::DoNotOptimize(bytes);
+    }
+    state.counters["packets_per_s"] = benchmark::Counter(static_cast<double>(packets), benchmark::Counter::kIsRate);
+}
+
+}  // namespace
+
+BENCHMARK(decode_only_pcapng)->Unit(benchmark::kMillisecond)->UseRealTime();

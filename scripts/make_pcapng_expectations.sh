@@ -72,7 +72,8 @@ trap 'rm -rf "$tmp"' EXIT
       packets=$(awk -F': *' '/^Number of packets:/ { gsub(/ /, "", $2); print $2 }' "$tmp/info")
       sections=$(grep -c '^Section [0-9]*:' "$tmp/info" || true)
       [ "$sections" -eq 0 ] && sections=1  # capinfos names sections only when there are several
-      interfaces=$(awk -F': *' '/^Number of interfaces in file:/ { s += $2 } END { print s + 0 }' "$tmp/info")
+      # capinfos repeats the file-wide interface list under every section: count it once
+      interfaces=$(awk -F': *' '/^Number of interfaces in file:/ { n = $2; exit } END { print n + 0 }' "$tmp/info")
       linktypes=""
       for name in $(sed -n 's/^ *Encapsulation = .*([0-9]* - \([A-Za-z0-9_-]*\))$/\1/p' "$tmp/info"); do
         d=$(dlt_of "$name")

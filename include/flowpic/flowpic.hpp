@@ -13,9 +13,15 @@
 #include "flowpic/decode/link_type.hpp"
 
 #include "flowpic/source/any_file.hpp"
+#include "flowpic/source/authors_csv.hpp"
+#include "flowpic/source/csv_util.hpp"
 #include "flowpic/source/keyed_packet.hpp"
 #include "flowpic/source/live_capture.hpp"
+#include "flowpic/source/memory.hpp"
+#include "flowpic/source/network_stats_csv.hpp"
+#include "flowpic/source/packet_csv.hpp"
 #include "flowpic/source/pcap_file.hpp"
+#include "flowpic/source/pcapng_file.hpp"
 #include "flowpic/source/size_policy.hpp"
 
 #include "flowpic/flows/flow.hpp"
@@ -24,3 +30,4 @@
 
 #include "flowpic/blocks/block.hpp"
 #include "flowpic/blocks/window_spec.hpp"
+

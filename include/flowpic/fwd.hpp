@@ -28,6 +28,11 @@ struct window_spec;
 }  // namespace blocks
 
 namespace source {
+class authors_csv;
+class packet_csv;
+class memory;
+template <class Protocols>
+class network_stats_csv;  // the default (protocols::tcp_udp) lives in source/network_stats_csv.hpp
 struct live_options;  // live_capture<Size, Protocols> is constrained: see source/live_capture.hpp
 }  // namespace source
 
@@ -41,4 +46,12 @@ namespace protocols {
 struct tcp_udp;
 struct any_ip;
 }  // namespace protocols
+
+namespace source {
+struct pcapng_interface;
+template <class Size = size::ip_length, class Protocols = protocols::tcp_udp>
+class pcapng_file;  // the defaults live here only: see source/pcapng_file.hpp
+}  // namespace source
+
+
 }  // namespace flowpic

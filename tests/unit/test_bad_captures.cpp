@@ -1,10 +1,13 @@
-// Robustness of the capture reader on damaged files: every truncation of small pcap and pcapng
+// Robustness of the capture readers on damaged files: every truncation of small pcap and pcapng
 // files, corrupt headers, absurd lengths, unknown link types, empty files and directories.
 // A damaged file must end in a flowpic::error that names the file (and, for format errors, a
 // byte offset), after the packets that precede the damage: never a crash, a hang or garbage.
+// pcap files go through source::pcap_file (libpcap), pcapng files through the native
+// source::pcapng_file, which names the exact offset of the damaged block.
 //
 // The files are built byte by byte here; the pcap builder is checked against libpcap's own
-// writer (pcap_dump), so the hand-made layout is not its own oracle.
+// writer (pcap_dump), and the pcapng builder against libpcap's pcapng reader, so the hand-made
+// layout is not its own oracle.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -16,6 +19,7 @@
 #include <iterator>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <pcap/pcap.h>
@@ -23,6 +27,7 @@
 
 #include "flowpic/core/error.hpp"
 #include "flowpic/source/pcap_file.hpp"
+#include "flowpic/source/pcapng_file.hpp"
 
 using namespace flowpic;
 using bytes = std::vector<std::uint8_t>;
@@ -101,6 +106,9 @@ struct built {
     bytes data;
     std::size_t headers_end = 0;           // where the first packet record starts
     std::vector<std::size_t> record_ends;  // where each packet record ends
+    // pcapng: where each header block starts (a cut there is clean: a section without
+    // interfaces or packets is a valid file); error offsets must then be exact block starts
+    std::vector<std::size_t> header_starts;
 };
 
 void pcap_record(writer& w, std::uint32_t sec, std::uint32_t frac, const bytes& frame,
@@ -183,9 +191,11 @@ void shb(writer& w, const pcapng_layout& l) {
 
 built make_pcapng(const pcapng_layout& l = {}) {
     writer w{l.big, {}};
-    shb(w, l);
     built out;
-    block(w, 1, idb_body(l.big));  // libpcap refuses a file cut before it: no interface
+    out.header_starts.push_back(w.b.size());
+    shb(w, l);
+    out.header_starts.push_back(w.b.size());
+    block(w, 1, idb_body(l.big));
     out.headers_end = w.b.size();
     for (const auto& s : samples) {
         block(w, 6, epb_body(l.big, 0, usec_ts(s), s.frame()));
@@ -232,10 +242,20 @@ struct outcome {
     location where;
 };
 
+bool ends_with(const std::string& s, const std::string& tail) {
+    return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
+
+// Reads a file to its end with Source; by default, names ending in .pcapng go to the native
+// pcapng reader and every other name to libpcap's.
+template <class Source = void>
 outcome read_all(const std::string& path) {
+    if constexpr (std::is_void_v<Source>) {
+        return ends_with(path, ".pcapng") ? read_all<source::pcapng_file<>>(path) : read_all<source::pcap_file<>>(path);
+    } else {
     outcome o;
     try {
-        source::pcap_file<> src(path);
+        Source src(path);
         keyed_packet kp;
         try {
             while (src.next(kp)) o.packets.push_back(kp);
@@ -258,6 +278,7 @@ outcome read_all(const std::string& path) {
         o.where = e.where();
     }
     return o;
+    }
 }
 
 // The first n packets are exactly the samples.
@@ -285,17 +306,21 @@ void check_format_error(const outcome& o, const std::string& path, std::uint64_t
 }
 
 // Truncates `b` at every offset: a cut at a record boundary reads the packets before it, any
-// other cut is a format error after them, at an offset inside the damaged record.
-void every_truncation(const temp_dir& dir, const built& b) {
+// other cut is a format error after them, at an offset inside the damaged record (for pcapng:
+// exactly at the start of the damaged block).
+void every_truncation(const temp_dir& dir, const built& b, const std::string& name) {
+    const bool ng = !b.header_starts.empty();
     std::size_t clean = 0, errors = 0;
     for (std::size_t n = 0; n <= b.data.size(); ++n) {
         CAPTURE(n);
-        const std::string path = dir.write("cut.bin", b.data, n);
+        const std::string path = dir.write(name, b.data, n);
         const outcome o = read_all(path);
         std::size_t whole = 0;  // records wholly inside the first n bytes
         while (whole < b.record_ends.size() && b.record_ends[whole] <= n) ++whole;
         const std::size_t record_start = whole == 0 ? b.headers_end : b.record_ends[whole - 1];
-        if (n == record_start) {
+        const bool at_header_block =
+            n > 0 && std::find(b.header_starts.begin(), b.header_starts.end(), n) != b.header_starts.end();
+        if (n == record_start || at_header_block) {
             CHECK_MESSAGE(o.error == kind::none, o.what);
             check_prefix(o, whole);
             ++clean;
@@ -304,13 +329,21 @@ void every_truncation(const temp_dir& dir, const built& b) {
             if (n > b.headers_end) {  // the packets before the cut record, then the error
                 check_prefix(o, whole);
                 CHECK(o.where.offset >= record_start);
+                if (ng) CHECK(o.where.offset == record_start);
             } else {
                 CHECK(o.packets.empty());
+                if (ng) {  // the header block the cut falls in (offset 0 for an empty file)
+                    std::size_t start = 0;
+                    for (std::size_t h : b.header_starts)
+                        if (h < n) start = h;
+                    CHECK(o.where.offset == start);
+                }
             }
             ++errors;
         }
     }
-    CHECK(clean == b.record_ends.size() + 1);
+    const std::size_t clean_headers = ng ? b.header_starts.size() - 1 : 0;  // not at 0: an empty file
+    CHECK(clean == b.record_ends.size() + 1 + clean_headers);
     CHECK(errors == b.data.size() + 1 - clean);
 }
 
@@ -348,7 +381,7 @@ TEST_CASE("bad captures: every truncation of a pcap (both byte orders, micro- an
             CAPTURE(nano);
             const built b = make_pcap({.big = big, .nano = nano});
             check_prefix(read_all(dir.write("whole.pcap", b.data)), samples.size());
-            every_truncation(dir, b);
+            every_truncation(dir, b, "cut.pcap");
         }
 }
 
@@ -358,7 +391,7 @@ TEST_CASE("bad captures: every truncation of a pcapng (both byte orders)") {
         CAPTURE(big);
         const built b = make_pcapng({.big = big});
         check_prefix(read_all(dir.write("whole.pcapng", b.data)), samples.size());
-        every_truncation(dir, b);
+        every_truncation(dir, b, "cut.pcapng");
     }
 }
 
@@ -399,7 +432,8 @@ TEST_CASE("bad captures: corrupt pcap headers") {
             const auto p = dir.write("link.pcap", make_pcap({.linktype = lt}).data);
             const auto o = read_all(p);
             check_format_error(o, p, 0);
-            CHECK_MESSAGE(o.what.find("link type") != std::string::npos, o.what);
+            CHECK_MESSAGE(o.what.find("link type " + std::to_string(lt)) != std::string::npos, o.what);
+            CHECK_MESSAGE(o.what.find("link type") == o.what.rfind("link type"), o.what);  // said once
         }
     }
 }
@@ -474,7 +508,7 @@ TEST_CASE("bad captures: absurd pcapng blocks") {
             const auto o = read_all(p);
             check_format_error(o, p, data.size());
             check_prefix(o, 1);
-            CHECK(o.where.offset >= before);
+            CHECK(o.where.offset == before);  // the damaged block itself
         }
     };
     expect_error_after_first("len0.pcapng", [](writer& w) { w.u32(6); w.u32(0); w.u32(0); });
@@ -514,16 +548,40 @@ TEST_CASE("bad captures: absurd pcapng blocks") {
             const auto o = read_all(p);
             check_format_error(o, p, fs::file_size(p));
             CHECK(o.packets.empty());
+            CHECK(o.where.offset == 0);
         }
     }
-    SUBCASE("a link type flowpic does not decode") {
-        writer w{false, {}};
-        shb(w, {});
-        block(w, 1, idb_body(false, 147));
-        const auto p = dir.write("link.pcapng", w.b);
-        const auto o = read_all(p);
-        check_format_error(o, p, 0);
-        CHECK_MESSAGE(o.what.find("link type") != std::string::npos, o.what);
+    SUBCASE("link types flowpic does not decode: their frames are counted, the file still reads") {
+        for (std::uint16_t lt : {std::uint16_t{147}, std::uint16_t{0xfff}}) {  // USER0; an unassigned value
+            CAPTURE(lt);
+            // interface 0 undecodable, interface 1 Ethernet: the samples alternate between them
+            writer w{false, {}};
+            shb(w, {});
+            block(w, 1, idb_body(false, lt));
+            block(w, 1, idb_body(false, 1));
+            for (std::size_t i = 0; i < samples.size(); ++i) {
+                block(w, 6, epb_body(false, 0, usec_ts(samples[i]), samples[i].frame()));
+                block(w, 6, epb_body(false, 1, usec_ts(samples[i]), samples[i].frame()));
+            }
+            const auto p = dir.write("link.pcapng", w.b);
+            const auto o = read_all(p);
+            CHECK_MESSAGE(o.error == kind::none, o.what);
+            check_prefix(o, samples.size());
+            CHECK(o.stats.frames == 2 * samples.size());
+            CHECK(o.stats.not_ip == samples.size());
+            CHECK(source::pcapng_file<>(p).link_type() == lt);  // the first interface's
+
+            // only undecodable interfaces: every frame counted, no packet, no error
+            writer only{true, {}};
+            shb(only, {.big = true});
+            block(only, 1, idb_body(true, lt));
+            for (const auto& smp : samples) block(only, 6, epb_body(true, 0, usec_ts(smp), smp.frame()));
+            const auto q = read_all(dir.write("only.pcapng", only.b));
+            CHECK_MESSAGE(q.error == kind::none, q.what);
+            CHECK(q.packets.empty());
+            CHECK(q.stats.frames == samples.size());
+            CHECK(q.stats.not_ip == samples.size());
+        }
     }
     SUBCASE("timestamps beyond the int64 nanosecond range") {
         for (std::uint64_t ts : {~std::uint64_t{0}, std::uint64_t{1} << 63, std::uint64_t{9'300'000'000} * 1'000'000}) {
@@ -532,11 +590,13 @@ TEST_CASE("bad captures: absurd pcapng blocks") {
             shb(w, {});
             block(w, 1, idb_body(false));
             block(w, 6, epb_body(false, 0, usec_ts(samples[0]), samples[0].frame()));
+            const std::size_t before = w.b.size();
             block(w, 6, epb_body(false, 0, ts, samples[1].frame()));
             const auto p = dir.write("ts.pcapng", w.b);
             const auto o = read_all(p);
             check_format_error(o, p, fs::file_size(p));
             check_prefix(o, 1);
+            CHECK(o.where.offset == before);
         }
     }
 }
@@ -556,26 +616,78 @@ TEST_CASE("bad captures: empty files, zero-length files, directories, missing fi
         CHECK_MESSAGE(o.error == kind::none, o.what);
         CHECK(o.packets.empty());
     }
+    SUBCASE("a pcapng with a section only (no interface): no packets, no error") {
+        const built b = make_pcapng();
+        const auto o = read_all(dir.write("section.pcapng", b.data, b.header_starts[1]));
+        CHECK_MESSAGE(o.error == kind::none, o.what);
+        CHECK(o.packets.empty());
+        CHECK(source::pcapng_file<>(dir.write("section.pcapng", b.data, b.header_starts[1])).link_type() == -1);
+    }
+    // each bad file through both readers
     SUBCASE("a zero-length file") {
-        const auto p = dir.write("empty.pcap", {});
-        const auto o = read_all(p);
-        check_format_error(o, p, 0);
+        for (const char* name : {"empty.pcap", "empty.pcapng"}) {
+            const auto p = dir.write(name, {});
+            const auto o = read_all(p);
+            check_format_error(o, p, 0);
+        }
     }
     SUBCASE("a text file") {
         const std::string text = "src,dst,sport,dport\n10.0.0.1,10.0.0.2,1,2\n";
-        const auto p = dir.write("flows.csv", bytes(text.begin(), text.end()));
-        check_format_error(read_all(p), p, 0);
+        for (const char* name : {"flows.csv", "flows.csv.pcapng"}) {
+            const auto p = dir.write(name, bytes(text.begin(), text.end()));
+            check_format_error(read_all(p), p, 0);
+        }
     }
-    SUBCASE("a directory") {
-        const auto o = read_all(dir.path.string());
-        REQUIRE_MESSAGE(o.error != kind::none, "a directory read without error");
-        CHECK_MESSAGE(o.what.find(dir.path.string()) != std::string::npos, o.what);
-        CHECK_MESSAGE(o.what.find("directory") != std::string::npos, o.what);
+    SUBCASE("a directory is an io_error") {
+        for (const auto& o : {read_all<source::pcap_file<>>(dir.path.string()),
+                              read_all<source::pcapng_file<>>(dir.path.string())}) {
+            CHECK_MESSAGE(o.error == kind::io, o.what);
+            CHECK_MESSAGE(o.what.find(dir.path.string()) != std::string::npos, o.what);
+            CHECK_MESSAGE(o.what.find("directory") != std::string::npos, o.what);
+        }
     }
     SUBCASE("a missing file is an io_error") {
-        const auto p = (dir.path / "no-such.pcap").string();
-        const auto o = read_all(p);
-        CHECK(o.error == kind::io);
-        CHECK_MESSAGE(o.what.find(p) != std::string::npos, o.what);
+        for (const char* name : {"no-such.pcap", "no-such.pcapng"}) {
+            const auto p = (dir.path / name).string();
+            const auto o = read_all(p);
+            CHECK(o.error == kind::io);
+            CHECK_MESSAGE(o.what.find(p) != std::string::npos, o.what);
+        }
     }
+}
+
+TEST_CASE("bad captures: the hand-built pcapng is what libpcap's pcapng reader reads") {
+    // libpcap is an independent reader of the builder's layout (within its model: one interface)
+    temp_dir dir;
+    for (bool big : {false, true}) {
+        CAPTURE(big);
+        const auto p = dir.write("whole.pcapng", make_pcapng({.big = big}).data);
+        const auto o = read_all<source::pcap_file<>>(p);
+        CHECK_MESSAGE(o.error == kind::none, o.what);
+        check_prefix(o, samples.size());
+    }
+}
+
+TEST_CASE("bad captures: a pcapng reader that failed repeats its error") {
+    temp_dir dir;
+    built b = make_pcapng();
+    const auto p = dir.write("cut.pcapng", b.data, b.record_ends[1] + 5);
+    source::pcapng_file<> src(p);
+    keyed_packet kp;
+    CHECK(src.next(kp));
+    CHECK(src.next(kp));
+    std::string first, second;
+    try {
+        (void)src.next(kp);
+    } catch (const format_error& e) {
+        first = e.what();
+    }
+    try {
+        (void)src.next(kp);
+    } catch (const format_error& e) {
+        second = e.what();
+    }
+    CHECK(!first.empty());
+    CHECK(first == second);
+    CHECK(src.stats().frames == 2);
 }

@@ -1,6 +1,7 @@
 #pragma once
-// Offline pcap and pcapng files through libpcap: micro- and nanosecond timestamps, both byte
-// orders, pcapng with several interfaces and sections. Timestamps are read at nanosecond precision.
+// Offline pcap files through libpcap: micro- and nanosecond timestamps, both byte orders, read at
+// nanosecond precision. libpcap also reads pcapng files whose interfaces all share one link type
+// and snap length; source::pcapng_file reads every pcapng file, and visit_file opens them with it.
 
 #include <cerrno>
 #include <cstdint>
@@ -11,6 +12,7 @@
 #include <utility>
 
 #include <pcap/pcap.h>
+#include <sys/stat.h>
 
 #include "flowpic/core/error.hpp"
 #include "flowpic/decode/frame.hpp"
@@ -83,11 +85,16 @@ public:
 
     explicit pcap_file(std::string path) : path_(std::move(path)) {
         char err[PCAP_ERRBUF_SIZE] = {};
+        // fopen succeeds on a directory on Linux; libpcap would then report a read error
+        struct stat st {};
+        if (::stat(path_.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+            throw io_error(location{path_}, "is a directory, not a capture file");
         FILE* f = std::fopen(path_.c_str(), "rb");
         if (!f) throw io_error(location{path_}, std::string("cannot open: ") + std::strerror(errno));
-        // pcap_fopen_offline takes ownership of f, also on failure
+        // pcap_fopen_offline owns f once it succeeds; on failure f is still ours to close
         pcap_t* p = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_NANO, err);
         if (!p) {
+            std::fclose(f);
             std::string msg = err;
             if (msg.empty()) msg = "not a pcap or pcapng file";
             throw format_error(location{path_, 0}, msg);
@@ -95,8 +102,8 @@ public:
         handle_ = detail::pcap_handle(p);
         dlt_ = pcap_datalink(p);
         if (!decode::supported(dlt_))
-            throw format_error(location{path_, 0}, "unsupported link type " + decode::link_type_name(dlt_) + " (" +
-                                                      std::to_string(dlt_) + ")");
+            throw format_error(location{path_, 0}, "unsupported " + decode::link_type_name(dlt_) +
+                                                      " (flowpic decodes Ethernet, loopback, raw IP and Linux cooked captures)");
     }
 
     // Fills `out` with the next TCP/UDP packet; false at the end of the file.
