@@ -8,6 +8,7 @@
 #include <array>
 #include <cstdint>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -300,18 +301,27 @@ TEST_CASE("flow records: the committed sample's records equal flowpic's flows of
 }
 
 TEST_CASE("flow records: the committed dataset matches the writer's per-category summary") {
-    flow_records r(test::repo("data/lab/dataset/lab-dataset.fpr"));
+    // one folder per category (scripts/lab/split_dataset.py); every flow sits in its category's folder
     std::map<std::pair<std::string, std::string>, std::array<std::uint64_t, 3>> got, want;
     std::vector<packet> p;
-    for (std::size_t i = 0; i < r.flow_count(); ++i) {
-        const auto& f = r.flow(i);
-        p.clear();
-        r.packets_of(i, p);
-        auto& g = got[{std::string(source::name(f.label)), f.vpn ? "yes" : "no"}];
-        ++g[0];
-        g[1] += p.size();
-        for (const auto& q : p) g[2] += q.size;
+    std::size_t files = 0;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(test::repo("data/lab/dataset"))) {
+        if (e.path().extension() != ".fpr") continue;
+        ++files;
+        CHECK(std::filesystem::file_size(e.path()) <= (4u << 20));
+        flow_records r(e.path().string());
+        for (std::size_t i = 0; i < r.flow_count(); ++i) {
+            const auto& f = r.flow(i);
+            CHECK(std::string(source::name(f.label)) == e.path().parent_path().filename().string());
+            p.clear();
+            r.packets_of(i, p);
+            auto& g = got[{std::string(source::name(f.label)), f.vpn ? "yes" : "no"}];
+            ++g[0];
+            g[1] += p.size();
+            for (const auto& q : p) g[2] += q.size;
+        }
     }
+    CHECK(files >= 10);
     std::ifstream in(test::repo("data/lab/dataset/summary.csv"));
     REQUIRE(in);
     std::string line;
