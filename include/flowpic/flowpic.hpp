@@ -15,6 +15,7 @@
 #include "flowpic/source/any_file.hpp"
 #include "flowpic/source/authors_csv.hpp"
 #include "flowpic/source/csv_util.hpp"
+#include "flowpic/source/flow_records.hpp"
 #include "flowpic/source/keyed_packet.hpp"
 #include "flowpic/source/live_capture.hpp"
 #include "flowpic/source/memory.hpp"

@@ -17,6 +17,7 @@
 #include "flowpic/source/csv_util.hpp"
 #include "flowpic/source/network_stats_csv.hpp"
 #include "flowpic/source/packet_csv.hpp"
+#include "flowpic/source/flow_records.hpp"
 #include "flowpic/source/pcap_file.hpp"
 #include "flowpic/source/pcapng_file.hpp"
 
@@ -29,6 +30,7 @@ enum class file_format {
     network_stats_csv,  // a header with packet_times, packet_sizes, packet_dirs
     packet_csv,         // per-packet session CSV: first line "session,<id>"
     flowpic1,           // the FLOWPIC1 synthetic workload (../shared/peers)
+    flow_records,       // the lab's compact flow records (FPRECORD, docs/lab.md)
     unknown_text,       // text, but none of the CSV formats above
     unknown,            // binary and not recognised (libpcap is asked, to name the problem)
     empty,
@@ -42,6 +44,7 @@ enum class file_format {
         case file_format::network_stats_csv: return "network-stats CSV";
         case file_format::packet_csv: return "per-packet session CSV";
         case file_format::flowpic1: return "FLOWPIC1 workload";
+        case file_format::flow_records: return "flow records";
         case file_format::unknown_text: return "unknown text";
         case file_format::empty: return "empty";
         default: return "unknown";
@@ -97,6 +100,7 @@ namespace detail {
     }
     const std::string_view text(head.data(), n);
     if (text.substr(0, 8) == "FLOWPIC1") return file_format::flowpic1;
+    if (text.substr(0, 8) == "FPRECORD") return file_format::flow_records;
     // Text: no NUL or other control bytes but tab, CR and LF in what was read.
     for (std::size_t i = 0; i < n; ++i) {
         const auto c = static_cast<unsigned char>(head[i]);
@@ -108,7 +112,7 @@ namespace detail {
 }
 
 // Calls f(source&) with the source that reads `path`: pcap_file<Size> for pcap files,
-// pcapng_file<Size> for pcapng files, authors_csv,
+// pcapng_file<Size> for pcapng files, flow_records for the lab's .fpr files, authors_csv,
 // network_stats_csv<> or packet_csv for the CSV formats (which carry their sizes as written, so
 // Size applies to captures only). Unrecognised files throw format_error.
 template <class Size = size::ip_length, class F>
@@ -124,6 +128,10 @@ decltype(auto) visit_file(const std::string& path, F&& f) {
         }
         case file_format::packet_csv: {
             packet_csv s(path);
+            return f(s);
+        }
+        case file_format::flow_records: {
+            flow_records s(path);
             return f(s);
         }
         case file_format::flowpic1:
