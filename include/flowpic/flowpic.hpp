@@ -16,6 +16,7 @@
 #include "flowpic/source/authors_csv.hpp"
 #include "flowpic/source/csv_util.hpp"
 #include "flowpic/source/flow_records.hpp"
+#include "flowpic/source/flowpic1.hpp"
 #include "flowpic/source/keyed_packet.hpp"
 #include "flowpic/source/live_capture.hpp"
 #include "flowpic/source/memory.hpp"
@@ -32,3 +33,7 @@
 #include "flowpic/blocks/block.hpp"
 #include "flowpic/blocks/window_spec.hpp"
 
+#include "flowpic/backend/backend.hpp"
+#include "flowpic/backend/simd_arch.hpp"
+
+#include "flowpic/picture/picture.hpp"

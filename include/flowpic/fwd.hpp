@@ -52,6 +52,27 @@ struct pcapng_interface;
 template <class Size = size::ip_length, class Protocols = protocols::tcp_udp>
 class pcapng_file;  // the defaults live here only: see source/pcapng_file.hpp
 }  // namespace source
+namespace source {
+class flowpic1_workload;
+class flowpic1_file;
+}  // namespace source
 
+namespace backend {
+struct scalar;
+struct simd;
+struct tbb;
+}  // namespace backend
 
+namespace picture {
+template <class... Policies>
+struct histogram;  // the policies and their defaults: see picture/histogram.hpp
+template <class T>
+struct dense_picture;
+template <class T>
+struct sparse_picture;
+template <class T>
+struct sparse_view;
+template <class T>
+class sparse_stack;
+}  // namespace picture
 }  // namespace flowpic

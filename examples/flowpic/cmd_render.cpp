@@ -1,0 +1,189 @@
+// flowpic render INPUT --preset NAME --out DIR [--format npy|png] [--bidirectional]:
+// one picture file per block, plus DIR/index.csv
+// (file,src,dst,sport,dport,proto,block_start,packets,picture).
+//
+// INPUT is anything source::visit_file opens (pcap, pcapng, the CSV formats) or a FLOWPIC1
+// workload (its blocks are rendered as they are: no flows, no windows, empty 5-tuples).
+// The preset fixes the windows, the flow grouping and the picture (picture/presets.hpp);
+// --bidirectional puts both directions of a connection in one flow whatever the preset says.
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <type_traits>
+#include <unordered_map>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "commands.hpp"
+#include "flowpic/core/error.hpp"
+#include "flowpic/flows/flow_table.hpp"
+#include "flowpic/picture/maker.hpp"
+#include "flowpic/picture/npy.hpp"
+#include "flowpic/picture/png.hpp"
+#include "flowpic/picture/presets.hpp"
+#include "flowpic/source/flowpic1.hpp"
+#include "input.hpp"
+
+namespace flowpic::tool {
+
+namespace {
+
+struct render_options {
+    std::string input;
+    std::string preset = "shapira2019";
+    std::string out;
+    std::string format = "npy";
+    bool bidirectional = false;
+};
+
+// "1525371145.268697": a block start in epoch seconds, to the nearest microsecond.
+std::string epoch_seconds(std::int64_t ns) {
+    const std::int64_t us = picture::floor_div<1000>(ns + 500);
+    const std::int64_t s = picture::floor_div<1'000'000>(us);
+    char buf[48];
+    std::snprintf(buf, sizeof buf, "%lld.%06lld", static_cast<long long>(s), static_cast<long long>(us - s * 1'000'000));
+    return buf;
+}
+
+std::string csv_field(const std::string& v) {
+    if (v.find_first_of(",\"\r\n") == std::string::npos) return v;
+    std::string q = "\"";
+    for (char c : v) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return q + "\"";
+}
+
+// The packets of every flow as one stream (the all_flows grouping of network_stats): each packet
+// keeps its direction within its own connection (the side that sent the connection's first
+// packet is "up"), unless the source already knows it.
+template <class Source>
+class all_flows_source {
+public:
+    explicit all_flows_source(Source& s) : src_(s) {}
+    bool next(keyed_packet& kp) {
+        if (!src_.next(kp)) return false;
+        if (!kp.direction_known) {
+            direction d = direction::forward;
+            if (seen_.count(kp.key) == 0) {
+                if (seen_.count(kp.key.reversed())) d = direction::reverse;
+                else seen_.emplace(kp.key, true);
+            }
+            kp.pkt.dir = d;
+        }
+        kp.key = flow_key{};
+        kp.direction_known = true;
+        return true;
+    }
+
+private:
+    Source& src_;
+    std::unordered_map<flow_key, bool, flow_key_hash> seen_;
+};
+
+template <class Preset>
+class renderer {
+public:
+    using H = typename Preset::picture;
+
+    explicit renderer(const render_options& o) : o_(o), dir_(o.out) {
+        std::filesystem::create_directories(dir_);
+        index_.open(dir_ / "index.csv", std::ios::trunc);
+        if (!index_) throw io_error(location{(dir_ / "index.csv").string()}, "cannot open for writing");
+        index_ << "file,src,dst,sport,dport,proto,block_start,packets,picture\n";
+    }
+
+    void block(const blocks::block& b) {
+        char name[32];
+        std::snprintf(name, sizeof name, "%06zu.%s", count_++, o_.format.c_str());
+        const auto& pic = maker_.dense(b);
+        const std::string path = (dir_ / name).string();
+        if (o_.format == "png") {
+            // small pictures scaled up to >= 256 pixels; large ones with 3-pixel dots per cell
+            const std::size_t side = std::max(H::height, H::width);
+            picture::write_png(path, pic, H::time_in_rows, 0, side >= 256 ? 1 : 256 / side, side >= 512 ? 3 : 1);
+        } else {
+            picture::save_npy(path, pic);
+        }
+        std::string src, dst, sport = "0", dport = "0", proto = "0";
+        if (b.owner && keyed_) {
+            const flow_key& k = b.owner->key;
+            src = k.src.str();
+            dst = k.dst.str();
+            sport = std::to_string(k.sport);
+            dport = std::to_string(k.dport);
+            proto = std::to_string(k.proto);
+        }
+        index_ << csv_field(o_.input) << ',' << csv_field(src) << ',' << csv_field(dst) << ',' << sport << ',' << dport << ','
+               << proto << ',' << epoch_seconds(b.window_start_ns) << ',' << b.packets.size() << ',' << name << '\n';
+    }
+
+    void run() {
+        if (source::is_flowpic1(o_.input)) {
+            keyed_ = false;
+            const source::flowpic1_workload w(o_.input);
+            for (std::size_t i = 0; i < w.block_count(); ++i) block(w.block(i));
+        } else {
+            with_source(o_.input, [&](auto& src) {
+                if constexpr (std::is_same_v<typename Preset::flow_key, picture::presets::all_flows>) {
+                    if (!o_.bidirectional) {
+                        keyed_ = false;
+                        all_flows_source<std::remove_reference_t<decltype(src)>> merged(src);
+                        consume<flows::unidirectional>(merged);
+                        return;
+                    }
+                }
+                if (o_.bidirectional || Preset::flow_key::is_bidirectional) consume<flows::bidirectional>(src);
+                else consume<flows::unidirectional>(src);
+            });
+        }
+        index_.flush();
+        if (!index_) throw io_error(location{(dir_ / "index.csv").string()}, "write failed");
+        std::fprintf(stderr, "flowpic: %zu pictures (%s, %s) in %s\n", count_, std::string(Preset::name).c_str(),
+                     o_.format.c_str(), o_.out.c_str());
+    }
+
+private:
+    template <class Key, class Source>
+    void consume(Source& src) {
+        flows::flow_table<Key> table({}, Preset::window);
+        flows::callback_sink sink{[&](const blocks::block& b) { block(b); }, flows::ignore{}};
+        table.consume(src, sink);
+    }
+
+    const render_options& o_;
+    std::filesystem::path dir_;
+    std::ofstream index_;
+    picture::maker<H> maker_;
+    std::size_t count_ = 0;
+    bool keyed_ = true;
+};
+
+void add_render_command(CLI::App& app) {
+    auto* cmd = app.add_subcommand("render", "Render the FlowPic of every block: one .npy or .png per block, plus index.csv");
+    auto o = std::make_shared<render_options>();
+    cmd->add_option("INPUT", o->input, "pcap, pcapng, a supported CSV file or a FLOWPIC1 workload")->required();
+    cmd->add_option("--preset", o->preset, "picture preset: " + picture::presets::names_list())
+        ->check(CLI::IsMember(std::vector<std::string>(std::begin(picture::presets::names), std::end(picture::presets::names))))
+        ->capture_default_str();
+    cmd->add_option("--out", o->out, "output directory (created if missing)")->required();
+    cmd->add_option("--format", o->format, "npy (channels first; (H, W) for one channel) or png (log-scaled grey, "
+                                           "x = time, y = size upwards)")
+        ->check(CLI::IsMember({"npy", "png"}))
+        ->capture_default_str();
+    cmd->add_flag("--bidirectional", o->bidirectional, "both directions of a connection in one flow");
+    cmd->callback([o] {
+        picture::presets::visit(o->preset, [&](auto p) {
+            renderer<decltype(p)> r(*o);
+            r.run();
+        });
+    });
+}
+
+const registrar reg_render{"render", 40, &add_render_command};
+
+}  // namespace
+
+}  // namespace flowpic::tool

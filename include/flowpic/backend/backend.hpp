@@ -1,0 +1,46 @@
+#pragma once
+// Backend tags: the way every stage chooses a kernel (xsimd's requires_arch pattern).
+//
+// Tags form an inheritance chain, most capable last. A kernel overload takes
+// `requires_backend<B>` (a `const B&`), so a call with a more derived tag picks the most derived
+// overload that exists and otherwise falls back along the chain, down to `scalar`, the oracle
+// every other kernel is tested against. No enum, no if-constexpr ladder, no silent runtime choice.
+//
+//   scalar  <-  simd  <-  tbb
+//
+// Later backends (a GPU one, network kernels) add tags to the chain; kernels that a backend lacks
+// resolve to the nearest ancestor that has them.
+
+#include <concepts>
+#include <type_traits>
+
+namespace flowpic::backend {
+
+// Plain C++ loops: the reference every other backend must equal bit for bit.
+struct scalar {
+    static constexpr const char* name = "scalar";
+};
+
+// Vectorised with xsimd at one ISA, the including translation unit's (see backend/simd_arch.hpp).
+struct simd : scalar {
+    static constexpr const char* name = "simd";
+};
+
+// Many blocks (pictures, images) in parallel with oneTBB; each item runs the simd kernels.
+struct tbb : simd {
+    static constexpr const char* name = "tbb";
+};
+
+// The parameter type of a kernel overload written for backend B and every backend derived from it.
+template <class B>
+using requires_backend = std::add_lvalue_reference_t<std::add_const_t<B>>;
+
+template <class B>
+concept backend_tag = std::derived_from<B, scalar> && requires {
+    { B::name } -> std::convertible_to<const char*>;
+};
+
+// The backend flowpic's stages use when none is named.
+using default_backend = simd;
+
+}  // namespace flowpic::backend
