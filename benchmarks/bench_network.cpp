@@ -1,0 +1,87 @@
+// The network: inference and training steps of the presets on FlowPic pictures of the synthetic
+// FLOWPIC1 workload (the peers' inputs), with the fast kernels on all threads (--threads N via
+// TBB's global control: FLOWPIC_BENCH_THREADS, default 2, as the peers run). Counter
+// images_per_s. Side by side with PyTorch: benchmarks/peers/compare_network.sh.
+#include <benchmark/benchmark.h>
+
+#include <cstdlib>
+#include <memory>
+#include <vector>
+
+#include <oneapi/tbb/global_control.h>
+
+#include "flowpic/nn/optimizer.hpp"
+#include "flowpic/nn/presets.hpp"
+#include "flowpic/picture/maker.hpp"
+#include "flowpic/picture/presets.hpp"
+#include "flowpic/source/flowpic1.hpp"
+
+namespace {
+
+using namespace flowpic;
+
+oneapi::tbb::global_control& threads() {
+    const char* e = std::getenv("FLOWPIC_BENCH_THREADS");
+    static oneapi::tbb::global_control gc(oneapi::tbb::global_control::max_allowed_parallelism,
+                                          e ? static_cast<std::size_t>(std::atoi(e)) : 2);
+    return gc;
+}
+
+template <class Picture>
+std::vector<float> pictures(std::size_t n, std::size_t size, std::vector<std::int32_t>& labels) {
+    static const auto w = source::flowpic1_workload::synthetic(256);
+    picture::maker<Picture> m;
+    picture::dense_picture<typename Picture::value_type> d;
+    std::vector<float> x(n * size);
+    labels.resize(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        m.dense(w.block(i % w.block_count()), d);
+        for (std::size_t k = 0; k < size; ++k) x[i * size + k] = static_cast<float>(d.data[k]);
+        labels[i] = w.labels()[i % w.block_count()] % 5;
+    }
+    return x;
+}
+
+template <class Net, class Picture>
+void infer(benchmark::State& state) {
+    threads();
+    const auto n = static_cast<std::size_t>(state.range(0));
+    auto net = std::make_unique<Net>(nn::init_scheme::glorot_uniform, 1);
+    std::vector<std::int32_t> labels;
+    const auto x = pictures<Picture>(n, Net::input_shape.size(), labels);
+    std::vector<float> y(n * Net::output_shape.size());
+    for (auto _ : state) {
+        net->predict(x.data(), n, y.data());
+        benchmark::DoNotOptimize(y.data());
+    }
+    state.counters["images_per_s"] = benchmark::Counter(static_cast<double>(n * state.iterations()), benchmark::Counter::kIsRate);
+}
+
+template <class Net, class Picture>
+void train(benchmark::State& state) {
+    threads();
+    const auto n = static_cast<std::size_t>(state.range(0));
+    auto net = std::make_unique<Net>(nn::init_scheme::glorot_uniform, 1);
+    std::vector<std::int32_t> labels;
+    const auto x = pictures<Picture>(n, Net::input_shape.size(), labels);
+    nn::adam opt;
+    std::uint64_t step = 0;
+    for (auto _ : state) {
+        const nn::run_context ctx{true, 1, step++, 0, 0};
+        benchmark::DoNotOptimize(net->gradient(x.data(), n, nn::targets{labels, {}}, nn::categorical_crossentropy{}, ctx));
+        opt.step(net->params(), std::span<const float>(net->grads()));
+    }
+    state.counters["images_per_s"] = benchmark::Counter(static_cast<double>(n * state.iterations()), benchmark::Counter::kIsRate);
+}
+
+using shapira = nn::presets::shapira2019<5>;
+using shapira_pictures = picture::presets::shapira2019::picture;
+using mini = nn::presets::mini_flowpic<5>;
+using mini_pictures = picture::presets::mini_flowpic<32>::picture;
+
+BENCHMARK(infer<shapira, shapira_pictures>)->Name("shapira2019/infer")->Arg(1)->Arg(32)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(train<shapira, shapira_pictures>)->Name("shapira2019/train")->Arg(32)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(infer<mini, mini_pictures>)->Name("mini_flowpic/infer")->Arg(1)->Arg(128)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(train<mini, mini_pictures>)->Name("mini_flowpic/train")->Arg(128)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+}  // namespace

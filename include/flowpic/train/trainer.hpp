@@ -1,0 +1,193 @@
+#pragma once
+// Mini-batch training with the Keras/tcbench recipe: seeded shuffling each epoch, class weights,
+// an optimiser step per batch, validation after each epoch, early stopping on validation loss
+// with patience (keeping the best weights). The next batch is written while the current one
+// computes. Deterministic for a seed: the order, the dropout masks (counter-based, see
+// nn/dropout.hpp) and the sums (fixed chunks) do not depend on timing or thread count.
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <numeric>
+#include <span>
+#include <vector>
+
+#include <oneapi/tbb/task_group.h>
+
+#include "flowpic/nn/kernels/tags.hpp"
+#include "flowpic/nn/loss.hpp"
+#include "flowpic/nn/optimizer.hpp"
+#include "flowpic/nn/random.hpp"
+#include "flowpic/train/dataset.hpp"
+#include "flowpic/train/metrics.hpp"
+
+namespace flowpic::train {
+
+struct fit_options {
+    std::size_t epochs = 50;
+    std::size_t batch = 32;
+    std::uint64_t seed = 0;
+    std::size_t patience = 5;           // epochs without improvement before stopping; 0: never stop
+    double min_delta = 0.0;             // an improvement must lower the validation loss by more
+    bool restore_best = true;           // end with the weights of the best validation loss
+    std::vector<double> class_weights;  // empty: every class 1
+};
+
+struct epoch_report {
+    std::size_t epoch = 0;
+    double train_loss = 0;       // mean over the epoch's batches, as Keras reports it
+    double val_loss = std::numeric_limits<double>::quiet_NaN();
+    double val_accuracy = std::numeric_limits<double>::quiet_NaN();
+    bool improved = false;
+};
+
+struct fit_result {
+    std::vector<epoch_report> history;
+    std::size_t best_epoch = 0;
+    double best_val_loss = std::numeric_limits<double>::infinity();
+    bool stopped_early = false;
+};
+
+// The seed of sample i's picture in an epoch (augmentations draw from it).
+[[nodiscard]] inline std::uint64_t draw_seed(std::uint64_t seed, std::size_t epoch, std::size_t i) {
+    return nn::mix64(nn::mix64(seed ^ 0xa11ce) + epoch * nn::golden_gamma + i);
+}
+
+// Seeded Fisher-Yates with flowpic's own generator: the same order on every platform.
+inline std::vector<std::size_t> epoch_order(std::size_t n, std::uint64_t seed, std::size_t epoch) {
+    std::vector<std::size_t> order(n);
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    nn::rng r(nn::mix64(seed + 0x5bd1e995 * (epoch + 1)));
+    for (std::size_t i = n; i > 1; --i) std::swap(order[i - 1], order[static_cast<std::size_t>(r.below(i))]);
+    return order;
+}
+
+namespace detail {
+
+struct batch_buffer {
+    std::vector<float> x;
+    std::vector<std::int32_t> labels;
+    std::size_t n = 0;
+};
+
+template <dataset D>
+void fill_batch(const D& data, std::span<const std::size_t> idx, std::uint64_t seed, std::size_t epoch,
+                batch_buffer& b) {
+    const std::size_t sz = data.sample_size();
+    b.n = idx.size();
+    if (b.x.size() < b.n * sz) b.x.resize(b.n * sz);
+    b.labels.resize(b.n);
+    for (std::size_t k = 0; k < b.n; ++k) {
+        data.fill(idx[k], b.x.data() + k * sz, draw_seed(seed, epoch, idx[k]));
+        b.labels[k] = data.label(idx[k]);
+    }
+}
+
+}  // namespace detail
+
+// Probabilities (the network's outputs) for every sample of a dataset, in order.
+template <class Net, dataset D, nn::kernels::kernel_tag K = nn::kernels::fast>
+std::vector<float> predict_all(Net& net, const D& data, std::size_t batch = 64, K tag = {}) {
+    constexpr std::size_t out = Net::output_shape.size();
+    std::vector<float> probs(data.size() * out);
+    std::vector<std::size_t> idx(data.size());
+    std::iota(idx.begin(), idx.end(), std::size_t{0});
+    detail::batch_buffer b;
+    for (std::size_t s = 0; s < data.size(); s += batch) {
+        const std::size_t m = std::min(batch, data.size() - s);
+        detail::fill_batch(data, std::span<const std::size_t>(idx).subspan(s, m), 0, 0, b);
+        net.predict(b.x.data(), m, probs.data() + s * out, tag);
+    }
+    return probs;
+}
+
+// Mean loss over a dataset (dropout off, weighted as in training), and the metrics of its
+// predictions.
+template <class Net, dataset D, nn::loss_function Loss, nn::kernels::kernel_tag K = nn::kernels::fast>
+std::pair<double, classification_report> evaluate(Net& net, const D& data, const Loss& loss, std::size_t batch = 64,
+                                                  std::span<const double> class_weights = {}, K tag = {}) {
+    constexpr std::size_t out = Net::output_shape.size();
+    std::vector<float> probs(data.size() * out);
+    std::vector<std::int32_t> labels(data.size());
+    for (std::size_t i = 0; i < data.size(); ++i) labels[i] = data.label(i);
+    std::vector<std::size_t> idx(data.size());
+    std::iota(idx.begin(), idx.end(), std::size_t{0});
+    detail::batch_buffer b;
+    double total = 0, norm = 0;
+    for (std::size_t s = 0; s < data.size(); s += batch) {
+        const std::size_t m = std::min(batch, data.size() - s);
+        detail::fill_batch(data, std::span<const std::size_t>(idx).subspan(s, m), 0, 0, b);
+        const nn::targets t{std::span<const std::int32_t>(labels).subspan(s, m), class_weights};
+        const double w = Loss::normalizer(t, m);
+        total += w * net.loss(b.x.data(), m, t, loss, probs.data() + s * out, nn::run_context{}, tag);
+        norm += w;
+    }
+    return {norm > 0 ? total / norm : 0.0, classification_metrics(probs, labels, out)};
+}
+
+// Trains net on `train`, validating on `val` (may be null: no early stopping) after each epoch.
+// `on_epoch` (may be empty) sees every epoch's report.
+template <class Net, dataset D, dataset V, nn::loss_function Loss, class Optimizer,
+          nn::kernels::kernel_tag K = nn::kernels::fast>
+fit_result fit(Net& net, const D& train, const V* val, const Loss& loss, Optimizer& opt, const fit_options& o,
+               const std::function<void(const epoch_report&)>& on_epoch = {}, K tag = {}) {
+    if (train.sample_size() != Net::input_shape.size())
+        throw std::invalid_argument("fit: the dataset's samples do not have the network's input size");
+    if (o.batch == 0) throw std::invalid_argument("fit: the batch size must be positive");
+    fit_result result;
+    std::vector<typename Net::value_type> best(net.params().begin(), net.params().end());
+    std::size_t since_best = 0;
+    std::uint64_t step = 0;
+    detail::batch_buffer buf[2];
+    oneapi::tbb::task_group prep;
+    for (std::size_t epoch = 0; epoch < o.epochs; ++epoch) {
+        const auto order = epoch_order(train.size(), o.seed, epoch);
+        const std::size_t batches = (train.size() + o.batch - 1) / o.batch;
+        auto slice = [&](std::size_t b) {
+            const std::size_t s = b * o.batch;
+            return std::span<const std::size_t>(order).subspan(s, std::min(o.batch, order.size() - s));
+        };
+        double sum = 0;
+        if (batches) detail::fill_batch(train, slice(0), o.seed, epoch, buf[0]);
+        for (std::size_t b = 0; b < batches; ++b) {
+            auto& cur = buf[b % 2];
+            if (b + 1 < batches) prep.run([&, b] { detail::fill_batch(train, slice(b + 1), o.seed, epoch, buf[(b + 1) % 2]); });
+            const nn::run_context ctx{true, o.seed, step++, 0, 0};
+            sum += net.gradient(cur.x.data(), cur.n, nn::targets{cur.labels, o.class_weights}, loss, ctx, tag);
+            opt.step(net.params(), std::span<const typename Net::value_type>(net.grads()));
+            prep.wait();
+        }
+        epoch_report rep;
+        rep.epoch = epoch;
+        rep.train_loss = batches ? sum / static_cast<double>(batches) : 0.0;
+        if (val && val->size()) {
+            const auto [vl, metrics] = evaluate(net, *val, loss, std::max<std::size_t>(o.batch, 64), o.class_weights, tag);
+            rep.val_loss = vl;
+            rep.val_accuracy = metrics.accuracy;
+            if (vl < result.best_val_loss - o.min_delta) {
+                rep.improved = true;
+                result.best_val_loss = vl;
+                result.best_epoch = epoch;
+                since_best = 0;
+                const auto p = net.params();
+                best.assign(p.begin(), p.end());
+            } else {
+                ++since_best;
+            }
+        }
+        result.history.push_back(rep);
+        if (on_epoch) on_epoch(rep);
+        if (val && o.patience && since_best >= o.patience) {
+            result.stopped_early = true;
+            break;
+        }
+    }
+    if (val && o.restore_best && !result.history.empty() && std::isfinite(result.best_val_loss))
+        std::copy(best.begin(), best.end(), net.params().begin());
+    return result;
+}
+
+}  // namespace flowpic::train
