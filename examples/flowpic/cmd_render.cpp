@@ -25,8 +25,10 @@
 #include "flowpic/picture/npy.hpp"
 #include "flowpic/picture/png.hpp"
 #include "flowpic/picture/presets.hpp"
+#include "flowpic/source/all_flows.hpp"
 #include "flowpic/source/flowpic1.hpp"
 #include "input.hpp"
+#include "text.hpp"
 
 namespace flowpic::tool {
 
@@ -38,49 +40,6 @@ struct render_options {
     std::string out;
     std::string format = "npy";
     bool bidirectional = false;
-};
-
-// "1525371145.268697": a block start in epoch seconds, to the nearest microsecond.
-std::string epoch_seconds(std::int64_t ns) {
-    const std::int64_t us = picture::floor_div<1000>(ns + 500);
-    const std::int64_t s = picture::floor_div<1'000'000>(us);
-    char buf[48];
-    std::snprintf(buf, sizeof buf, "%lld.%06lld", static_cast<long long>(s), static_cast<long long>(us - s * 1'000'000));
-    return buf;
-}
-
-std::string csv_field(const std::string& v) {
-    if (v.find_first_of(",\"\r\n") == std::string::npos) return v;
-    std::string q = "\"";
-    for (char c : v) q += c == '"' ? std::string("\"\"") : std::string(1, c);
-    return q + "\"";
-}
-
-// The packets of every flow as one stream (the all_flows grouping of network_stats): each packet
-// keeps its direction within its own connection (the side that sent the connection's first
-// packet is "up"), unless the source already knows it.
-template <class Source>
-class all_flows_source {
-public:
-    explicit all_flows_source(Source& s) : src_(s) {}
-    bool next(keyed_packet& kp) {
-        if (!src_.next(kp)) return false;
-        if (!kp.direction_known) {
-            direction d = direction::forward;
-            if (seen_.count(kp.key) == 0) {
-                if (seen_.count(kp.key.reversed())) d = direction::reverse;
-                else seen_.emplace(kp.key, true);
-            }
-            kp.pkt.dir = d;
-        }
-        kp.key = flow_key{};
-        kp.direction_known = true;
-        return true;
-    }
-
-private:
-    Source& src_;
-    std::unordered_map<flow_key, bool, flow_key_hash> seen_;
 };
 
 template <class Preset>
@@ -130,7 +89,7 @@ public:
                 if constexpr (std::is_same_v<typename Preset::flow_key, picture::presets::all_flows>) {
                     if (!o_.bidirectional) {
                         keyed_ = false;
-                        all_flows_source<std::remove_reference_t<decltype(src)>> merged(src);
+                        source::all_flows<std::remove_reference_t<decltype(src)>> merged(src);
                         consume<flows::unidirectional>(merged);
                         return;
                     }

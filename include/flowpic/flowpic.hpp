@@ -37,3 +37,17 @@
 #include "flowpic/backend/simd_arch.hpp"
 
 #include "flowpic/picture/picture.hpp"
+
+#include "flowpic/nn/model_file.hpp"
+#include "flowpic/nn/presets.hpp"
+#include "flowpic/nn/weights_npy.hpp"
+
+#include "flowpic/train/augment.hpp"
+#include "flowpic/train/dataset.hpp"
+#include "flowpic/train/metrics.hpp"
+#include "flowpic/train/trainer.hpp"
+
+#include "flowpic/pipeline/pipeline.hpp"
+#include "flowpic/pipeline/presets.hpp"
+#include "flowpic/source/all_flows.hpp"
+#include "flowpic/source/any_source.hpp"

@@ -75,4 +75,26 @@ struct sparse_view;
 template <class T>
 class sparse_stack;
 }  // namespace picture
+
+namespace source {
+class any_source;
+template <class Source>
+class all_flows;
+}  // namespace source
+
+namespace nn {
+struct shape;
+struct model_info;
+template <class T, class Input, class... Layers>
+class basic_sequential;  // nn::sequential<Input, Layers...> = basic_sequential<float, ...>: see nn/sequential.hpp
+}  // namespace nn
+
+namespace decision {
+struct per_block;
+struct majority_vote;
+struct mean_probability;
+}  // namespace decision
+
+struct classification;
+struct pipeline_stats;
 }  // namespace flowpic

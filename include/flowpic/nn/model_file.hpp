@@ -21,6 +21,7 @@
 #include <span>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "flowpic/core/error.hpp"
@@ -142,10 +143,11 @@ inline model_info read_header(model_reader& r) {
 }  // namespace detail
 
 // Preset, signature and class names of a model file, without loading its tensors.
-inline model_info read_model_info(const std::string& path) {
-    detail::model_reader r(path, detail::slurp(path));
+inline model_info read_model_info(std::vector<unsigned char> bytes, const std::string& name) {
+    detail::model_reader r(name, std::move(bytes));
     return detail::read_header(r);
 }
+inline model_info read_model_info(const std::string& path) { return read_model_info(detail::slurp(path), path); }
 
 // What model files and weight directories need of a network, independent of its type.
 struct network_view {
@@ -187,9 +189,9 @@ inline void save_model(const std::string& path, const network_view& net, const s
     if (!f) throw io_error(location{path}, "write failed");
 }
 
-// Loads the parameters of a model file into net; returns its header.
-inline model_info load_model(const std::string& path, const network_view& net) {
-    detail::model_reader r(path, detail::slurp(path));
+// Loads the parameters of a model file's bytes (named `name` in errors) into net; returns its header.
+inline model_info load_model(std::vector<unsigned char> bytes, const std::string& name, const network_view& net) {
+    detail::model_reader r(name, std::move(bytes));
     model_info info = detail::read_header(r);
     if (info.signature != net.signature)
         r.fail("the model file holds a different network: it was saved as\n  " + info.signature +
@@ -204,21 +206,25 @@ inline model_info load_model(const std::string& path, const network_view& net) {
     auto params = net.params;
     for (const auto& t : expected) {
         const std::size_t start = r.offset();
-        const std::string name = r.str("tensor name");
+        const std::string tensor = r.str("tensor name");
         const std::string want = std::to_string(t.group) + "." + t.info.role;
-        if (name != want) r.fail("tensor '" + name + "' where '" + want + "' was expected", start);
+        if (tensor != want) r.fail("tensor '" + tensor + "' where '" + want + "' was expected", start);
         const auto rank = r.num<std::uint32_t>("tensor rank");
-        if (rank != t.info.dims.size()) r.fail("tensor '" + name + "' has rank " + std::to_string(rank) + ", expected " +
+        if (rank != t.info.dims.size()) r.fail("tensor '" + tensor + "' has rank " + std::to_string(rank) + ", expected " +
                                                    std::to_string(t.info.dims.size()), start);
         std::vector<std::size_t> dims;
         for (std::uint32_t i = 0; i < rank; ++i) dims.push_back(static_cast<std::size_t>(r.num<std::uint64_t>("tensor shape")));
-        if (dims != t.info.dims) r.fail("tensor '" + name + "' has another shape than the network's", start);
+        if (dims != t.info.dims) r.fail("tensor '" + tensor + "' has another shape than the network's", start);
         values.resize(t.info.size());
         r.floats(values.data(), values.size(), "tensor values");
         std::copy(values.begin(), values.end(), params.begin() + static_cast<std::ptrdiff_t>(t.offset));
     }
     if (r.offset() != r.data().size() - 8) r.fail("unexpected bytes after the last tensor");
     return info;
+}
+
+inline model_info load_model(const std::string& path, const network_view& net) {
+    return load_model(detail::slurp(path), path, net);
 }
 
 template <class Net>
@@ -228,6 +234,10 @@ void save_model(const std::string& path, Net& net, const std::string& preset, co
 template <class Net>
 model_info load_model(const std::string& path, Net& net) {
     return load_model(path, view_of(net));
+}
+template <class Net>
+model_info load_model(std::vector<unsigned char> bytes, const std::string& name, Net& net) {
+    return load_model(std::move(bytes), name, view_of(net));
 }
 
 }  // namespace flowpic::nn

@@ -1,0 +1,249 @@
+#pragma once
+// pipeline<Source, Flows, Blocks, Picture, Network, Backend, Decision>: the whole FlowPic
+// classifier composed at compile time, streaming.
+//
+//   using P = picture::presets::mini_flowpic<32>;
+//   using classifier = pipeline<source::pcap_file<>, P::flow_key, blocks::window<P::window>,
+//                               P::picture, nn::presets::mini_flowpic<5>>;
+//   nn::presets::mini_flowpic<5> net;
+//   nn::load_model("model.fpm", net);
+//   source::pcap_file<> capture("capture.pcap");
+//   classifier(net).run(capture, [](const classification& r) { ... });
+//
+// Three stages run as a oneTBB pipeline over batches of blocks: reading the source into the flow
+// table (serial: packets are ordered), making the batch's pictures (parallel), and the network and
+// the decision (serial, in order; the network spreads a batch over the threads itself). Reading
+// the next batch overlaps the pictures and the network of the previous ones, so both cores work.
+// Memory is bounded: the flow table's buffered packets, plus at most `in_flight` batches of
+// `batch` blocks (their packets and float pictures).
+
+#include <algorithm>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <span>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include <oneapi/tbb/enumerable_thread_specific.h>
+#include <oneapi/tbb/parallel_pipeline.h>
+
+#include "flowpic/backend/backend.hpp"
+#include "flowpic/blocks/block.hpp"
+#include "flowpic/blocks/window_spec.hpp"
+#include "flowpic/flows/flow_table.hpp"
+#include "flowpic/picture/histogram.hpp"
+#include "flowpic/picture/maker.hpp"
+#include "flowpic/pipeline/classification.hpp"
+#include "flowpic/pipeline/decision.hpp"
+#include "flowpic/source/keyed_packet.hpp"
+
+namespace flowpic {
+
+template <class Source, class Flows = flows::unidirectional,
+          class Blocks = blocks::window<blocks::specs::shapira2019>, class Picture = picture::histogram<>,
+          class Network = void, backend::backend_tag Backend = backend::tbb,
+          decision::decision_policy Decision = decision::per_block>
+class pipeline {
+    static_assert(source::packet_source<Source>,
+                  "flowpic::pipeline: Source must be a packet source (bool next(keyed_packet&)), e.g. "
+                  "source::pcap_file<>, source::live_capture<>, source::flow_records");
+    static_assert(std::same_as<Flows, flows::unidirectional> || std::same_as<Flows, flows::bidirectional>,
+                  "flowpic::pipeline: Flows is flows::unidirectional or flows::bidirectional (for network_stats' "
+                  "all-flows grouping, wrap the source in source::all_flows)");
+    static_assert(requires { Blocks::spec; },
+                  "flowpic::pipeline: Blocks is a windowing policy, blocks::window<blocks::specs::...>");
+    static_assert(picture::histogram_policy<Picture>,
+                  "flowpic::pipeline: Picture is a picture::histogram<...> (or a preset's ::picture)");
+    static_assert(!std::is_void_v<Network>, "flowpic::pipeline: name the network, e.g. nn::presets::mini_flowpic<5>");
+    static_assert(Network::input_shape.c == Picture::channel_count && Network::input_shape.h == Picture::height &&
+                      Network::input_shape.w == Picture::width,
+                  "flowpic::pipeline: the network's input shape (channels x height x width) differs from the "
+                  "pictures the Picture policy makes");
+
+public:
+    using source_type = Source;
+    using flow_key_policy = Flows;
+    using blocks_policy = Blocks;
+    using picture_policy = Picture;
+    using network = Network;
+    using backend_type = Backend;
+    using decision_type = Decision;
+    static constexpr std::size_t classes = Network::output_shape.size();
+    static constexpr std::size_t picture_size = Network::input_shape.size();
+
+    struct options {
+        std::size_t batch = default_batch();  // blocks per network call (and per pipeline token)
+        std::size_t in_flight = 3;            // batches alive at once: bounds memory
+        flows::limits limits{};               // the flow table's bounds (idle timeout, live flows, packets)
+    };
+
+    // Batches of up to 32 pictures, fewer when they are large (about 64 MiB of floats per batch).
+    static constexpr std::size_t default_batch() {
+        constexpr std::size_t budget = std::size_t{64} << 20;
+        return std::clamp<std::size_t>(budget / (picture_size * sizeof(float)), 1, 32);
+    }
+
+    explicit pipeline(Network& net, options o = {}) : net_(net), opt_(o) {
+        if (opt_.batch == 0) opt_.batch = 1;
+        if (opt_.in_flight == 0) opt_.in_flight = 1;
+    }
+
+    // Classifies every block of the source; calls sink(const classification&) for each result in
+    // the order the blocks (per-flow decisions: the flows) complete.
+    template <class Sink>
+        requires std::invocable<Sink&, const classification&>
+    pipeline_stats run(Source& src, Sink&& sink) {
+        flows::flow_table<Flows> table(opt_.limits, Blocks::spec);
+        reader rd(src, table, opt_.batch);
+        oneapi::tbb::enumerable_thread_specific<picture::maker<Picture, Backend>> makers;
+        std::unordered_map<std::uint64_t, decision::tally> tallies;
+        std::vector<float> mean(classes);
+        pipeline_stats stats;
+
+        auto read = [&](oneapi::tbb::flow_control& fc) -> std::shared_ptr<batch> {
+            auto b = rd.next();
+            if (!b) fc.stop();
+            return b;
+        };
+        auto draw = [&](std::shared_ptr<batch> b) {
+            b->x.resize(b->blocks * picture_size);
+            auto& maker = makers.local();
+            std::size_t k = 0;
+            for (const auto& e : b->events) {
+                if (e.flow_end) continue;
+                const blocks::block blk{nullptr, e.packets, e.start_ns, e.end_ns, e.index};
+                const auto& pic = maker.dense(blk);
+                std::copy(pic.data.begin(), pic.data.end(), b->x.begin() + static_cast<std::ptrdiff_t>(k * picture_size));
+                ++k;
+            }
+            return b;
+        };
+        auto decide = [&](std::shared_ptr<batch> b) {
+            std::vector<float> probs(b->blocks * classes);
+            if (b->blocks > 0) net_.predict(b->x.data(), b->blocks, probs.data(), Backend{});
+            std::size_t k = 0;
+            for (const auto& e : b->events) {
+                if (e.flow_end) {
+                    if constexpr (Decision::per_flow) {
+                        auto it = tallies.find(e.flow_id);
+                        if (it == tallies.end()) continue;  // a flow without blocks
+                        const auto& t = it->second;
+                        const auto [label, score] = Decision::decide(t);
+                        for (std::size_t c = 0; c < classes; ++c)
+                            mean[c] = static_cast<float>(t.probability_sums[c] / double(t.blocks));
+                        classification r{e.key, t.first_block_start_ns, t.first_block_index, t.blocks, t.packets, label,
+                                         score, std::span<const float>(mean)};
+                        ++stats.results;
+                        sink(std::as_const(r));
+                        tallies.erase(it);
+                    }
+                    continue;
+                }
+                const std::span<const float> p(probs.data() + k * classes, classes);
+                ++k;
+                if constexpr (Decision::per_flow) {
+                    tallies[e.flow_id].add(p, e.start_ns, e.index, e.packets.size());
+                } else {
+                    const auto label = static_cast<std::size_t>(std::max_element(p.begin(), p.end()) - p.begin());
+                    classification r{e.key, e.start_ns, e.index, 1, e.packets.size(), label, p[label], p};
+                    ++stats.results;
+                    sink(std::as_const(r));
+                }
+            }
+        };
+        oneapi::tbb::parallel_pipeline(
+            opt_.in_flight,
+            oneapi::tbb::make_filter<void, std::shared_ptr<batch>>(oneapi::tbb::filter_mode::serial_in_order, read) &
+                oneapi::tbb::make_filter<std::shared_ptr<batch>, std::shared_ptr<batch>>(
+                    oneapi::tbb::filter_mode::parallel, draw) &
+                oneapi::tbb::make_filter<std::shared_ptr<batch>, void>(oneapi::tbb::filter_mode::serial_in_order,
+                                                                       decide));
+        const auto& ts = table.stats();
+        stats.packets = ts.packets;
+        stats.flows = ts.flows;
+        stats.blocks = ts.blocks;
+        stats.peak_buffered_packets = ts.peak_buffered_packets;
+        return stats;
+    }
+
+    [[nodiscard]] const options& settings() const noexcept { return opt_; }
+
+private:
+    // A completed block (its packets copied: the flow table reuses its buffers) or a flow's end.
+    struct event {
+        flow_key key;
+        std::uint64_t flow_id = 0;
+        std::int64_t start_ns = 0, end_ns = 0;
+        std::uint64_t index = 0;
+        std::vector<packet> packets;
+        bool flow_end = false;
+    };
+    struct batch {
+        std::vector<event> events;
+        std::size_t blocks = 0;
+        std::vector<float> x;
+    };
+
+    // Pulls packets until a batch of blocks is complete; flow ends travel in order with them.
+    struct reader {
+        reader(Source& s, flows::flow_table<Flows>& t, std::size_t b) : src(s), table(t), batch_size(b) {}
+        Source& src;
+        flows::flow_table<Flows>& table;
+        std::size_t batch_size;
+        std::deque<event> pending;  // completed, not yet handed out
+        std::size_t pending_blocks = 0;
+        bool done = false;
+
+        void on_block(const blocks::block& b) {
+            event e;
+            e.key = b.owner ? b.owner->key : flow_key{};
+            e.flow_id = b.owner ? b.owner->id : 0;
+            e.start_ns = b.window_start_ns;
+            e.end_ns = b.window_end_ns;
+            e.index = b.index;
+            e.packets.assign(b.packets.begin(), b.packets.end());
+            pending.push_back(std::move(e));
+            ++pending_blocks;
+        }
+        void on_flow_end(const flows::flow& f, flows::end_reason) {
+            event e;
+            e.key = f.key;
+            e.flow_id = f.id;
+            e.flow_end = true;
+            pending.push_back(std::move(e));
+        }
+        std::shared_ptr<batch> next() {
+            keyed_packet kp;
+            while (!done && pending_blocks < batch_size) {
+                if (src.next(kp)) {
+                    table.add(kp, *this);
+                } else {
+                    table.finish(*this);
+                    done = true;
+                }
+            }
+            if (pending.empty()) return nullptr;
+            auto b = std::make_shared<batch>();
+            // flow ends right after the batch's last block belong to it (their results come sooner)
+            while (!pending.empty() && (b->blocks < batch_size || pending.front().flow_end)) {
+                event& e = pending.front();
+                if (!e.flow_end) {
+                    ++b->blocks;
+                    --pending_blocks;
+                }
+                b->events.push_back(std::move(e));
+                pending.pop_front();
+            }
+            return b;
+        }
+    };
+
+    Network& net_;
+    options opt_;
+};
+
+}  // namespace flowpic
