@@ -1,4 +1,4 @@
-// flowpic bench pictures [--workload FILE] --preset NAME --threads N [--backend scalar|simd|tbb] [--sparse]:
+// flowpic bench pictures [--workload FILE] --preset NAME --threads N [--backend scalar|simd|tbb|cuda] [--sparse]:
 // times picture making over a FLOWPIC1 workload (../shared/peers; a synthetic one made in
 // memory by default) and prints one line, `key=value` pairs as the peers print them, with
 // blocks_per_s= and packets_per_s= (medians over --runs passes over every block).
@@ -12,6 +12,9 @@
 //       (hist_peer's numpy_sortruns / numpy_bincount contract)
 //   sparse   every block's sorted non-zero cells and values appended to one sparse stack held
 //       in memory (sparse_bytes= is its size)
+//   dense, backend cuda, contract=full_pictures_pinned   every block's picture fully materialised
+//       in pinned host memory, chunk by chunk (picture::cuda_maker::for_each_dense_chunk), packing
+//       and transfers included; sparse as above
 // A line also gives bg_cores= (CPU used by other processes while timing, as the peers measure
 // it) so that disturbed runs can be told apart; --max-wait waits for a quiet machine first.
 //
@@ -28,6 +31,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <span>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -49,6 +53,9 @@
 #include "flowpic/picture/maker.hpp"
 #include "flowpic/picture/presets.hpp"
 #include "flowpic/source/flowpic1.hpp"
+#if FLOWPIC_HAS_CUDA  // the tool links flowpic::cuda where it was built
+#include "flowpic/picture/histogram_cuda.hpp"
+#endif
 
 namespace flowpic::tool {
 
@@ -160,6 +167,46 @@ struct pictures_bench {
     }
 };
 
+#if FLOWPIC_HAS_CUDA
+// backend::cuda: one GPU context for every pass (its buffers grow in the warm-up pass).
+template <class H>
+struct pictures_bench<H, backend::cuda> {
+    using T = typename H::value_type;
+    const bench_options& o;
+    const source::flowpic1_workload& w;
+    std::vector<T> sink;
+    std::size_t nnz = 0, sparse_bytes = 0;
+    picture::cuda_maker<H> gpu{};
+
+    double pass() {
+        const auto blocks = w.blocks();
+        sink.assign(blocks.size(), T{});
+        const auto t0 = std::chrono::steady_clock::now();
+        if (o.sparse) {
+            const auto stack = gpu.make_sparse_stack(blocks);
+            nnz = stack.nnz();
+            sparse_bytes = stack.bytes();
+        } else {
+            constexpr std::size_t per = H::channel_count * H::cells;
+            gpu.for_each_dense_chunk(blocks, [&](std::size_t first, std::size_t count, std::span<const T> nchw) {
+                for (std::size_t k = 0; k < count; ++k) sink[first + k] = nchw[k * per + ((first + k) * 7919) % per];
+            });
+        }
+        return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    }
+};
+
+std::string gpu_name() {
+    int device = 0;
+    char name[256];
+    if (flowpic_cuda_device_name(device, name, sizeof name) != FLOWPIC_CUDA_SUCCESS) return "unknown";
+    std::string s(name);
+    for (char& c : s)
+        if (c == ' ') c = '_';
+    return s;
+}
+#endif
+
 template <class Preset, class B>
 void run_pictures(const bench_options& o, const source::flowpic1_workload& w) {
     using H = typename Preset::picture;
@@ -181,7 +228,11 @@ void run_pictures(const bench_options& o, const source::flowpic1_workload& w) {
     line << "bench=pictures preset=" << Preset::name << " res=" << H::height << "x" << H::width << " channels=" << H::channel_count
          << " backend=" << B::name << " isa=" << backend::simd_arch_name() << " threads=" << o.threads
          << " output=" << (o.sparse ? "sparse" : "dense")
-         << " contract=" << (o.sparse ? "stack_in_memory" : o.clear == "full" ? "full_clear" : "reused_touched_reset")
+         << " contract="
+         << (o.sparse ? "stack_in_memory"
+             : std::is_same_v<B, backend::cuda> ? "full_pictures_pinned"
+             : o.clear == "full"                ? "full_clear"
+                                                : "reused_touched_reset")
          << " workload=" << (o.workload.empty() ? "synthetic" : std::filesystem::path(o.workload).filename().string())
          << " blocks=" << w.block_count() << " packets=" << w.packet_count() << " runs=" << o.runs
          << " blocks_per_s=" << nb / med << " blocks_per_s_min=" << nb / sorted.back()
@@ -193,6 +244,9 @@ void run_pictures(const bench_options& o, const source::flowpic1_workload& w) {
     if (o.sparse)
         line << " nnz_per_block=" << static_cast<double>(bench.nnz) / nb << " sparse_bytes=" << bench.sparse_bytes
              << " dense_bytes=" << static_cast<std::uint64_t>(nb) * H::channel_count * H::cells * sizeof(typename H::value_type);
+#if FLOWPIC_HAS_CUDA
+    if constexpr (std::is_same_v<B, backend::cuda>) line << " gpu=" << gpu_name();
+#endif
     rusage ru{};
     getrusage(RUSAGE_SELF, &ru);
     line.precision(1);
@@ -214,7 +268,13 @@ void bench_pictures(const bench_options& o) {
         using P = decltype(p);
         if (be == "scalar") run_pictures<P, backend::scalar>(o, w);
         else if (be == "simd") run_pictures<P, backend::simd>(o, w);
-        else run_pictures<P, backend::tbb>(o, w);
+        else if (be == "tbb") run_pictures<P, backend::tbb>(o, w);
+#if FLOWPIC_HAS_CUDA
+        else run_pictures<P, backend::cuda>(o, w);
+#else
+        else throw std::invalid_argument("--backend cuda: this flowpic was built without CUDA (flowpic::cuda is built where "
+                                         "CMake finds nvcc, with FLOWPIC_ENABLE_CUDA=ON)");
+#endif
     });
 }
 
@@ -228,8 +288,9 @@ void add_bench_command(CLI::App& app) {
         ->check(CLI::IsMember(std::vector<std::string>(std::begin(picture::presets::names), std::end(picture::presets::names))))
         ->capture_default_str();
     cmd->add_option("--threads", o->threads, "worker threads (above 1: the tbb backend)")->check(CLI::Range(1, 1024))->capture_default_str();
-    cmd->add_option("--backend", o->backend, "scalar, simd or tbb (default: simd, tbb with --threads > 1)")
-        ->check(CLI::IsMember({"scalar", "simd", "tbb"}));
+    cmd->add_option("--backend", o->backend,
+                    "scalar, simd, tbb or cuda (default: simd, tbb with --threads > 1; cuda where built with flowpic::cuda)")
+        ->check(CLI::IsMember({"scalar", "simd", "tbb", "cuda"}));
     cmd->add_flag("--sparse", o->sparse, "sparse pictures (a sparse stack of every block) instead of dense ones");
     cmd->add_option("--clear", o->clear, "dense buffer between blocks: touched (reset the previous block's cells) or full")
         ->check(CLI::IsMember({"touched", "full"}))

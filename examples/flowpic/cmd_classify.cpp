@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,8 @@ struct classify_options {
     double idle_timeout = 0;
     std::size_t max_flows = 0, max_packets = 0;
     bool stats = false;
+    bool all_windows = false;
+    std::optional<std::uint32_t> min_packets;
 };
 
 // The network's input must be the preset's picture (and its head a softmax over the classes).
@@ -51,6 +54,15 @@ void classify_with(Net& net, const std::vector<std::string>& classes, const clas
     if (o.batch > 0) po.batch = o.batch;
     if (o.in.live()) po.batch = 1;  // report each block as soon as its window closes
     po.limits = flows::limits{blocks::seconds(o.idle_timeout), o.max_flows, o.max_packets};
+    if (o.all_windows || o.min_packets) {
+        blocks::window_spec w = Preset::window;
+        if (o.all_windows) {
+            w.first_only = false;
+            w.ends = blocks::end_rule::complete;
+        }
+        if (o.min_packets) w.min_packets = *o.min_packets;
+        po.window = w;
+    }
     classifier pipe(net, po);
     const bool live = o.in.live();
     std::puts(classify_header);
@@ -96,10 +108,14 @@ void classify_decided(Net& net, const std::vector<std::string>& classes, const c
     else classify_with<Preset, Net, decision::mean_probability>(net, classes, o);
 }
 
-void classify(const classify_options& o) {
+void classify(classify_options o) {
     std::vector<unsigned char> bytes;
     std::string name = o.model;
     if (o.model.empty()) {
+        if (!o.min_packets) {  // the windows it was trained on, unless the user chose others
+            o.all_windows = o.all_windows || default_model_all_windows;
+            o.min_packets = default_model_min_packets;
+        }
         bytes = default_model_bytes();
         name = default_model_name;
         if (bytes.empty()) throw std::runtime_error("this flowpic was built without a bundled model: pass --model MODEL");
@@ -153,6 +169,11 @@ void add_classify_command(CLI::App& app) {
     cmd->add_option("--max-flows", o->max_flows, "bound on live flows; the least recently active end early (0: none)");
     cmd->add_option("--max-packets", o->max_packets,
                     "bound on buffered packets; the least recently active flows end early (0: none)");
+    cmd->add_flag("--all-windows", o->all_windows,
+                  "every complete window of each flow, not only the preset's (mini_flowpic: the first 15 s); "
+                  "the bundled model's default, as it was trained");
+    cmd->add_option("--min-packets", o->min_packets,
+                    "classify blocks with at least this many packets (default: the preset's; bundled model: 10)");
     cmd->add_flag("--stats", o->stats, "print packets/s and blocks/s to stderr at the end");
     cmd->callback([o] {
         std::unique_ptr<oneapi::tbb::global_control> limit;

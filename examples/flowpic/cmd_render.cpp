@@ -12,8 +12,6 @@
 #include <fstream>
 #include <memory>
 #include <string>
-#include <type_traits>
-#include <unordered_map>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -25,9 +23,8 @@
 #include "flowpic/picture/npy.hpp"
 #include "flowpic/picture/png.hpp"
 #include "flowpic/picture/presets.hpp"
-#include "flowpic/source/all_flows.hpp"
 #include "flowpic/source/flowpic1.hpp"
-#include "input.hpp"
+#include "flowpic/train/file_blocks.hpp"
 #include "text.hpp"
 
 namespace flowpic::tool {
@@ -85,18 +82,16 @@ public:
             const source::flowpic1_workload w(o_.input);
             for (std::size_t i = 0; i < w.block_count(); ++i) block(w.block(i));
         } else {
-            with_source(o_.input, [&](auto& src) {
-                if constexpr (std::is_same_v<typename Preset::flow_key, picture::presets::all_flows>) {
-                    if (!o_.bidirectional) {
-                        keyed_ = false;
-                        source::all_flows<std::remove_reference_t<decltype(src)>> merged(src);
-                        consume<flows::unidirectional>(merged);
-                        return;
-                    }
-                }
-                if (o_.bidirectional || Preset::flow_key::is_bidirectional) consume<flows::bidirectional>(src);
-                else consume<flows::unidirectional>(src);
-            });
+            // the preset's windows and flow grouping, as flowpic dataset cuts files
+            train::file_block_options fo;
+            fo.bidirectional = o_.bidirectional;
+            train::for_each_block<Preset>(
+                o_.input,
+                [&](const blocks::block& b, const train::block_origin& origin) {
+                    keyed_ = origin.keyed;
+                    block(b);
+                },
+                fo);
         }
         index_.flush();
         if (!index_) throw io_error(location{(dir_ / "index.csv").string()}, "write failed");
@@ -105,13 +100,6 @@ public:
     }
 
 private:
-    template <class Key, class Source>
-    void consume(Source& src) {
-        flows::flow_table<Key> table({}, Preset::window);
-        flows::callback_sink sink{[&](const blocks::block& b) { block(b); }, flows::ignore{}};
-        table.consume(src, sink);
-    }
-
     const render_options& o_;
     std::filesystem::path dir_;
     std::ofstream index_;

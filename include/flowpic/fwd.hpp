@@ -61,6 +61,7 @@ namespace backend {
 struct scalar;
 struct simd;
 struct tbb;
+struct cuda;
 }  // namespace backend
 
 namespace picture {

@@ -1,5 +1,6 @@
 # Installs flowpic into a scratch prefix, then builds and runs a five-line consumer three ways:
-# find_package(flowpic CONFIG), pkg-config, add_subdirectory and FetchContent.
+# find_package(flowpic CONFIG), pkg-config, add_subdirectory and FetchContent; with
+# FLOWPIC_WITH_CUDA also a consumer of the flowpic::cuda component.
 file(REMOVE_RECURSE ${WORK_DIR})
 set(prefix ${WORK_DIR}/prefix)
 
@@ -54,4 +55,16 @@ if(NOT cache MATCHES "flowpic_DIR:PATH=${prefix}")
 endif()
 run(${CMAKE_COMMAND} --build ${WORK_DIR}/fc_installed)
 run(${WORK_DIR}/fc_installed/consumer)
+
+# 5. the compiled CUDA component, where it was built: find_package(flowpic COMPONENTS cuda)
+if(FLOWPIC_WITH_CUDA)
+  if(NOT EXISTS ${prefix}/share/cmake/flowpic/flowpicCudaTargets.cmake)
+    message(FATAL_ERROR "install is missing share/cmake/flowpic/flowpicCudaTargets.cmake")
+  endif()
+  run(${CMAKE_COMMAND} -S ${FLOWPIC_SOURCE_DIR}/tests/package/cuda_consumer -B ${WORK_DIR}/cuda
+      -DCMAKE_PREFIX_PATH=${prefix} -DCMAKE_CXX_COMPILER=${CMAKE_CXX_COMPILER})
+  run(${CMAKE_COMMAND} --build ${WORK_DIR}/cuda)
+  run(${WORK_DIR}/cuda/consumer)
+  message(STATUS "find_package(flowpic COMPONENTS cuda) consumer built and ran")
+endif()
 message(STATUS "find_package, pkg-config, add_subdirectory and FetchContent consumers all built and ran")

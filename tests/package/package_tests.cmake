@@ -22,5 +22,6 @@ add_test(NAME package/install_and_consume
            -DFLOWPIC_SOURCE_DIR=${PROJECT_SOURCE_DIR}
            -DWORK_DIR=${CMAKE_CURRENT_BINARY_DIR}/package_work
            -DCMAKE_CXX_COMPILER=${CMAKE_CXX_COMPILER}
+           -DFLOWPIC_WITH_CUDA=$<TARGET_EXISTS:flowpic_cuda>
            -P ${CMAKE_CURRENT_LIST_DIR}/install_and_consume.cmake)
 set_tests_properties(package/install_and_consume PROPERTIES RUN_SERIAL TRUE)

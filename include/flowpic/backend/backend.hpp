@@ -6,10 +6,10 @@
 // overload that exists and otherwise falls back along the chain, down to `scalar`, the oracle
 // every other kernel is tested against. No enum, no if-constexpr ladder, no silent runtime choice.
 //
-//   scalar  <-  simd  <-  tbb
+//   scalar  <-  simd  <-  tbb  <-  cuda
 //
-// Later backends (a GPU one, network kernels) add tags to the chain; kernels that a backend lacks
-// resolve to the nearest ancestor that has them.
+// Later backends add tags to the chain; kernels that a backend lacks resolve to the nearest
+// ancestor that has them.
 
 #include <concepts>
 #include <type_traits>
@@ -29,6 +29,13 @@ struct simd : scalar {
 // Many blocks (pictures, images) in parallel with oneTBB; each item runs the simd kernels.
 struct tbb : simd {
     static constexpr const char* name = "tbb";
+};
+
+// Pictures of many blocks per transfer on a CUDA GPU (picture/histogram_cuda.hpp, compiled
+// component flowpic::cuda). A tag only: this header stays free of CUDA. Work without a CUDA
+// kernel (one block's picture, the network) falls back to tbb.
+struct cuda : tbb {
+    static constexpr const char* name = "cuda";
 };
 
 // The parameter type of a kernel overload written for backend B and every backend derived from it.

@@ -6,6 +6,8 @@
 //   shapira2019       1500x1500, softmax over 2..max_preset_classes classes
 //   mini_flowpic      32x32 LeNet-5, same class counts
 //   mini_flowpic64    64x64 LeNet-5, same class counts
+//   mini_flowpic1500  1500x1500 pictures of the first 15 s, the shapira2019 network (as tcbench
+//                     uses the FlowPic network for its 1500 resolution)
 //   network_stats     1500x1500, valid padding, one sigmoid output (classes: 1, or 2 names)
 
 #include <cstddef>
@@ -21,7 +23,7 @@ namespace flowpic::nn::presets {
 
 inline constexpr std::size_t max_preset_classes = 10;
 
-inline std::vector<std::string> preset_names() { return {"shapira2019", "mini_flowpic", "mini_flowpic64", "network_stats"}; }
+inline std::vector<std::string> preset_names() { return {"shapira2019", "mini_flowpic", "mini_flowpic64", "mini_flowpic1500", "network_stats"}; }
 
 namespace detail {
 // One out-of-line function per network keeps the optimiser from inlining all of them into one.
@@ -48,7 +50,7 @@ using mini64 = mini_flowpic<C, 64>;
 template <class F>
 void visit_preset(const std::string& name, std::size_t classes, F&& f) {
     constexpr auto seq = std::make_index_sequence<max_preset_classes - 1>{};
-    if (name == "shapira2019") detail::visit_classes<detail::shapira>(classes, f, seq);
+    if (name == "shapira2019" || name == "mini_flowpic1500") detail::visit_classes<detail::shapira>(classes, f, seq);
     else if (name == "mini_flowpic") detail::visit_classes<detail::mini32>(classes, f, seq);
     else if (name == "mini_flowpic64") detail::visit_classes<detail::mini64>(classes, f, seq);
     else if (name == "network_stats") {

@@ -3,6 +3,8 @@
 // the blocks are spread over oneTBB's workers (one maker, i.e. one scratch set, per worker);
 // under scalar and simd they run in order on the calling thread. Every backend gives the same
 // pictures: a block's picture never depends on which thread or in which order it was made.
+// Under backend::cuda (picture/histogram_cuda.hpp, component flowpic::cuda) chunks of blocks go
+// to the GPU.
 //
 //   auto stack = picture::make_sparse_stack<P::picture, backend::tbb>(workload.blocks());
 //   picture::for_each_dense<P::picture, backend::tbb>(blocks, [&](std::size_t i, const auto& pic) { ... });
@@ -10,6 +12,7 @@
 #include <algorithm>
 #include <concepts>
 #include <cstddef>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -86,10 +89,40 @@ sparse_stack<typename H::value_type> make_sparse_stack(const R& blocks, backend:
     return out;
 }
 
+// backend::cuda: chunks of blocks per transfer on the GPU. cuda_batch<H> is defined by
+// flowpic/picture/histogram_cuda.hpp, which needs the compiled flowpic::cuda component; these
+// overloads only forward to it, so that the generic functions below accept backend::cuda.
+template <class H>
+struct cuda_batch;
+
+namespace detail {
+template <class T, class = void>
+inline constexpr bool is_complete = false;
+template <class T>
+inline constexpr bool is_complete<T, std::void_t<decltype(sizeof(T))>> = true;
+}  // namespace detail
+
+template <class H, class B, class R, class F>
+void for_each_dense(const R& blocks, F& f, backend::requires_backend<backend::cuda>) {
+    static_assert(detail::is_complete<cuda_batch<H>>,
+                  "flowpic: backend::cuda needs #include <flowpic/picture/histogram_cuda.hpp> and the flowpic::cuda "
+                  "component (target_link_libraries(... flowpic::cuda))");
+    cuda_batch<H>::for_each_dense(blocks, f);
+}
+
+template <class H, class B, class R>
+sparse_stack<typename H::value_type> make_sparse_stack(const R& blocks, backend::requires_backend<backend::cuda>) {
+    static_assert(detail::is_complete<cuda_batch<H>>,
+                  "flowpic: backend::cuda needs #include <flowpic/picture/histogram_cuda.hpp> and the flowpic::cuda "
+                  "component (target_link_libraries(... flowpic::cuda))");
+    return cuda_batch<H>::make_sparse_stack(blocks);
+}
+
 }  // namespace kernel
 
 // Calls f(i, picture) for every block i, the picture valid during the call only. Under
-// backend::tbb the calls run in parallel and in no fixed order, so f must be thread-safe.
+// backend::tbb the calls run in parallel and in no fixed order, so f must be thread-safe; under
+// backend::cuda they run in block order on the calling thread.
 template <histogram_policy H, backend::backend_tag B = backend::default_backend, block_range R, class F>
 void for_each_dense(const R& blocks, F&& f) {
     kernel::for_each_dense<H, B>(blocks, f, B{});

@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <span>
 #include <unordered_map>
 #include <utility>
@@ -79,6 +80,9 @@ public:
         std::size_t batch = default_batch();  // blocks per network call (and per pipeline token)
         std::size_t in_flight = 3;            // batches alive at once: bounds memory
         flows::limits limits{};               // the flow table's bounds (idle timeout, live flows, packets)
+        // Windows other than Blocks' (e.g. every 15 s window of a flow where the preset takes the
+        // first): the picture policy stays the same, so the pictures stay the network's input.
+        std::optional<blocks::window_spec> window{};
     };
 
     // Batches of up to 32 pictures, fewer when they are large (about 64 MiB of floats per batch).
@@ -97,7 +101,7 @@ public:
     template <class Sink>
         requires std::invocable<Sink&, const classification&>
     pipeline_stats run(Source& src, Sink&& sink) {
-        flows::flow_table<Flows> table(opt_.limits, Blocks::spec);
+        flows::flow_table<Flows> table(opt_.limits, opt_.window.value_or(Blocks::spec));
         reader rd(src, table, opt_.batch);
         oneapi::tbb::enumerable_thread_specific<picture::maker<Picture, Backend>> makers;
         std::unordered_map<std::uint64_t, decision::tally> tallies;

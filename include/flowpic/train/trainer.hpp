@@ -34,6 +34,8 @@ struct fit_options {
     double min_delta = 0.0;             // an improvement must lower the validation loss by more
     bool restore_best = true;           // end with the weights of the best validation loss
     std::vector<double> class_weights;  // empty: every class 1
+    // called after every optimiser step with (epoch, batch, batches, the batch's loss); may be empty
+    std::function<void(std::size_t, std::size_t, std::size_t, double)> on_batch;
 };
 
 struct epoch_report {
@@ -156,9 +158,11 @@ fit_result fit(Net& net, const D& train, const V* val, const Loss& loss, Optimiz
             auto& cur = buf[b % 2];
             if (b + 1 < batches) prep.run([&, b] { detail::fill_batch(train, slice(b + 1), o.seed, epoch, buf[(b + 1) % 2]); });
             const nn::run_context ctx{true, o.seed, step++, 0, 0};
-            sum += net.gradient(cur.x.data(), cur.n, nn::targets{cur.labels, o.class_weights}, loss, ctx, tag);
+            const double l = net.gradient(cur.x.data(), cur.n, nn::targets{cur.labels, o.class_weights}, loss, ctx, tag);
+            sum += l;
             opt.step(net.params(), std::span<const typename Net::value_type>(net.grads()));
             prep.wait();
+            if (o.on_batch) o.on_batch(epoch, b, batches, l);
         }
         epoch_report rep;
         rep.epoch = epoch;

@@ -1,0 +1,92 @@
+// flowpic dataset --data DIR --preset NAME --out FILE [--split 0.7,0.15,0.15] [--seed N]
+//                 [--where KEY=VALUE ...] [--all-windows] [--min-packets N]:
+// labelled pictures of every block of a class-per-directory tree, held sparse with their packets,
+// split by capture (train/build_dataset.hpp, train/split.hpp), written as a dataset file
+// (train/dataset_file.hpp, docs/formats.md). A summary of samples per class and split goes to
+// stderr.
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "commands.hpp"
+#include "dataset_options.hpp"
+#include "flowpic/train/build_dataset.hpp"
+#include "flowpic/train/dataset_file.hpp"
+#include "flowpic/train/split.hpp"
+
+namespace flowpic::tool {
+
+namespace {
+
+struct dataset_options {
+    std::string data, preset = "mini_flowpic", out, split = "0.7,0.15,0.15";
+    std::uint64_t seed = 1;
+    tree_options tree;
+};
+
+void print_summary(const train::picture_set& set, const std::string& out) {
+    std::fprintf(stderr, "flowpic: %s: %zu samples of %zu classes from %zu captures (preset %s, split seed %llu)\n",
+                 out.c_str(), set.size(), set.classes.size(), set.captures.size(), set.preset.c_str(),
+                 static_cast<unsigned long long>(set.seed));
+    std::fprintf(stderr, "%-16s %26s %30s\n", "", "captures", "samples");
+    std::fprintf(stderr, "%-16s %6s %6s %6s %6s %7s %7s %7s %7s\n", "class", "train", "val", "test", "all", "train",
+                 "val", "test", "all");
+    std::vector<std::size_t> total(8, 0);
+    for (std::uint32_t c = 0; c < set.classes.size(); ++c) {
+        std::size_t caps[3] = {0, 0, 0}, samples[3] = {0, 0, 0};
+        for (const auto& cap : set.captures)
+            if (cap.label == c) ++caps[static_cast<int>(cap.part)];
+        for (const auto& s : set.samples)
+            if (s.label == c) ++samples[static_cast<int>(s.part)];
+        const std::size_t row[8] = {caps[0],    caps[1],    caps[2],    caps[0] + caps[1] + caps[2],
+                                    samples[0], samples[1], samples[2], samples[0] + samples[1] + samples[2]};
+        for (int i = 0; i < 8; ++i) total[i] += row[i];
+        std::fprintf(stderr, "%-16.16s %6zu %6zu %6zu %6zu %7zu %7zu %7zu %7zu\n", set.classes[c].c_str(), row[0], row[1],
+                     row[2], row[3], row[4], row[5], row[6], row[7]);
+    }
+    std::fprintf(stderr, "%-16s %6zu %6zu %6zu %6zu %7zu %7zu %7zu %7zu\n", "total", total[0], total[1], total[2],
+                 total[3], total[4], total[5], total[6], total[7]);
+    for (std::uint32_t c = 0; c < set.classes.size(); ++c)
+        if (set.class_counts(train::split::train)[c] == 0)
+            std::fprintf(stderr, "flowpic: warning: class %s has no training sample\n", set.classes[c].c_str());
+}
+
+void add_dataset_command(CLI::App& app) {
+    auto* cmd = app.add_subcommand("dataset", "Labelled pictures of a class-per-directory tree, split by capture, "
+                                              "as a dataset file for train and eval");
+    auto o = std::make_shared<dataset_options>();
+    cmd->add_option("--data", o->data, "tree DIR/<class>/<captures or CSV files>; classes are the sorted first-level "
+                                       "directory names")
+        ->required()
+        ->check(CLI::ExistingDirectory);
+    add_preset_option(*cmd, o->preset);
+    cmd->add_option("--out", o->out, "dataset file to write (.fpd)")->required();
+    cmd->add_option("--split", o->split, "fractions of each class's captures for train,validation,test")
+        ->capture_default_str();
+    cmd->add_option("--seed", o->seed, "seed of the split")->capture_default_str();
+    add_tree_options(*cmd, o->tree);
+    cmd->callback([o] {
+        train::build_options b = make_build_options(o->preset, o->tree);
+        try {
+            b.split.fractions = train::parse_fractions(o->split);
+        } catch (const std::invalid_argument& e) {
+            throw CLI::ValidationError("--split", e.what());
+        }
+        b.split.seed = o->seed;
+        train::build_report report;
+        const train::picture_set set = train::build_dataset(o->data, b, &report);
+        report_skipped(report);
+        if (set.samples.empty()) throw format_error(location{o->data}, "no blocks: the dataset would be empty");
+        train::write_dataset(o->out, set);
+        print_summary(set, o->out);
+    });
+}
+
+const registrar reg_dataset{"dataset", 70, &add_dataset_command};
+
+}  // namespace
+
+}  // namespace flowpic::tool

@@ -1,0 +1,222 @@
+// flowpic eval --model MODEL --data FILE|DIR [--split all|train|validation|test] [--json] [--png FILE]
+//              [--pictures X.npy] [--labels Y.npy] [--predictions P.npy] [--where ...] [--all-windows]
+//              [--min-packets N] [--batch N] [--threads N]:
+// accuracy, top-2 accuracy, per-class precision/recall/F1 and the confusion matrix of a model on
+// a dataset file's split (test by default) or on every block of a class-per-directory tree, made
+// into pictures with the model's preset. Dataset classes are matched to the model's by name.
+// --json prints one object: accuracy, samples, per_class {name: precision, recall, f1, support},
+// confusion (rows = true class, columns = predicted, in the model's class order), classes, top2,
+// macro_f1, model, data, preset, split.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <oneapi/tbb/global_control.h>
+
+#include "commands.hpp"
+#include "dataset_options.hpp"
+#include "flowpic/core/error.hpp"
+#include "flowpic/nn/model_file.hpp"
+#include "flowpic/nn/npy.hpp"
+#include "flowpic/nn/preset_registry.hpp"
+#include "flowpic/train/confusion_png.hpp"
+#include "flowpic/train/metrics.hpp"
+#include "flowpic/train/set_dataset.hpp"
+#include "flowpic/train/trainer.hpp"
+
+namespace flowpic::tool {
+
+namespace {
+
+struct eval_options {
+    std::string model, data, split, png, pictures, labels, predictions;
+    bool json = false;
+    std::size_t batch = 64;
+    int threads = 0;
+    tree_options tree;
+};
+
+std::string json_string(const std::string& s) {
+    std::string out = "\"";
+    for (unsigned char c : s) {
+        if (c == '"' || c == '\\') {
+            out += '\\';
+            out += static_cast<char>(c);
+        } else if (c < 0x20) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\u%04x", c);
+            out += buf;
+        } else {
+            out += static_cast<char>(c);
+        }
+    }
+    return out + "\"";
+}
+
+std::string json_number(double v) {
+    if (!std::isfinite(v)) return "null";
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.10g", v);
+    return buf;
+}
+
+std::string report_json(const train::classification_report& r, const std::vector<std::string>& classes,
+                        const eval_options& o, const std::string& preset, const std::string& split) {
+    std::string j = "{\n";
+    j += "  \"model\": " + json_string(o.model) + ",\n";
+    j += "  \"data\": " + json_string(o.data) + ",\n";
+    j += "  \"preset\": " + json_string(preset) + ",\n";
+    j += "  \"split\": " + json_string(split) + ",\n";
+    j += "  \"samples\": " + std::to_string(r.samples) + ",\n";
+    j += "  \"accuracy\": " + json_number(r.accuracy) + ",\n";
+    j += "  \"top2\": " + json_number(r.top2) + ",\n";
+    j += "  \"macro_f1\": " + json_number(r.macro_f1) + ",\n";
+    j += "  \"classes\": [";
+    for (std::size_t c = 0; c < classes.size(); ++c) j += (c ? ", " : "") + json_string(classes[c]);
+    j += "],\n  \"per_class\": {\n";
+    for (std::size_t c = 0; c < r.classes; ++c) {
+        std::size_t support = 0;
+        for (std::size_t k = 0; k < r.classes; ++k) support += r.at(c, k);
+        j += "    " + json_string(classes[c]) + ": {\"precision\": " + json_number(r.precision[c]) +
+             ", \"recall\": " + json_number(r.recall[c]) + ", \"f1\": " + json_number(r.f1[c]) +
+             ", \"support\": " + std::to_string(support) + "}" + (c + 1 < r.classes ? ",\n" : "\n");
+    }
+    j += "  },\n  \"confusion\": [";
+    for (std::size_t t = 0; t < r.classes; ++t) {
+        j += t ? ",\n                [" : "[";
+        for (std::size_t p = 0; p < r.classes; ++p) j += (p ? ", " : "") + std::to_string(r.at(t, p));
+        j += "]";
+    }
+    return j + "]\n}\n";
+}
+
+template <class Net>
+std::vector<float> predict(Net& net, const train::set_dataset& data, const eval_options& o) {
+    nn::load_model(o.model, net);
+    return train::predict_all(net, data, o.batch);
+}
+
+void run_eval(const eval_options& o) {
+    const nn::model_info info = nn::read_model_info(o.model);
+    const bool tree = std::filesystem::is_directory(o.data);
+    train::picture_set set;
+    std::string split_name = o.split.empty() ? (tree ? "all" : "test") : o.split;
+    if (tree) {
+        if (!o.split.empty() && o.split != "all")
+            throw CLI::ValidationError("--split", "a directory is evaluated whole; --split applies to dataset files");
+        train::build_report report;
+        try {
+            set = train::build_dataset(o.data, make_build_options(info.preset, o.tree), &report);
+        } catch (const std::invalid_argument& e) {  // a model of a preset without pictures
+            throw format_error(location{o.model}, e.what());
+        }
+        report_skipped(report);
+    } else {
+        if (o.tree.all_windows || o.tree.min_packets)
+            throw CLI::ValidationError("--all-windows/--min-packets", "apply to a directory, not to a dataset file");
+        train::dataset_read_options ro;
+        ro.preset = info.preset;
+        set = train::read_dataset(o.data, ro);
+    }
+    // dataset classes -> model classes, by name
+    std::vector<std::int32_t> map;
+    for (const auto& c : set.classes) {
+        const auto it = std::find(info.classes.begin(), info.classes.end(), c);
+        if (it == info.classes.end()) {
+            std::string known;
+            for (const auto& k : info.classes) known += " " + k;
+            throw format_error(location{o.data}, "class '" + c + "' is not a class of model " + o.model + " (its classes:" +
+                                                     known + ")");
+        }
+        map.push_back(static_cast<std::int32_t>(it - info.classes.begin()));
+    }
+    std::optional<train::split> part;
+    if (split_name != "all") part = train::parse_split(split_name);
+    std::vector<std::size_t> index = set.indices(part);
+    if (!tree && !o.tree.where.empty()) {  // a dataset file keeps each capture's VPN flag, not its application
+        std::vector<std::size_t> kept;
+        for (const auto& text : o.tree.where) {
+            const auto w = train::parse_where(text);
+            if (w.key != "vpn") throw CLI::ValidationError("--where", "a dataset file is selected by vpn=no|yes only");
+        }
+        for (auto i : index) {
+            const int vpn = set.captures[set.samples[i].capture].vpn;
+            bool ok = true;
+            for (const auto& text : o.tree.where) ok &= vpn == (train::parse_where(text).value == "yes" ? 1 : 0);
+            if (ok) kept.push_back(i);
+        }
+        index.swap(kept);
+    }
+    const train::set_dataset data(set, std::move(index), map);
+    if (data.size() == 0)
+        throw format_error(location{o.data}, "no samples to evaluate" + (tree ? std::string() : " in split " + split_name));
+
+    std::vector<float> probs;
+    nn::presets::visit_preset(info.preset, info.classes.size(), [&](auto& net) { probs = predict(net, data, o); });
+    std::vector<std::int32_t> labels(data.size());
+    for (std::size_t i = 0; i < data.size(); ++i) labels[i] = data.label(i);
+    const std::size_t outputs = probs.size() / data.size();
+    const auto r = train::classification_metrics(probs, labels, outputs);
+
+    if (!o.predictions.empty()) nn::write_npy(o.predictions, {data.size(), outputs}, probs.data());
+    if (!o.labels.empty()) {
+        const std::vector<float> l(labels.begin(), labels.end());
+        nn::write_npy(o.labels, {data.size()}, l.data());
+    }
+    if (!o.pictures.empty()) {
+        const std::size_t n = data.sample_size();
+        std::vector<float> x(data.size() * n);
+        for (std::size_t i = 0; i < data.size(); ++i) data.fill(i, x.data() + i * n);
+        nn::write_npy(o.pictures, {data.size(), set.pictures.channels(), set.pictures.height(), set.pictures.width()},
+                      x.data());
+    }
+    if (!o.png.empty()) train::write_confusion_png(o.png, r);
+    if (o.json) {
+        std::fputs(report_json(r, info.classes, o, info.preset, split_name).c_str(), stdout);
+    } else {
+        std::string what = split_name;
+        for (const auto& w : o.tree.where) what += ", " + w;
+        std::printf("%s on %s (%s)\n%s", o.model.c_str(), o.data.c_str(), what.c_str(),
+                    train::format_report(r, info.classes).c_str());
+    }
+}
+
+void add_eval_command(CLI::App& app) {
+    auto* cmd = app.add_subcommand("eval", "Accuracy, per-class precision/recall/F1 and confusion matrix of a model "
+                                           "on a dataset file or a class-per-directory tree");
+    auto o = std::make_shared<eval_options>();
+    cmd->add_option("--model", o->model, "model file (flowpic train)")->required()->check(CLI::ExistingFile);
+    cmd->add_option("--data", o->data, "dataset file (flowpic dataset), or a tree DIR/<class>/<files> made into "
+                                       "pictures with the model's preset")
+        ->required()
+        ->check(CLI::ExistingPath);
+    cmd->add_option("--split", o->split, "which samples of a dataset file: all, train, validation or test (default: test)")
+        ->check(CLI::IsMember({"all", "train", "validation", "test"}));
+    cmd->add_flag("--json", o->json, "print a JSON object instead of the text report");
+    cmd->add_option("--png", o->png, "draw the confusion matrix (rows: true class, columns: predicted; "
+                                     "share of the row in grey and percent)");
+    cmd->add_option("--pictures", o->pictures, "write the evaluated pictures, float32 [N, channels, H, W] .npy");
+    cmd->add_option("--labels", o->labels, "write their true labels (model class indices), float32 [N] .npy");
+    cmd->add_option("--predictions", o->predictions, "write the model's outputs, float32 [N, outputs] .npy");
+    add_tree_options(*cmd, o->tree);
+    cmd->add_option("--batch", o->batch, "pictures per forward pass")->check(CLI::PositiveNumber)->capture_default_str();
+    cmd->add_option("--threads", o->threads, "threads (0: all cores)")->check(CLI::NonNegativeNumber);
+    cmd->callback([o] {
+        std::unique_ptr<oneapi::tbb::global_control> limit;
+        if (o->threads > 0)
+            limit = std::make_unique<oneapi::tbb::global_control>(oneapi::tbb::global_control::max_allowed_parallelism,
+                                                                  static_cast<std::size_t>(o->threads));
+        run_eval(*o);
+    });
+}
+
+const registrar reg_eval{"eval", 74, &add_eval_command};
+
+}  // namespace
+
+}  // namespace flowpic::tool

@@ -1,0 +1,216 @@
+// flowpic train --data FILE [--preset NAME] --out MODEL [--seed N] [--augment LIST] [--epochs N]
+//               [--batch N] [--lr X] [--patience N] [--min-delta X] [--class-weights balanced|none]
+//               [--threads N] [--quiet]:
+// trains the preset's network on a dataset file's train split with Adam, early stopping on the
+// validation split's loss (keeping the best weights), writes the model file with the class names,
+// and prints the test split's report. Deterministic for a seed, whatever the thread count.
+// Progress on stderr: a bar redrawn in place on a terminal, one line per epoch otherwise.
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <oneapi/tbb/global_control.h>
+
+#include "commands.hpp"
+#include "flowpic/core/error.hpp"
+#include "flowpic/nn/model_file.hpp"
+#include "flowpic/nn/optimizer.hpp"
+#include "flowpic/nn/preset_registry.hpp"
+#include "flowpic/train/dataset_file.hpp"
+#include "flowpic/train/metrics.hpp"
+#include "flowpic/train/set_dataset.hpp"
+#include "flowpic/train/trainer.hpp"
+
+namespace flowpic::tool {
+
+namespace {
+
+struct train_options {
+    std::string data, preset, out, augment, class_weights = "none";
+    std::uint64_t seed = 1;
+    std::size_t epochs = 50, batch = 0, patience = 5;
+    double lr = 1e-3, min_delta = 0;
+    int threads = 0;
+    bool quiet = false;
+};
+
+std::string clock_text(double seconds) {
+    const auto s = static_cast<long long>(seconds + 0.5);
+    char buf[32];
+    if (s >= 3600) std::snprintf(buf, sizeof buf, "%lld:%02lld:%02lld", s / 3600, s / 60 % 60, s % 60);
+    else std::snprintf(buf, sizeof buf, "%lld:%02lld", s / 60, s % 60);
+    return buf;
+}
+
+// Epoch, loss, validation loss and accuracy, and the time left (if every epoch runs: early
+// stopping may end sooner).
+class progress {
+public:
+    progress(std::size_t epochs, bool quiet) : epochs_(epochs), quiet_(quiet), tty_(::isatty(::fileno(stderr)) == 1) {}
+
+    void batch(std::size_t epoch, std::size_t b, std::size_t batches, double loss) {
+        if (b == 0) {
+            epoch_start_ = clock::now();
+            loss_sum_ = 0;
+        }
+        loss_sum_ += loss;
+        if (quiet_ || !tty_) return;
+        const auto now = clock::now();
+        if (b + 1 < batches && now - last_draw_ < std::chrono::milliseconds(100)) return;
+        last_draw_ = now;
+        const double in_epoch = seconds(now - epoch_start_);
+        const double per_epoch = done_ ? total_ / static_cast<double>(done_) : in_epoch * double(batches) / double(b + 1);
+        const double left = std::max(0.0, per_epoch - in_epoch) + per_epoch * double(epochs_ - epoch - 1);
+        constexpr std::size_t width = 24;
+        const std::size_t fill = (b + 1) * width / batches;
+        std::string bar(fill, '#');
+        bar.resize(width, '.');
+        std::fprintf(stderr, "\repoch %zu/%zu [%s] %zu/%zu loss %.4f%s | %s left   ", epoch + 1, epochs_, bar.c_str(),
+                     b + 1, batches, loss_sum_ / double(b + 1), last_val_.c_str(), clock_text(left).c_str());
+        std::fflush(stderr);
+    }
+
+    void epoch(const train::epoch_report& r) {
+        const double took = seconds(clock::now() - epoch_start_);
+        total_ += took;
+        ++done_;
+        char val[96] = "";
+        if (r.val_loss == r.val_loss)
+            std::snprintf(val, sizeof val, " | val loss %.4f acc %.4f%s", r.val_loss, r.val_accuracy, r.improved ? " *" : "");
+        last_val_ = val;
+        if (quiet_) return;
+        const double left = total_ / double(done_) * double(epochs_ - r.epoch - 1);
+        std::fprintf(stderr, "%sepoch %zu/%zu: loss %.4f%s | %.1f s, at most %s left\n", tty_ ? "\r\033[K" : "",
+                     r.epoch + 1, epochs_, r.train_loss, val, took, clock_text(left).c_str());
+        std::fflush(stderr);
+    }
+
+private:
+    using clock = std::chrono::steady_clock;
+    static double seconds(clock::duration d) { return std::chrono::duration<double>(d).count(); }
+    std::size_t epochs_;
+    bool quiet_, tty_;
+    clock::time_point epoch_start_ = clock::now(), last_draw_{};
+    double loss_sum_ = 0, total_ = 0;
+    std::size_t done_ = 0;
+    std::string last_val_;
+};
+
+template <class Net>
+void train_net(Net& net, const train::picture_set& set, const train_options& o) {
+    using loss_type = std::conditional_t<Net::head == nn::layer_kind::sigmoid, nn::binary_crossentropy,
+                                         nn::categorical_crossentropy>;
+    const loss_type loss{};
+    if (Net::input_shape.size() != set.pictures.channels() * set.pictures.height() * set.pictures.width())
+        throw format_error(location{o.data}, "the pictures do not fit network " + set.preset);
+    const bool keras = set.preset == "shapira2019" || set.preset == "network_stats";  // else PyTorch (tcbench)
+    net.init(keras ? nn::init_scheme::glorot_uniform : nn::init_scheme::kaiming_uniform, o.seed);
+
+    train::set_dataset train_set(set, set.indices(train::split::train));
+    const train::set_dataset val_set(set, set.indices(train::split::validation));
+    const train::set_dataset test_set(set, set.indices(train::split::test));
+    train_set.augment(train::parse_augmentations(o.augment));
+
+    train::fit_options f;
+    f.epochs = o.epochs;
+    f.batch = o.batch ? o.batch : set.preset == "shapira2019" ? 128 : 32;
+    f.seed = o.seed;
+    f.patience = o.patience;
+    f.min_delta = o.min_delta;
+    if (o.class_weights == "balanced") f.class_weights = train::balanced_class_weights(set.class_counts(train::split::train));
+    progress bar(o.epochs, o.quiet);
+    f.on_batch = [&](std::size_t e, std::size_t b, std::size_t n, double l) { bar.batch(e, b, n, l); };
+    if (!o.quiet) {
+        std::fprintf(stderr, "flowpic: training %s (%zu parameters, %zu classes) on %zu samples, validating on %zu; "
+                             "batch %zu, Adam lr %g, seed %llu%s%s\n",
+                     set.preset.c_str(), Net::param_count, set.classes.size(), train_set.size(), val_set.size(), f.batch,
+                     o.lr, static_cast<unsigned long long>(o.seed), o.augment.empty() ? "" : ", augment ",
+                     o.augment.c_str());
+        if (val_set.size() == 0) std::fprintf(stderr, "flowpic: warning: no validation samples: no early stopping\n");
+    }
+    nn::adam opt(nn::adam::options{o.lr});
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto r = train::fit(net, train_set, val_set.size() ? &val_set : nullptr, loss, opt, f,
+                              [&](const train::epoch_report& e) { bar.epoch(e); });
+    const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    nn::save_model(o.out, net, set.preset, set.classes);
+    if (!o.quiet) {
+        if (val_set.size())
+            std::fprintf(stderr, "flowpic: %s after %zu epochs (%.1f s); best validation loss %.4f at epoch %zu -> %s\n",
+                         r.stopped_early ? "stopped early" : "done", r.history.size(), took, r.best_val_loss,
+                         r.best_epoch + 1, o.out.c_str());
+        else
+            std::fprintf(stderr, "flowpic: done after %zu epochs (%.1f s) -> %s\n", r.history.size(), took, o.out.c_str());
+    }
+    if (test_set.size() == 0) {
+        std::printf("no test samples in %s\n", o.data.c_str());
+        return;
+    }
+    const auto [test_loss, report] = train::evaluate(net, test_set, loss, 64);
+    std::printf("test split of %s (loss %.4f)\n%s", o.data.c_str(), test_loss, train::format_report(report, set.classes).c_str());
+}
+
+void add_train_command(CLI::App& app) {
+    auto* cmd = app.add_subcommand("train", "Train the preset's network on a dataset file; write a model file");
+    auto o = std::make_shared<train_options>();
+    cmd->add_option("--data", o->data, "dataset file (flowpic dataset)")->required()->check(CLI::ExistingFile);
+    cmd->add_option("--preset", o->preset, "the dataset's preset (checked; default: the dataset's)");
+    cmd->add_option("--out", o->out, "model file to write")->required();
+    cmd->add_option("--seed", o->seed, "seed of the initial weights, the batch order, dropout and augmentations")
+        ->capture_default_str();
+    cmd->add_option("--augment", o->augment, "augmentations on the training packets, made anew every epoch: any of "
+                                             "change_rtt,time_shift,packet_loss");
+    cmd->add_option("--epochs", o->epochs, "at most this many epochs")->check(CLI::PositiveNumber)->capture_default_str();
+    cmd->add_option("--batch", o->batch, "batch size (default: 128 for shapira2019, 32 otherwise)")->check(CLI::PositiveNumber);
+    cmd->add_option("--lr", o->lr, "Adam's learning rate")->check(CLI::PositiveNumber)->capture_default_str();
+    cmd->add_option("--patience", o->patience, "stop after this many epochs without a lower validation loss (0: never)")
+        ->capture_default_str();
+    cmd->add_option("--min-delta", o->min_delta, "a lower validation loss must be lower by more than this")
+        ->check(CLI::NonNegativeNumber);
+    cmd->add_option("--class-weights", o->class_weights, "none, or balanced: each class weighted n / (classes x n_class)")
+        ->check(CLI::IsMember({"none", "balanced"}))
+        ->capture_default_str();
+    cmd->add_option("--threads", o->threads, "threads (0: all cores)")->check(CLI::NonNegativeNumber);
+    cmd->add_flag("--quiet", o->quiet, "no progress on stderr");
+    cmd->callback([o] {
+        std::unique_ptr<oneapi::tbb::global_control> limit;
+        if (o->threads > 0)
+            limit = std::make_unique<oneapi::tbb::global_control>(oneapi::tbb::global_control::max_allowed_parallelism,
+                                                                  static_cast<std::size_t>(o->threads));
+        try {
+            train::parse_augmentations(o->augment);
+        } catch (const std::invalid_argument& e) {
+            throw CLI::ValidationError("--augment", e.what());
+        }
+        train::dataset_read_options ro;
+        ro.preset = o->preset;
+        const train::picture_set set = train::read_dataset(o->data, ro);
+        const auto nets = nn::presets::preset_names();
+        if (std::find(nets.begin(), nets.end(), set.preset) == nets.end()) {
+            std::string all;
+            for (const auto& n : nets) all += " " + n;
+            throw format_error(location{o->data}, "no network for preset " + set.preset + " (networks:" + all + ")");
+        }
+        if (set.indices(train::split::train).empty())
+            throw format_error(location{o->data}, "the dataset has no training samples");
+        const std::size_t k = set.classes.size();
+        if (set.preset == "network_stats" ? k != 2 : (k < 2 || k > nn::presets::max_preset_classes))
+            throw format_error(location{o->data}, "the dataset has " + std::to_string(k) + " classes; network " + set.preset +
+                                                      (set.preset == "network_stats" ? " needs 2 (one sigmoid output)"
+                                                                                      : " is built for 2 to " +
+                                                                                            std::to_string(nn::presets::max_preset_classes)));
+        nn::presets::visit_preset(set.preset, k, [&](auto& net) { train_net(net, set, *o); });
+    });
+}
+
+const registrar reg_train{"train", 72, &add_train_command};
+
+}  // namespace
+
+}  // namespace flowpic::tool

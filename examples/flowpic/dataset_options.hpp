@@ -1,0 +1,69 @@
+#pragma once
+// Options shared by `flowpic dataset` and `flowpic eval DIR`: how a class-per-directory tree
+// becomes samples.
+
+#include <cstdint>
+#include <cstdio>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "flowpic/picture/presets.hpp"
+#include "flowpic/train/build_dataset.hpp"
+#include "flowpic/train/dataset_file.hpp"
+
+namespace flowpic::tool {
+
+struct tree_options {
+    std::vector<std::string> where;
+    bool all_windows = false;
+    std::optional<std::uint32_t> min_packets;
+};
+
+inline void add_preset_option(CLI::App& cmd, std::string& preset) {
+    cmd.add_option("--preset", preset, "picture preset (windows, flow grouping, picture): " + picture::presets::names_list())
+        ->check(CLI::IsMember(std::vector<std::string>(std::begin(picture::presets::names), std::end(picture::presets::names))))
+        ->capture_default_str();
+}
+
+inline void add_tree_options(CLI::App& cmd, tree_options& o) {
+    cmd.add_option("--where", o.where, "keep the blocks of lab flow records (.fpr) with KEY=VALUE: vpn=no|yes, "
+                                       "application=NAME (repeatable; other files match no condition; for a "
+                                       "dataset file, vpn only, by its captures' flags)");
+    cmd.add_flag("--all-windows", o.all_windows, "every complete window of each flow, not only the first "
+                                                 "(for the mini_flowpic presets: every 15 s of the flow)");
+    cmd.add_option("--min-packets", o.min_packets, "keep blocks with at least this many packets (default: the preset's)");
+}
+
+inline train::build_options make_build_options(const std::string& preset, const tree_options& t) {
+    train::build_options b;
+    b.preset = preset;
+    for (const auto& w : t.where) {
+        try {
+            b.where.push_back(train::parse_where(w));
+        } catch (const std::invalid_argument& e) {
+            throw CLI::ValidationError("--where", e.what());
+        }
+    }
+    if (t.all_windows || t.min_packets) {
+        blocks::window_spec w = train::geometry_of(preset).window;
+        if (t.all_windows) {
+            w.first_only = false;
+            w.ends = blocks::end_rule::complete;
+        }
+        if (t.min_packets) w.min_packets = *t.min_packets;
+        b.window = w;
+    }
+    return b;
+}
+
+inline void report_skipped(const train::build_report& r) {
+    if (r.skipped.empty()) return;
+    std::fprintf(stderr, "flowpic: skipped %zu files that are no capture or supported CSV:\n", r.skipped.size());
+    for (std::size_t i = 0; i < r.skipped.size() && i < 10; ++i) std::fprintf(stderr, "  %s\n", r.skipped[i].c_str());
+    if (r.skipped.size() > 10) std::fprintf(stderr, "  ...\n");
+}
+
+}  // namespace flowpic::tool
