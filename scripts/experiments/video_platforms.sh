@@ -5,7 +5,7 @@
 #   mini_flowpic1500 (1500x1500, the same 15 s pictures): the shapira2019 network (tcbench's
 #     choice for 1500), at most EPOCHS_1500 (8) epochs, patience 5, to bound CPU time
 # Arm "train seeds": split seed 1 fixed, training seeds 1 2 3, augmentations AUGS (none /
-# change_rtt / time_shift; AUGS_1500: none). Arm "split seeds": split seeds 1 2 3, training seed 1,
+# change_rtt / time_shift; AUGS_1500: none / change_rtt). Arm "split seeds": split seeds 1 2 3, training seed 1,
 # no augmentation (for mini_flowpic1500 only with SPLIT_ARM_1500=1).
 # Usage: scripts/experiments/video_platforms.sh [WORKDIR]   (default /tmp/flowpic-exp/video)
 # Env: PRESETS, AUGS, AUGS_1500, SEEDS, EPOCHS_1500, plus common.sh's FLOWPIC, FLOWPIC_SHARED_DATA, THREADS.
@@ -14,7 +14,7 @@ W=${1:-/tmp/flowpic-exp/video}
 DATA=$SHARED/video-3platform
 PRESETS=${PRESETS:-mini_flowpic mini_flowpic64 mini_flowpic1500}
 AUGS=${AUGS:-none change_rtt time_shift}
-AUGS_1500=${AUGS_1500:-none}
+AUGS_1500=${AUGS_1500:-none change_rtt}
 SPLIT_ARM_1500=${SPLIT_ARM_1500:-0}
 SEEDS=${SEEDS:-1 2 3}
 EPOCHS_1500=${EPOCHS_1500:-8}
