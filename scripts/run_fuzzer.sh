@@ -6,7 +6,7 @@
 #   scripts/run_fuzzer.sh build             only (re)build the targets
 #
 # SECONDS defaults to $FLOWPIC_FUZZ_SECONDS, else 10. Exit status 0 when the run found nothing;
-# otherwise the input that failed is kept under $BUILD/work/NAME/artifacts/ and printed.
+# otherwise the input that failed is kept under $BUILD/runs/NAME/artifacts/ and printed.
 # Environment: FLOWPIC_FUZZ_BUILD_DIR (default build/fuzz), FLOWPIC_FUZZ_CXX (default clang++),
 # FLOWPIC_SHARED_DATA (default ../shared/data: the capture fixtures seed the pcap and pcapng targets),
 # FLOWPIC_FUZZ_NO_BUILD=1 to skip the build step.
@@ -42,7 +42,7 @@ for n in "${names[@]}"; do [[ $n == "$name" ]] && known=1; done
 
 [[ -n ${FLOWPIC_FUZZ_NO_BUILD:-} ]] || build_targets --target "fuzz_$name"
 
-work=$build/work/$name
+work=$build/runs/$name
 mkdir -p "$work/corpus" "$work/artifacts"
 seeds=("$root/tests/fuzz/corpus/$name")
 max_len=16384
