@@ -36,14 +36,18 @@ endfunction()
 
 add_library(flowpic_cuda STATIC
   cuda/picture_api.cu
+  cuda/network_api.cu
   cuda/picture_kernels.cu
   cuda/device_buffers.cu)
 add_library(flowpic::cuda ALIAS flowpic_cuda)
 set_target_properties(flowpic_cuda PROPERTIES EXPORT_NAME cuda POSITION_INDEPENDENT_CODE ON)
 flowpic_cuda_cxx20(flowpic_cuda)
 # --fmad=false keeps nvcc from fusing float64 multiply-adds, as the CPU kernels never do (the
-# kernels also spell their float64 operations as _rn intrinsics).
-target_compile_options(flowpic_cuda PRIVATE $<$<COMPILE_LANGUAGE:CUDA>:--fmad=false -Xcompiler=-Wall,-Wextra>)
+# kernels also spell their float64 operations as _rn intrinsics; the network's float sums ask for
+# fused multiply-adds explicitly). --expt-relaxed-constexpr lets the device call the constexpr
+# dropout hash of flowpic/nn/random.hpp, so that both sides draw the same masks from one source.
+target_compile_options(flowpic_cuda PRIVATE
+  $<$<COMPILE_LANGUAGE:CUDA>:--fmad=false --expt-relaxed-constexpr -Xcompiler=-Wall,-Wextra>)
 target_include_directories(flowpic_cuda PUBLIC
   $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/include>
   $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)

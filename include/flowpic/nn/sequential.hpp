@@ -9,10 +9,15 @@
 //   net.predict(pictures, n, probabilities);                       // fast kernels, all threads
 //   net.predict(pictures, n, probabilities, nn::kernels::scalar{}); // the oracle
 //   double loss = net.gradient(pictures, n, targets, nn::categorical_crossentropy{}, ctx);
+//   net.predict(pictures, n, probabilities, backend::cuda{});      // the GPU (link flowpic::cuda)
 //
 // Thread use (kernels::tbb): a batch is cut into chunks whose size depends only on the network,
 // chunk gradients are summed in a fixed order, so results do not depend on the thread count.
 // One network object must not run two calls at once (it keeps its workspaces).
+//
+// backend::cuda runs the hand-written CUDA kernels through a device twin (nn::cuda_network) made
+// on first use; the parameters go up again after every change on the host. Training loops that
+// should keep the parameters on the device use nn::cuda_network, or train::fit with the tag.
 
 #include <algorithm>
 #include <cstddef>
@@ -32,6 +37,7 @@
 
 #include "flowpic/nn/activation.hpp"
 #include "flowpic/nn/conv2d.hpp"
+#include "flowpic/nn/cuda_network.hpp"
 #include "flowpic/nn/dense.hpp"
 #include "flowpic/nn/dropout.hpp"
 #include "flowpic/nn/engine.hpp"
@@ -160,7 +166,10 @@ public:
     [[nodiscard]] std::span<const T> params() const { return {params_.data(), param_count}; }
     [[nodiscard]] std::span<T> grads() { return {grads_.data(), param_count}; }
     [[nodiscard]] std::span<const T> grads() const { return {grads_.data(), param_count}; }
-    void invalidate() noexcept { packed_ = false; }
+    void invalidate() noexcept {
+        packed_ = false;
+        device_current_ = false;
+    }
 
     void init(init_scheme scheme, std::uint64_t seed) {
         rng r(seed);
@@ -185,7 +194,10 @@ public:
     template <kernels::kernel_tag K = kernels::fast>
     void forward(const T* x, std::size_t n, T* out, const run_context& ctx, K = {}) {
         if (n == 0) return;
-        if constexpr (kernels::is_vectorised<K>) {
+        if constexpr (std::derived_from<K, backend::cuda>) {
+            static_assert(std::is_same_v<T, float>, "nn: the CUDA kernels run in float; use kernels::scalar");
+            device().predict(x, n, out, ctx);
+        } else if constexpr (kernels::is_vectorised<K>) {
             static_assert(std::is_same_v<T, float>, "nn: the vectorised kernels run in float; use kernels::scalar");
             fast_forward<K>(x, n, out, ctx);
         } else {
@@ -206,7 +218,14 @@ public:
         if (n == 0) return 0.0;
         const double norm = Loss::normalizer(t, n);
         if (!(norm > 0)) throw std::invalid_argument("nn::sequential::gradient: the class weights of the batch sum to 0");
-        if constexpr (kernels::is_vectorised<K>) {
+        if constexpr (std::derived_from<K, backend::cuda>) {
+            static_assert(std::is_same_v<T, float>, "nn: the CUDA kernels run in float; use kernels::scalar");
+            if (dinput) throw std::invalid_argument("nn::sequential::gradient: input gradients need kernels::scalar");
+            auto& d = device();
+            const double l = d.gradient(x, n, t, Loss{}, ctx);
+            d.download_grads(grads());
+            return l;
+        } else if constexpr (kernels::is_vectorised<K>) {
             static_assert(std::is_same_v<T, float>, "nn: the vectorised kernels run in float; use kernels::scalar");
             if (dinput) throw std::invalid_argument("nn::sequential::gradient: input gradients need kernels::scalar");
             return fast_gradient<K>(x, n, t, loss, norm, ctx);
@@ -231,7 +250,10 @@ public:
         constexpr std::size_t L = layer_count, classes = output_shape.size();
         using head_layer = typename slot_at<L - 1>::layer;
         double sum = 0;
-        if constexpr (kernels::is_vectorised<K>) {
+        if constexpr (std::derived_from<K, backend::cuda>) {
+            static_assert(std::is_same_v<T, float>, "nn: the CUDA kernels run in float; use kernels::scalar");
+            return device().loss(x, n, t, Loss{}, probs, ctx);
+        } else if constexpr (kernels::is_vectorised<K>) {
             static_assert(std::is_same_v<T, float>, "nn: the vectorised kernels run in float; use kernels::scalar");
             auto& st = fast();
             const std::size_t chunks = (n + chunk - 1) / chunk;
@@ -276,6 +298,21 @@ private:
     // code which never runs them (model files, weight import) does not compile them either.
     std::unique_ptr<void, void (*)(void*)> fast_{nullptr, nullptr};
     bool packed_ = false;
+    // The device twin of backend::cuda, made on first use (type-erased for the same reason).
+    std::unique_ptr<void, void (*)(void*)> device_{nullptr, nullptr};
+    bool device_current_ = false;
+
+    cuda_network<basic_sequential>& device() {
+        using twin = cuda_network<basic_sequential>;
+        if (!device_)
+            device_ = std::unique_ptr<void, void (*)(void*)>(new twin(), [](void* p) { delete static_cast<twin*>(p); });
+        auto& d = *static_cast<twin*>(device_.get());
+        if (!device_current_) {
+            d.upload(std::span<const T>(params_.data(), param_count));
+            device_current_ = true;
+        }
+        return d;
+    }
 
     template <std::size_t... I>
     static void add_tensors(std::vector<parameter_tensor>& out, std::size_t& group, std::index_sequence<I...>) {

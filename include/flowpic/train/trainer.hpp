@@ -12,11 +12,15 @@
 #include <functional>
 #include <limits>
 #include <numeric>
+#include <type_traits>
+#include <utility>
 #include <span>
 #include <vector>
 
 #include <oneapi/tbb/task_group.h>
 
+#include "flowpic/backend/backend.hpp"
+#include "flowpic/nn/cuda_network.hpp"
 #include "flowpic/nn/kernels/tags.hpp"
 #include "flowpic/nn/loss.hpp"
 #include "flowpic/nn/optimizer.hpp"
@@ -130,20 +134,67 @@ std::pair<double, classification_report> evaluate(Net& net, const D& data, const
     return {norm > 0 ? total / norm : 0.0, classification_metrics(probs, labels, out)};
 }
 
-// Trains net on `train`, validating on `val` (may be null: no early stopping) after each epoch.
-// `on_epoch` (may be empty) sees every epoch's report.
-template <class Net, dataset D, dataset V, nn::loss_function Loss, class Optimizer,
-          nn::kernels::kernel_tag K = nn::kernels::fast>
-fit_result fit(Net& net, const D& train, const V* val, const Loss& loss, Optimizer& opt, const fit_options& o,
-               const std::function<void(const epoch_report&)>& on_epoch = {}, K tag = {}) {
-    if (train.sample_size() != Net::input_shape.size())
-        throw std::invalid_argument("fit: the dataset's samples do not have the network's input size");
-    if (o.batch == 0) throw std::invalid_argument("fit: the batch size must be positive");
+namespace detail {
+
+// Where the steps of fit() run. On the CPU backends the network computes its gradient and the
+// optimiser object steps its parameters. On backend::cuda a device twin keeps parameters,
+// gradients and the optimiser's moments on the GPU for the whole run (the optimiser object only
+// lends its settings); parameters come back for the best-weights snapshot and at the end.
+template <class Net, class Optimizer, class K>
+struct host_session {
+    Net& net;
+    Optimizer& opt;
+    K tag;
+
+    template <class Loss>
+    double step(const batch_buffer& b, const nn::targets& t, const Loss& loss, const nn::run_context& ctx) {
+        const double l = net.gradient(b.x.data(), b.n, t, loss, ctx, tag);
+        opt.step(net.params(), std::span<const typename Net::value_type>(net.grads()));
+        return l;
+    }
+    Net& evaluator() { return net; }
+    void snapshot(std::vector<typename Net::value_type>& best) {
+        const auto p = std::as_const(net).params();
+        best.assign(p.begin(), p.end());
+    }
+    void finish(const std::vector<typename Net::value_type>* best) {
+        if (best) std::copy(best->begin(), best->end(), net.params().begin());
+    }
+};
+
+template <class Net, class Optimizer>
+struct device_session {
+    static_assert(std::is_same_v<Optimizer, nn::adam> || std::is_same_v<Optimizer, nn::sgd>,
+                  "train::fit with backend::cuda steps nn::adam or nn::sgd on the device");
+    Net& net;
+    Optimizer& opt;
+    nn::cuda_network<Net> dev;
+
+    device_session(Net& n, Optimizer& o) : net(n), opt(o), dev(n) {}
+
+    template <class Loss>
+    double step(const batch_buffer& b, const nn::targets& t, const Loss& loss, const nn::run_context& ctx) {
+        const double l = dev.gradient(b.x.data(), b.n, t, loss, ctx);
+        dev.step(opt.settings());
+        return l;
+    }
+    nn::cuda_network<Net>& evaluator() { return dev; }
+    void snapshot(std::vector<float>& best) { best = dev.params_host(); }
+    void finish(const std::vector<float>* best) {
+        if (best) std::copy(best->begin(), best->end(), net.params().begin());
+        else dev.download(net);
+    }
+};
+
+template <class Session, dataset D, dataset V, nn::loss_function Loss, class K>
+fit_result fit_loop(Session& session, const D& train, const V* val, const Loss& loss, const fit_options& o,
+                    const std::function<void(const epoch_report&)>& on_epoch, K tag) {
     fit_result result;
-    std::vector<typename Net::value_type> best(net.params().begin(), net.params().end());
+    std::vector<typename std::remove_cvref_t<decltype(session.net)>::value_type> best;
+    session.snapshot(best);
     std::size_t since_best = 0;
     std::uint64_t step = 0;
-    detail::batch_buffer buf[2];
+    batch_buffer buf[2];
     oneapi::tbb::task_group prep;
     for (std::size_t epoch = 0; epoch < o.epochs; ++epoch) {
         const auto order = epoch_order(train.size(), o.seed, epoch);
@@ -153,14 +204,19 @@ fit_result fit(Net& net, const D& train, const V* val, const Loss& loss, Optimiz
             return std::span<const std::size_t>(order).subspan(s, std::min(o.batch, order.size() - s));
         };
         double sum = 0;
-        if (batches) detail::fill_batch(train, slice(0), o.seed, epoch, buf[0]);
+        if (batches) fill_batch(train, slice(0), o.seed, epoch, buf[0]);
         for (std::size_t b = 0; b < batches; ++b) {
             auto& cur = buf[b % 2];
-            if (b + 1 < batches) prep.run([&, b] { detail::fill_batch(train, slice(b + 1), o.seed, epoch, buf[(b + 1) % 2]); });
+            if (b + 1 < batches) prep.run([&, b] { fill_batch(train, slice(b + 1), o.seed, epoch, buf[(b + 1) % 2]); });
             const nn::run_context ctx{true, o.seed, step++, 0, 0};
-            const double l = net.gradient(cur.x.data(), cur.n, nn::targets{cur.labels, o.class_weights}, loss, ctx, tag);
+            double l = 0;
+            try {
+                l = session.step(cur, nn::targets{cur.labels, o.class_weights}, loss, ctx);
+            } catch (...) {
+                prep.wait();  // the next batch is being written: let it finish before unwinding
+                throw;
+            }
             sum += l;
-            opt.step(net.params(), std::span<const typename Net::value_type>(net.grads()));
             prep.wait();
             if (o.on_batch) o.on_batch(epoch, b, batches, l);
         }
@@ -168,7 +224,8 @@ fit_result fit(Net& net, const D& train, const V* val, const Loss& loss, Optimiz
         rep.epoch = epoch;
         rep.train_loss = batches ? sum / static_cast<double>(batches) : 0.0;
         if (val && val->size()) {
-            const auto [vl, metrics] = evaluate(net, *val, loss, std::max<std::size_t>(o.batch, 64), o.class_weights, tag);
+            const auto [vl, metrics] =
+                evaluate(session.evaluator(), *val, loss, std::max<std::size_t>(o.batch, 64), o.class_weights, tag);
             rep.val_loss = vl;
             rep.val_accuracy = metrics.accuracy;
             if (vl < result.best_val_loss - o.min_delta) {
@@ -176,8 +233,7 @@ fit_result fit(Net& net, const D& train, const V* val, const Loss& loss, Optimiz
                 result.best_val_loss = vl;
                 result.best_epoch = epoch;
                 since_best = 0;
-                const auto p = net.params();
-                best.assign(p.begin(), p.end());
+                session.snapshot(best);
             } else {
                 ++since_best;
             }
@@ -189,9 +245,30 @@ fit_result fit(Net& net, const D& train, const V* val, const Loss& loss, Optimiz
             break;
         }
     }
-    if (val && o.restore_best && !result.history.empty() && std::isfinite(result.best_val_loss))
-        std::copy(best.begin(), best.end(), net.params().begin());
+    const bool restore = val && o.restore_best && !result.history.empty() && std::isfinite(result.best_val_loss);
+    session.finish(restore ? &best : nullptr);
     return result;
+}
+
+}  // namespace detail
+
+// Trains net on `train`, validating on `val` (may be null: no early stopping) after each epoch.
+// `on_epoch` (may be empty) sees every epoch's report. With backend::cuda the whole run stays on
+// the GPU (see detail::device_session); the same seed gives the same batches and dropout masks.
+template <class Net, dataset D, dataset V, nn::loss_function Loss, class Optimizer,
+          nn::kernels::kernel_tag K = nn::kernels::fast>
+fit_result fit(Net& net, const D& train, const V* val, const Loss& loss, Optimizer& opt, const fit_options& o,
+               const std::function<void(const epoch_report&)>& on_epoch = {}, K tag = {}) {
+    if (train.sample_size() != Net::input_shape.size())
+        throw std::invalid_argument("fit: the dataset's samples do not have the network's input size");
+    if (o.batch == 0) throw std::invalid_argument("fit: the batch size must be positive");
+    if constexpr (std::derived_from<K, backend::cuda>) {
+        detail::device_session<Net, Optimizer> session(net, opt);
+        return detail::fit_loop(session, train, val, loss, o, on_epoch, tag);
+    } else {
+        detail::host_session<Net, Optimizer, K> session{net, opt, tag};
+        return detail::fit_loop(session, train, val, loss, o, on_epoch, tag);
+    }
 }
 
 }  // namespace flowpic::train
