@@ -274,6 +274,7 @@ int enqueue(flowpic_cuda_context* ctx, slot& s, int output) {
     const std::uint32_t nch = ctx->channels;
     const std::size_t vb = ctx->config.value_bytes;
     const bool sparse = output == FLOWPIC_CUDA_OUTPUT_SPARSE;
+    const bool on_device = output == FLOWPIC_CUDA_OUTPUT_DEVICE_DENSE;  // no download, no pinned copy
 
     // buffers: inputs, outputs (device and pinned), scratch
     const std::size_t packet_bytes = packets * sizeof(flowpic_cuda_packet);
@@ -289,7 +290,7 @@ int enqueue(flowpic_cuda_context* ctx, slot& s, int output) {
     const std::size_t values = sparse ? packets * nch * vb : 0;
     if (!sparse) {
         if ((e = s.d_dense.reserve(dense)) != cudaSuccess) return status(e);
-        if ((e = s.h_dense.reserve(dense)) != cudaSuccess) return status(e);
+        if (!on_device && (e = s.h_dense.reserve(dense)) != cudaSuccess) return status(e);
     } else {
         if ((e = s.d_nnz.reserve(nnz)) != cudaSuccess) return status(e);
         if ((e = s.h_nnz.reserve(nnz)) != cudaSuccess) return status(e);
@@ -333,7 +334,7 @@ int enqueue(flowpic_cuda_context* ctx, slot& s, int output) {
     a.vp = ctx->vp;
     a.kp = ctx->kp;
     a.value_bytes = static_cast<std::uint32_t>(vb);
-    a.output = output;
+    a.output = sparse ? FLOWPIC_CUDA_OUTPUT_SPARSE : FLOWPIC_CUDA_OUTPUT_DENSE;  // the kernels' view
     a.dense = sparse ? nullptr : s.d_dense.data();
     a.nnz = sparse ? s.d_nnz.as<std::uint32_t>() : nullptr;
     a.cells = sparse ? s.d_cells.as<std::uint32_t>() : nullptr;
@@ -342,7 +343,9 @@ int enqueue(flowpic_cuda_context* ctx, slot& s, int output) {
     if ((e = sort ? fd::run_sort_path(a, scratch) : fd::run_shared_path(a)) != cudaSuccess) return status(e);
 
     // download
-    if (!sparse) {
+    if (on_device) {
+        // the pictures stay in d_dense for the caller's kernels
+    } else if (!sparse) {
         if ((e = cudaMemcpyAsync(s.h_dense.data(), s.d_dense.data(), dense, cudaMemcpyDeviceToHost, s.stream)) != cudaSuccess)
             return status(e);
     } else {
@@ -362,7 +365,9 @@ int enqueue(flowpic_cuda_context* ctx, slot& s, int output) {
 
 int flowpic_cuda_submit(flowpic_cuda_context* ctx, unsigned slot_index, int output) {
     if (!ctx || slot_index >= FLOWPIC_CUDA_SLOTS) return FLOWPIC_CUDA_INVALID_ARGUMENT;
-    if (output != FLOWPIC_CUDA_OUTPUT_DENSE && output != FLOWPIC_CUDA_OUTPUT_SPARSE) return FLOWPIC_CUDA_INVALID_ARGUMENT;
+    if (output != FLOWPIC_CUDA_OUTPUT_DENSE && output != FLOWPIC_CUDA_OUTPUT_SPARSE &&
+        output != FLOWPIC_CUDA_OUTPUT_DEVICE_DENSE)
+        return FLOWPIC_CUDA_INVALID_ARGUMENT;
     slot& s = ctx->slots[slot_index];
     if (s.state != slot_state::staged) return FLOWPIC_CUDA_BAD_STATE;
 
@@ -403,7 +408,9 @@ int flowpic_cuda_wait(flowpic_cuda_context* ctx, unsigned slot_index, flowpic_cu
     result->blocks = s.blocks;
     result->packets = s.packets;
     result->output = s.output;
-    result->dense = sparse ? nullptr : s.h_dense.data();
+    const bool on_device = s.output == FLOWPIC_CUDA_OUTPUT_DEVICE_DENSE;
+    result->dense = sparse || on_device ? nullptr : s.h_dense.data();
+    result->device_dense = on_device ? s.d_dense.data() : nullptr;
     result->offsets = s.h_offsets.as<const std::uint32_t>();
     result->nnz = sparse ? s.h_nnz.as<const std::uint32_t>() : nullptr;
     result->cells = sparse ? s.h_cells.as<const std::uint32_t>() : nullptr;

@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "flowpic/blocks/block.hpp"
 #include "flowpic/cuda/network_api.hpp"
 #include "flowpic/cuda/nn_context.hpp"
 #include "flowpic/nn/cuda_network.hpp"
@@ -30,6 +31,14 @@
 #include "flowpic/nn/presets.hpp"
 #include "flowpic/nn/random.hpp"
 #include "flowpic/nn/sequential.hpp"
+#if !defined(FLOWPIC_CUDA_EMULATED)
+#include <random>
+
+#include "flowpic/picture/histogram_cuda.hpp"
+#include "flowpic/picture/maker.hpp"
+#include "flowpic/picture/presets.hpp"
+#include "random_packets.hpp"
+#endif
 #include "flowpic/train/dataset.hpp"
 #include "flowpic/train/trainer.hpp"
 
@@ -590,6 +599,72 @@ TEST_CASE("train::fit on the device follows the CPU run and writes the same mode
 }  // TEST_SUITE("cuda network")
 
 #if !defined(FLOWPIC_CUDA_EMULATED)
+namespace {
+
+// GPU pictures straight into the network: the probabilities (and one training gradient) equal
+// the CPU pictures through the scalar network.
+template <class Preset, class Net>
+void pictures_into_network(std::size_t blocks, std::uint64_t seed) {
+    using H = typename Preset::picture;
+    std::mt19937_64 rng(seed);
+    const std::int64_t t0 = 1'700'000'000'000'000'000;
+    const std::int64_t span = Preset::window.length_ns;
+    std::vector<std::vector<flowpic::packet>> packets;
+    std::vector<flowpic::blocks::block> range;
+    for (std::size_t i = 0; i < blocks; ++i) packets.push_back(flowpic::test::random_packets(rng, 50 + rng() % 4000, t0, span, true));
+    for (std::size_t i = 0; i < blocks; ++i)
+        range.push_back(flowpic::blocks::block{nullptr, packets[i], t0, t0 + span, i});
+
+    Net net(nn::init_scheme::glorot_uniform, seed);
+    constexpr std::size_t isz = Net::input_shape.size(), osz = Net::output_shape.size();
+    flowpic::picture::maker<H, flowpic::backend::scalar> cpu_pictures;
+    std::vector<float> x(blocks * isz);
+    for (std::size_t i = 0; i < blocks; ++i) {
+        const auto d = cpu_pictures.dense(range[i]);
+        std::transform(d.data.begin(), d.data.end(), x.begin() + static_cast<std::ptrdiff_t>(i * isz),
+                       [](auto v) { return static_cast<float>(v); });
+    }
+    std::vector<float> want(blocks * osz), got(blocks * osz);
+    net.predict(x.data(), blocks, want.data(), nn::kernels::scalar{});
+
+    nn::cuda_network<Net> dev(net);
+    flowpic::picture::cuda_maker<H> gpu_pictures(flowpic::picture::cuda_options{20000, 64 << 20});
+    std::vector<std::int32_t> labels(blocks);
+    for (std::size_t i = 0; i < blocks; ++i) labels[i] = static_cast<std::int32_t>(i % osz);
+    fc::device_array<std::int32_t> d_labels(dev.context(), blocks);
+    d_labels.upload(labels);
+    std::size_t seen = 0;
+    double loss_sum = 0;
+    std::vector<float> grads(Net::param_count, 0.0f);
+    const nn::run_context rc{};
+    gpu_pictures.for_each_device_chunk(range, [&](std::size_t first, std::size_t count, const typename H::value_type* d) {
+        CHECK(first == seen);
+        dev.predict_from_device(d, count, got.data() + first * osz);
+        nn::run_context c = rc;
+        c.sample_base = first;
+        loss_sum += count * dev.gradient(d, count, d_labels.data() + first, nn::categorical_crossentropy{}, c);
+        const auto g = dev.grads_host();
+        for (std::size_t k = 0; k < grads.size(); ++k) grads[k] += g[k] * static_cast<float>(count);
+        seen += count;
+    });
+    CHECK(seen == blocks);
+    CHECK(rel_error(got, want) < 1e-4);
+    Net cpu = net;
+    const double want_loss = cpu.gradient(x.data(), blocks, nn::targets{labels, {}}, nn::categorical_crossentropy{}, rc,
+                                          nn::kernels::scalar{});
+    for (auto& g : grads) g /= static_cast<float>(blocks);
+    CHECK(loss_sum / static_cast<double>(blocks) == doctest::Approx(want_loss).epsilon(1e-5));
+    CHECK(rel_error(grads, cpu.grads()) < 1e-3);
+}
+
+}  // namespace
+
+TEST_CASE("GPU pictures feed the network without leaving the device") {
+    // float pictures in chunks of many blocks, and uint16 1500x1500 pictures converted on the device
+    pictures_into_network<flowpic::picture::presets::mini_flowpic<32>, nn::presets::mini_flowpic<5>>(300, 1);
+    pictures_into_network<flowpic::picture::presets::shapira2019, nn::presets::shapira2019<5>>(3, 2);
+}
+
 TEST_SUITE("without-device") {
 TEST_CASE("a network context without a device is a flowpic::cuda::error that says so") {
     try {

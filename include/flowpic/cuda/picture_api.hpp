@@ -64,6 +64,7 @@ enum flowpic_cuda_path {
 enum flowpic_cuda_output {
     FLOWPIC_CUDA_OUTPUT_DENSE = 0,   // [blocks, channels, height, width] values
     FLOWPIC_CUDA_OUTPUT_SPARSE = 1,  // per block: sorted non-zero cells and their values
+    FLOWPIC_CUDA_OUTPUT_DEVICE_DENSE = 2,  // dense, left in device memory for the caller's kernels (the network)
 };
 
 enum { FLOWPIC_CUDA_SLOTS = 2 };
@@ -122,6 +123,8 @@ struct flowpic_cuda_result {
     const std::uint32_t* nnz;       // sparse: non-zero cells of block b
     const std::uint32_t* cells;     // sparse: flat cell indices, sorted within each block
     const void* values;             // sparse: channels values per cell, cell-major (index i: values at i * channels)
+    const void* device_dense;       // device dense: the [blocks, C, H, W] values in device memory; valid until the
+                                    // slot is staged again, so work that reads them must finish before that
 };
 
 struct flowpic_cuda_context;

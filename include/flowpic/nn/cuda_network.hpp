@@ -156,11 +156,22 @@ public:
     // ---- device data ----
 
     // The last layer's outputs (probabilities after softmax or sigmoid) of n samples at d_x
-    // ([n, C, H, W] floats on this context's device) into d_out ([n, outputs]); queued.
-    void forward(const float* d_x, std::size_t n, float* d_out, const run_context& rc = {}) {
+    // ([n, C, H, W] on this context's device; pictures of another value type than float are
+    // converted on the device) into d_out ([n, outputs]); queued.
+    template <class V>
+    void forward(const V* d_x, std::size_t n, float* d_out, const run_context& rc = {}) {
         if (n == 0) return;
-        const float* y = run_forward(d_x, n, rc, layer_count);
+        const float* y = run_forward(input_from(d_x, n), n, rc, layer_count);
         copy(d_out, y, n * output_shape.size());
+    }
+    // The same into host memory; waits, so that the pictures may be overwritten after it returns
+    // (picture::cuda_maker::for_each_device_chunk).
+    template <class V>
+    void predict_from_device(const V* d_x, std::size_t n, float* out, const run_context& rc = {}) {
+        if (n == 0) return;
+        const float* y = run_forward(input_from(d_x, n), n, rc, layer_count);
+        cuda::check_nn(flowpic_cuda_nn_download(ctx_.get(), out, y, n * output_shape.size() * sizeof(float)),
+                       "flowpic_cuda_nn_download");
     }
     // The head's input (logits) of n samples: valid until the next call; queued.
     const float* logits(const float* d_x, std::size_t n, const run_context& rc = {}) {
@@ -171,8 +182,8 @@ public:
     // Gradient of the loss' batch mean into device_grads() (zeroed first) for n samples at d_x
     // with labels at d_labels (device int32); class weights from the host (empty: all 1).
     // Waits for the loss, which it returns.
-    template <loss_function Loss>
-    double gradient(const float* d_x, std::size_t n, const std::int32_t* d_labels, const Loss&,
+    template <class V, loss_function Loss>
+    double gradient(const V* d_x, std::size_t n, const std::int32_t* d_labels, const Loss&,
                     const run_context& rc = {}, std::span<const double> class_weights = {}) {
         static_assert(head == Loss::head, "nn::cuda_network::gradient: the loss does not match the network's last layer "
                                           "(categorical_crossentropy needs softmax, binary_crossentropy sigmoid)");
@@ -180,7 +191,8 @@ public:
         grads_.zero(param_count);
         if (n == 0) return 0.0;
         const double* w = device_weights<Loss>(class_weights);
-        const float* z = run_forward(d_x, n, rc, layer_count - 1);
+        const float* x = input_from(d_x, n);
+        const float* z = run_forward(x, n, rc, layer_count - 1);
         constexpr std::size_t classes = output_shape.size();
         float* dz = dlogits_.reserve(n * classes);
         if constexpr (head == layer_kind::softmax) {
@@ -190,7 +202,7 @@ public:
             cuda::check_nn(flowpic_cuda_nn_sigmoid_binary_cross_entropy(ctx_.get(), z, d_labels, w, n, dz),
                            "flowpic_cuda_nn_sigmoid_binary_cross_entropy");
         }
-        run_backward(d_x, n, dz, rc, std::make_index_sequence<layer_count - 1>{});
+        run_backward(x, n, dz, rc, std::make_index_sequence<layer_count - 1>{});
         double sum = 0, norm = 0;
         cuda::check_nn(flowpic_cuda_nn_read_loss(ctx_.get(), &sum, &norm), "nn::cuda_network::gradient");
         return sum / norm;
@@ -301,6 +313,24 @@ private:
     bool weights_set_ = false;
     std::uint64_t t_ = 0;
     bool moments_adam_ = false;
+
+    // Device pictures as the network's float input.
+    template <class V>
+    const float* input_from(const V* d, std::size_t n) {
+        static_assert(std::is_arithmetic_v<V> && (sizeof(V) == 1 || sizeof(V) == 2 || sizeof(V) == 4 || sizeof(V) == 8),
+                      "nn::cuda_network: device pictures hold 1, 2, 4 or 8-byte numbers");
+        if constexpr (std::is_same_v<V, float>) {
+            return d;
+        } else {
+            const std::size_t count = n * input_shape.size();
+            float* dst = input_.reserve(count);
+            const std::uint32_t kind = std::is_floating_point_v<V> ? FLOWPIC_CUDA_VALUE_FLOAT
+                                       : std::is_signed_v<V>       ? FLOWPIC_CUDA_VALUE_SIGNED
+                                                                   : FLOWPIC_CUDA_VALUE_UNSIGNED;
+            cuda::check_nn(flowpic_cuda_nn_to_float(ctx_.get(), d, sizeof(V), kind, dst, count), "flowpic_cuda_nn_to_float");
+            return dst;
+        }
+    }
 
     void copy(float* dst, const float* src, std::size_t count) {
         if (dst != src)

@@ -274,6 +274,18 @@ public:
         });
     }
 
+    // f(first, count, d_nchw) per chunk, in block order: the dense pictures of blocks first ..
+    // first + count - 1 as one [count, C, H, W] array in device memory (the maker's device),
+    // valid during the call. Nothing comes back to the host: hand them to nn::cuda_network
+    // (predict_from_device, gradient). The next chunk reuses the memory, so what f queues on
+    // another stream must finish before f returns (cuda_network's calls that return results do).
+    template <block_range R, class F>
+    void for_each_device_chunk(const R& range, F&& f) {
+        run(range, FLOWPIC_CUDA_OUTPUT_DEVICE_DENSE, [&](std::size_t first, std::size_t count, const flowpic_cuda_result& r) {
+            f(first, count, static_cast<const value_type*>(r.device_dense));
+        });
+    }
+
     // f(i, picture) for every block i, in order; the picture (a copy in a reused buffer) is valid
     // during the call only, as under the CPU backends.
     template <block_range R, class F>
