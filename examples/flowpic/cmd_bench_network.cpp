@@ -1,7 +1,16 @@
 // flowpic bench network --preset NAME --mode infer|train --batch B --threads N [--input workload|dense]
-// [--workload FILE] [--repeats R] [--min-repeat-s S] [--max-wait S] [--kernels scalar|simd|tbb]:
+// [--workload FILE] [--repeats R] [--min-repeat-s S] [--max-wait S] [--kernels scalar|simd|tbb]
+// [--backend scalar|simd|tbb|cuda [--gpu-data device|host]]:
 // times the network on FlowPic pictures and prints one line, `key=value` pairs as
 // ../shared/peers/cnn_peer.py prints them, with images_per_s= (median over repeats).
+//
+// --backend cuda (where the tool links flowpic::cuda) runs flowpic's CUDA kernels; the line says
+// kernels=cuda and ends with backend=cuda gpu_data=... gpu=NAME. gpu_data=device (the default)
+// measures the GPU: the batch is uploaded once and stays in device memory (nn::cuda_network),
+// parameters and Adam's moments too; every iteration ends with a synchronisation, and training
+// reads back only the loss. gpu_data=host measures what a caller with host pictures sees:
+// net.predict(..., backend::cuda{}) / net.gradient(..., backend::cuda{}) upload the batch every
+// iteration (and download the outputs or gradients; Adam runs on the host, as for the CPU).
 //
 // What is timed, as the PyTorch peer times it: infer = one forward pass of the batch with the
 // head's probabilities (no gradients, dropout off); train = loss and gradients of the batch
@@ -14,18 +23,29 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <fstream>
 #include <memory>
+#include <span>
+#include <stdexcept>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include <CLI/CLI.hpp>
 #include <oneapi/tbb/global_control.h>
 
 #include "commands.hpp"
+#include "flowpic/backend/backend.hpp"
 #include "flowpic/backend/simd_arch.hpp"
+#include "flowpic/config.hpp"
+#if FLOWPIC_HAS_CUDA  // the tool links flowpic::cuda where it was built
+#include "flowpic/cuda/error.hpp"
+#include "flowpic/cuda/nn_context.hpp"
+#include "flowpic/nn/cuda_network.hpp"
+#endif
 #include "flowpic/nn/optimizer.hpp"
 #include "flowpic/nn/presets.hpp"
 #include "flowpic/picture/maker.hpp"
@@ -38,6 +58,7 @@ namespace {
 
 struct network_bench_options {
     std::string preset = "shapira2019", mode = "infer", input = "workload", workload, kernels = "tbb";
+    std::string backend, gpu_data;  // empty: not given
     std::size_t batch = 32, threads = 2, repeats = 5;
     double min_repeat_s = 0.3, max_wait = 0;
 };
@@ -97,13 +118,10 @@ std::vector<float> workload_pictures(const network_bench_options& o, std::size_t
     return x;
 }
 
-template <class Net, class Picture, class Loss, class K>
-void run_bench(const network_bench_options& o, const char* name, Loss loss, K tag) {
-    auto net = std::make_unique<Net>(nn::init_scheme::glorot_uniform, 1);
+// The batch as float32 network input, and its labels.
+template <class Net, class Picture>
+void make_inputs(const network_bench_options& o, std::vector<float>& x, std::vector<std::int32_t>& labels) {
     constexpr std::size_t size = Net::input_shape.size(), classes = Net::output_shape.size();
-    const double base_rss = peak_rss_mb();
-    std::vector<std::int32_t> labels;
-    std::vector<float> x;
     if (o.input == "dense") {
         x.resize(o.batch * size);
         nn::rng r(3);
@@ -113,18 +131,13 @@ void run_bench(const network_bench_options& o, const char* name, Loss loss, K ta
     } else {
         x = workload_pictures<Picture>(o, o.batch, size, labels, std::max<std::size_t>(classes, 2));
     }
-    std::vector<float> probs(o.batch * classes);
-    nn::adam opt;
-    std::uint64_t step = 0;
-    auto iteration = [&] {
-        if (o.mode == "train") {
-            const nn::run_context ctx{true, 7, step++, 0, 0};
-            net->gradient(x.data(), o.batch, nn::targets{labels, {}}, loss, ctx, tag);
-            opt.step(net->params(), std::span<const float>(net->grads()));
-        } else {
-            net->predict(x.data(), o.batch, probs.data(), tag);
-        }
-    };
+}
+
+// Times `iteration` (one untimed first call, then repeats of k calls, the median reported) and
+// prints the line; `kernels` names what ran, `extra` is appended to the line.
+template <class Net, class F>
+void time_and_print(const network_bench_options& o, const char* name, double base_rss, const char* kernels,
+                    const std::string& extra, F iteration) {
     using clock = std::chrono::steady_clock;
     auto t = clock::now();
     iteration();
@@ -155,12 +168,93 @@ void run_bench(const network_bench_options& o, const char* name, Loss loss, K ta
     const double macs = static_cast<double>(Net::macs);  // forward multiply-adds per picture
     std::printf("peer=flowpic_%s mode=%s batch=%zu threads=%zu images_per_s=%.2f images_per_s_min=%.2f "
                 "images_per_s_max=%.2f ms_per_iter=%.3f iters_per_repeat=%zu repeats=%zu first_iter_ms=%.1f "
-                "fwd_gflops=%.2f base_rss_mb=%.0f peak_rss_mb=%.0f bg_cores=%.2f input=%s kernels=%s simd=%s\n",
+                "fwd_gflops=%.2f base_rss_mb=%.0f peak_rss_mb=%.0f bg_cores=%.2f input=%s kernels=%s simd=%s%s\n",
                 name, o.mode.c_str(), o.batch, o.threads, ips, static_cast<double>(o.batch) / reps.back(),
                 static_cast<double>(o.batch) / reps.front(), med * 1e3, k, o.repeats, first * 1e3,
-                2 * macs * ips / 1e9, base_rss, peak_rss_mb(), bgc, o.input.c_str(), o.kernels.c_str(),
-                backend::simd_arch_name());
+                2 * macs * ips / 1e9, base_rss, peak_rss_mb(), bgc, o.input.c_str(), kernels,
+                backend::simd_arch_name(), extra.c_str());
     std::fflush(stdout);
+}
+
+#if FLOWPIC_HAS_CUDA
+std::string gpu_name(int device) {
+    char name[256] = {};
+    if (flowpic_cuda_device_name(device, name, sizeof name) != FLOWPIC_CUDA_SUCCESS) return "unknown";
+    std::string s(name);
+    for (char& c : s)
+        if (c == ' ') c = '_';
+    return s;
+}
+
+// Fails early, before pictures are made, where the runtime sees no device (a cuda::error).
+void require_cuda_device() {
+    int count = 0;
+    const int status = flowpic_cuda_device_count(&count);
+    cuda::throw_if_failed(status, "flowpic_cuda_device_count", flowpic_cuda_error_string(status));
+    if (count == 0) cuda::throw_if_failed(FLOWPIC_CUDA_NO_DEVICE, "flowpic_cuda_device_count", nullptr);
+}
+
+// gpu_data=device: the batch, labels, parameters and moments stay on the device.
+template <class Net, class Picture, class Loss>
+void run_bench_device(const network_bench_options& o, const char* name, Loss loss) {
+    auto net = std::make_unique<Net>(nn::init_scheme::glorot_uniform, 1);
+    constexpr std::size_t size = Net::input_shape.size(), classes = Net::output_shape.size();
+    const double base_rss = peak_rss_mb();
+    nn::cuda_network<Net> dev(*net);
+    std::vector<std::int32_t> labels;
+    std::vector<float> x;
+    make_inputs<Net, Picture>(o, x, labels);
+    cuda::device_array<float> d_x(dev.context(), o.batch * size), d_out(dev.context(), o.batch * classes);
+    cuda::device_array<std::int32_t> d_labels(dev.context(), o.batch);
+    d_x.upload(x);
+    d_labels.upload(labels);
+    std::uint64_t step = 0;
+    auto iteration = [&] {
+        if (o.mode == "train") {
+            const nn::run_context ctx{true, 7, step++, 0, 0};
+            dev.gradient(d_x.data(), o.batch, d_labels.data(), loss, ctx);  // waits for the loss
+            dev.step(nn::adam::options{});
+        } else {
+            dev.forward(d_x.data(), o.batch, d_out.data());
+        }
+        dev.synchronize();
+    };
+    time_and_print<Net>(o, name, base_rss, "cuda", " backend=cuda gpu_data=device gpu=" + gpu_name(dev.context().device()),
+                        iteration);
+}
+#endif
+
+template <class Net, class Picture, class Loss, class K>
+void run_bench(const network_bench_options& o, const char* name, Loss loss, K tag) {
+    constexpr bool on_gpu = std::is_same_v<K, backend::cuda>;
+#if FLOWPIC_HAS_CUDA
+    if constexpr (on_gpu) {
+        if (o.gpu_data != "host") return run_bench_device<Net, Picture>(o, name, loss);
+    }
+#endif
+    auto net = std::make_unique<Net>(nn::init_scheme::glorot_uniform, 1);
+    constexpr std::size_t classes = Net::output_shape.size();
+    const double base_rss = peak_rss_mb();
+    std::vector<std::int32_t> labels;
+    std::vector<float> x;
+    make_inputs<Net, Picture>(o, x, labels);
+    std::vector<float> probs(o.batch * classes);
+    nn::adam opt;
+    std::uint64_t step = 0;
+    auto iteration = [&] {
+        if (o.mode == "train") {
+            const nn::run_context ctx{true, 7, step++, 0, 0};
+            net->gradient(x.data(), o.batch, nn::targets{labels, {}}, loss, ctx, tag);
+            opt.step(net->params(), std::span<const float>(net->grads()));
+        } else {
+            net->predict(x.data(), o.batch, probs.data(), tag);
+        }
+    };
+    std::string extra;
+#if FLOWPIC_HAS_CUDA
+    if constexpr (on_gpu) extra = " backend=cuda gpu_data=host gpu=" + gpu_name(0);  // the twin's device: the current one
+#endif
+    time_and_print<Net>(o, name, base_rss, on_gpu ? "cuda" : o.kernels.c_str(), extra, iteration);
 }
 
 template <class K>
@@ -201,9 +295,34 @@ void add_bench_network(CLI::App& app) {
     cmd->add_option("--repeats", o->repeats, "timed repeats (the median is reported)")->capture_default_str();
     cmd->add_option("--min-repeat-s", o->min_repeat_s, "seconds per repeat at least")->capture_default_str();
     cmd->add_option("--max-wait", o->max_wait, "seconds to wait for a quiet machine first");
-    cmd->callback([o] {
+    cmd->add_option("--backend", o->backend,
+                    "scalar, simd, tbb (as --kernels) or cuda (flowpic's CUDA kernels, where built with flowpic::cuda)")
+        ->check(CLI::IsMember({"scalar", "simd", "tbb", "cuda"}));
+    cmd->add_option("--gpu-data", o->gpu_data,
+                    "with --backend cuda: device (the batch stays in GPU memory; default) or host (uploaded every "
+                    "iteration through backend::cuda)")
+        ->check(CLI::IsMember({"device", "host"}));
+    cmd->callback([o, cmd] {
+        if (!o->backend.empty() && o->backend != "cuda" && cmd->count("--kernels") && o->kernels != o->backend)
+            throw std::invalid_argument("--backend " + o->backend + " and --kernels " + o->kernels + " disagree");
+        if (!o->gpu_data.empty() && o->backend != "cuda") throw std::invalid_argument("--gpu-data needs --backend cuda");
+        if (!o->backend.empty() && o->backend != "cuda") o->kernels = o->backend;
         oneapi::tbb::global_control limit(oneapi::tbb::global_control::max_allowed_parallelism, o->threads);
-        if (o->kernels == "scalar") dispatch(*o, nn::kernels::scalar{});
+        if (o->backend == "cuda") {
+#if FLOWPIC_HAS_CUDA
+            try {
+                require_cuda_device();
+                dispatch(*o, backend::cuda{});
+            } catch (const cuda::error& e) {
+                if (!e.no_device()) throw;
+                throw std::runtime_error(std::string("bench network --backend cuda: no CUDA device is usable here (") +
+                                         e.what() + ")");
+            }
+#else
+            throw std::invalid_argument("--backend cuda: this flowpic was built without CUDA (flowpic::cuda is built "
+                                        "where CMake finds nvcc, with FLOWPIC_ENABLE_CUDA=ON)");
+#endif
+        } else if (o->kernels == "scalar") dispatch(*o, nn::kernels::scalar{});
         else if (o->kernels == "simd") dispatch(*o, nn::kernels::simd{});
         else dispatch(*o, nn::kernels::tbb{});
     });

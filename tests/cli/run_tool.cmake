@@ -1,7 +1,9 @@
 # Runs the flowpic tool once and checks its exit status and output; any mismatch fails the test.
 #   cmake -DTOOL=path -DARGS="a@@b" [-DEXPECT_EXIT=0|nonzero|N] [-DSTDOUT_FIRST_LINE=text]
 #         [-DSTDOUT_FILE=expected [-DSORTED=ON]] [-DSTDOUT_REGEX="r1@@r2"] [-DSTDERR_REGEX="r1@@r2"]
-#         [-DSTDOUT_EMPTY=ON] -P run_tool.cmake
+#         [-DSTDOUT_EMPTY=ON] [-DSKIP_IF_EXIT=N] -P run_tool.cmake
+# SKIP_IF_EXIT: exit status N prints "flowpic_cli_test: skipped" and checks nothing (the test's
+# SKIP_REGULAR_EXPRESSION turns that into a skip).
 # Lists use "@@" as separator, so that arguments and regular expressions may hold ";" and "|".
 cmake_minimum_required(VERSION 3.25)
 
@@ -20,6 +22,10 @@ endif()
 
 if(NOT rc MATCHES "^[0-9]+$")
   message(FATAL_ERROR "flowpic did not exit normally (${rc})\n${ctx}")
+endif()
+if(DEFINED SKIP_IF_EXIT AND rc EQUAL SKIP_IF_EXIT)
+  message("flowpic_cli_test: skipped: flowpic exited with ${rc}\n${ctx}")
+  return()
 endif()
 if(NOT DEFINED EXPECT_EXIT)
   set(EXPECT_EXIT 0)

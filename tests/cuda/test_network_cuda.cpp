@@ -131,9 +131,10 @@ TEST_CASE("conv2d forward and backward equal the scalar kernels") {
     fc::nn_context ctx;
     const nn::kernels::conv_geometry cases[] = {
         make_conv(1, 40, 40, 10, 10, 5, 2, 3, 2, 3),   // FlowPic's first layer, Keras 'same'
-        make_conv(10, 20, 20, 20, 10, 5, 2, 3, 2, 3),  // its second: 20 filters, three groups of 8
+        make_conv(10, 20, 20, 20, 10, 5, 2, 3, 2, 3),  // its second: 20 filters, two groups of 10
         make_conv(3, 9, 11, 5, 3, 1, 1, 1, 1, 1),
         make_conv(2, 12, 12, 9, 5, 2, 0, 0, 0, 0),
+        make_conv(2, 8, 8, 33, 3, 1, 1, 1, 1, 1),      // 33 filters: three groups of 11
         make_conv(2, 10, 7, 4, 3, 2, 2, 0, 1, 3),      // uneven explicit pads
         make_conv(1, 11, 13, 3, 2, 3, 0, 1, 0, 0),     // stride larger than the kernel: unread pixels
         make_conv(6, 14, 14, 16, 5, 1, 0, 0, 0, 0),    // mini-FlowPic's second layer

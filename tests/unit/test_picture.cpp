@@ -190,7 +190,7 @@ TEST_CASE("edge cases: empty block, one packet, zero span, sizes beyond the rang
 
     // sizes 0, 1500, 1501, 65535: A.1 drops above 1500, A.2 clips to 1500
     std::vector<packet> sz;
-    for (std::uint32_t s : {0u, 1500u, 1501u, 65535u}) sz.push_back({t0 + sz.size() * 1'000'000'000, s, direction::forward});
+    for (std::uint32_t s : {0u, 1500u, 1501u, 65535u}) sz.push_back({t0 + static_cast<std::int64_t>(sz.size()) * 1'000'000'000, s, direction::forward});
     const blocks::block bs{nullptr, sz, t0, t0 + 15'000'000'000, 0};
     const auto s1 = a1.sparse(bs);
     REQUIRE(s1.nnz() == 2);

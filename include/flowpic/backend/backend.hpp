@@ -31,9 +31,9 @@ struct tbb : simd {
     static constexpr const char* name = "tbb";
 };
 
-// Pictures of many blocks per transfer on a CUDA GPU (picture/histogram_cuda.hpp, compiled
-// component flowpic::cuda). A tag only: this header stays free of CUDA. Work without a CUDA
-// kernel (one block's picture, the network) falls back to tbb.
+// Pictures of many blocks per transfer and the networks on a CUDA GPU (picture/histogram_cuda.hpp,
+// nn/cuda_network.hpp; compiled component flowpic::cuda). A tag only: this header stays free of
+// CUDA. Work without a CUDA kernel (one block's picture) falls back to tbb.
 struct cuda : tbb {
     static constexpr const char* name = "cuda";
 };

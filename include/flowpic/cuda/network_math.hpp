@@ -104,9 +104,10 @@ FLOWPIC_HD size_t min_of(size_t a, size_t b) { return a < b ? a : b; }
 
 // ---- convolution ---------------------------------------------------------------------------
 
-inline constexpr unsigned conv_filters_per_thread = 8;
+inline constexpr unsigned conv_filters_per_thread = 16;
 
-// One output pixel of up to 8 filters: x is read once per tap for all of them.
+// One output pixel of up to 16 filters: x is read once per tap for all of them. Filters are
+// split into equal groups (20 filters: two of 10), so that no thread idles through a short one.
 struct conv_forward_op {
     flowpic_cuda_conv2d g;
     const float* w;
@@ -116,12 +117,13 @@ struct conv_forward_op {
     size_t n;
 
     FLOWPIC_HD size_t groups() const { return (g.f + conv_filters_per_thread - 1) / conv_filters_per_thread; }
+    FLOWPIC_HD size_t per_group() const { return (g.f + groups() - 1) / groups(); }
     FLOWPIC_HD size_t count() const { return n * groups() * g.oh * g.ow; }
     FLOWPIC_HD void operator()(size_t i) const {
         const size_t ox = i % g.ow, oy = i / g.ow % g.oh, t = i / (size_t{g.oh} * g.ow);
         const size_t fg = t % groups(), s = t / groups();
-        const size_t f0 = fg * conv_filters_per_thread;
-        const size_t nf = min_of(conv_filters_per_thread, g.f - f0);
+        const size_t f0 = fg * per_group();
+        const size_t nf = min_of(per_group(), g.f - f0);
         const size_t K = size_t{g.c} * g.kh * g.kw;
         float acc[conv_filters_per_thread];
         for (unsigned j = 0; j < conv_filters_per_thread; ++j) acc[j] = j < nf ? b[f0 + j] : 0.0f;
