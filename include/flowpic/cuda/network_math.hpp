@@ -16,18 +16,14 @@
 #include <cstdint>
 
 #include "flowpic/cuda/network_api.hpp"
+#include "flowpic/cuda/picture_math.hpp"  // FLOWPIC_HD and the float64 _rn operations
 #include "flowpic/nn/random.hpp"
-
-#if !defined(FLOWPIC_HD)
-#if defined(__CUDACC__)
-#define FLOWPIC_HD __host__ __device__ __forceinline__
-#else
-#define FLOWPIC_HD inline
-#endif
-#endif
 
 namespace flowpic::cuda::nn_math {
 
+using math::ddiv;
+using math::dmul;
+using math::dsub;
 using std::size_t;
 
 FLOWPIC_HD float fmadd(float a, float b, float c) {
@@ -42,27 +38,6 @@ FLOWPIC_HD double dadd(double a, double b) {
     return __dadd_rn(a, b);
 #else
     return a + b;
-#endif
-}
-FLOWPIC_HD double dsub(double a, double b) {
-#if defined(__CUDA_ARCH__)
-    return __dsub_rn(a, b);
-#else
-    return a - b;
-#endif
-}
-FLOWPIC_HD double dmul(double a, double b) {
-#if defined(__CUDA_ARCH__)
-    return __dmul_rn(a, b);
-#else
-    return a * b;
-#endif
-}
-FLOWPIC_HD double ddiv(double a, double b) {
-#if defined(__CUDA_ARCH__)
-    return __ddiv_rn(a, b);
-#else
-    return a / b;
 #endif
 }
 FLOWPIC_HD double dsqrt(double a) {
