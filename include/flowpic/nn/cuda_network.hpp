@@ -70,13 +70,6 @@ struct at<I, type_list<S...>> {
     using type = std::tuple_element_t<I, std::tuple<S...>>;
 };
 
-// Layers whose output is their input (no buffer of their own) in a pass.
-template <class L>
-constexpr bool passes_through(bool training) {
-    return L::kind == layer_kind::flatten ||
-           ((L::kind == layer_kind::dropout || L::kind == layer_kind::dropout2d) && !training);
-}
-
 }  // namespace cuda_detail
 
 template <class Net>
@@ -202,7 +195,7 @@ public:
             cuda::check_nn(flowpic_cuda_nn_sigmoid_binary_cross_entropy(ctx_.get(), z, d_labels, w, n, dz),
                            "flowpic_cuda_nn_sigmoid_binary_cross_entropy");
         }
-        run_backward(x, n, dz, rc, std::make_index_sequence<layer_count - 1>{});
+        run_backward(n, dz, rc, std::make_index_sequence<layer_count - 1>{});
         double sum = 0, norm = 0;
         cuda::check_nn(flowpic_cuda_nn_read_loss(ctx_.get(), &sum, &norm), "nn::cuda_network::gradient");
         return sum / norm;
@@ -436,8 +429,7 @@ private:
 
     // ---- backward: layers L-2 .. 0 (the head is fused into the loss) ----
     template <std::size_t... R>
-    void run_backward(const float* d_x, std::size_t n, const float* dz, const run_context& rc, std::index_sequence<R...>) {
-        (void)d_x;
+    void run_backward(std::size_t n, const float* dz, const run_context& rc, std::index_sequence<R...>) {
         const float* dy = dz;
         constexpr std::size_t top = sizeof...(R) - 1;
         (backward_layer<top - R>(n, dy, rc), ...);
