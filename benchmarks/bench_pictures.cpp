@@ -15,7 +15,7 @@
 
 #include <tbb/global_control.h>
 
-#include "flowpic/picture/histogram_tbb.hpp"
+#include "flowpic/picture/many_blocks.hpp"
 #include "flowpic/picture/maker.hpp"
 #include "flowpic/picture/presets.hpp"
 #include "flowpic/source/flowpic1.hpp"

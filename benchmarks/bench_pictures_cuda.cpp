@@ -28,8 +28,8 @@
 
 #include "cub_histogram_baseline.hpp"
 #include "flowpic/cuda/error.hpp"
-#include "flowpic/picture/histogram_cuda.hpp"
-#include "flowpic/picture/histogram_tbb.hpp"
+#include "flowpic/picture/kernels/cuda.hpp"
+#include "flowpic/picture/many_blocks.hpp"
 #include "flowpic/picture/maker.hpp"
 #include "flowpic/picture/presets.hpp"
 #include "flowpic/source/flowpic1.hpp"

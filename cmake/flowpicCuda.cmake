@@ -35,10 +35,10 @@ function(flowpic_cuda_cxx20 target)
 endfunction()
 
 add_library(flowpic_cuda STATIC
-  cuda/picture_api.cu
-  cuda/network_api.cu
-  cuda/picture_kernels.cu
-  cuda/device_buffers.cu)
+  src/cuda/picture_api.cu
+  src/cuda/network_api.cu
+  src/cuda/picture_kernels.cu
+  src/cuda/device_buffers.cu)
 add_library(flowpic::cuda ALIAS flowpic_cuda)
 set_target_properties(flowpic_cuda PROPERTIES EXPORT_NAME cuda POSITION_INDEPENDENT_CODE ON)
 flowpic_cuda_cxx20(flowpic_cuda)

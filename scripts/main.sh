@@ -12,7 +12,7 @@ cmake --build --preset release --target flowpic_tool -j"$(nproc)" >/dev/null
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 echo "# flowpic classify $capture (bundled default model)"
-build/release/examples/flowpic classify "$capture" --stats | tee "$out"
+build/release/tools/flowpic classify "$capture" --stats | tee "$out"
 if [ "$capture" = "$sample" ]; then
   echo
   echo "# blocks per true category (data/lab/sample/labels.csv, by the lab client's address)"

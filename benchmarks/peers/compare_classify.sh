@@ -9,7 +9,7 @@ set -euo pipefail
 build=${1:-build/release}
 shared=${FLOWPIC_SHARED_DATA:-../shared/data}
 runs=${RUNS:-3}
-tool="$build/examples/flowpic"
+tool="$build/tools/flowpic"
 [ -x "$tool" ] || { echo "build $tool first (cmake --build $build --target flowpic_tool)" >&2; exit 1; }
 if [ -n "${CAPTURES:-}" ]; then read -r -a files <<< "$CAPTURES"; else files=("$shared"/requet-youtube-b2/*.pcap); fi
 [ -e "${files[0]}" ] || { echo "no captures (set CAPTURES)" >&2; exit 1; }

@@ -4,8 +4,8 @@
 # flowpic, peer, flowpic, ...) in one run, then a table of medians and ratios (flowpic / peer).
 # Run from the repository root:
 #
-#   benchmarks/peers/compare_network.sh                  # FLOWPIC=build/examples/flowpic
-#   ROUNDS=3 FLOWPIC=build-x/examples/flowpic JEMALLOC=1 benchmarks/peers/compare_network.sh
+#   benchmarks/peers/compare_network.sh                  # FLOWPIC=build/tools/flowpic
+#   ROUNDS=3 FLOWPIC=build-x/tools/flowpic JEMALLOC=1 benchmarks/peers/compare_network.sh
 #
 # Configurations (as the issue sets the targets, 2 threads): shapira2019 inference at batch 1 and
 # 32, shapira2019 training at batch 32, mini_flowpic 32x32 inference and training at batch 128.
@@ -16,7 +16,7 @@
 # OUT_DIR (raw lines).
 set -euo pipefail
 
-FLOWPIC=${FLOWPIC:-build/examples/flowpic}
+FLOWPIC=${FLOWPIC:-build/tools/flowpic}
 PEERS=${PEERS:-../shared/peers}
 WORKLOAD=${WORKLOAD:-${TMPDIR:-/tmp}/flowpic-peers/workload.bin}
 ROUNDS=${ROUNDS:-2}

@@ -3,15 +3,15 @@
 # on the same FLOWPIC1 workload, interleaved (peer, flowpic, peer, flowpic, ...) in one run, then
 # a table of medians and ratios (flowpic / peer). Run from the repository root:
 #
-#   benchmarks/peers/compare_pictures.sh                 # FLOWPIC=build/release/examples/flowpic
-#   ROUNDS=3 RUNS=5 FLOWPIC=build-x/examples/flowpic benchmarks/peers/compare_pictures.sh
+#   benchmarks/peers/compare_pictures.sh                 # FLOWPIC=build/release/tools/flowpic
+#   ROUNDS=3 RUNS=5 FLOWPIC=build-x/tools/flowpic benchmarks/peers/compare_pictures.sh
 #
 # Environment: FLOWPIC (the tool), PEERS (../shared/peers), WORKLOAD (a FLOWPIC1 file, made with
 # the peers' gen_workload.py if missing), ROUNDS (interleaved rounds, 2), RUNS (timed passes per
 # measurement, 5), MAX_WAIT (seconds each side waits for a quiet machine, 120), OUT_DIR (raw lines).
 set -euo pipefail
 
-FLOWPIC=${FLOWPIC:-build/release/examples/flowpic}
+FLOWPIC=${FLOWPIC:-build/release/tools/flowpic}
 PEERS=${PEERS:-../shared/peers}
 WORKLOAD=${WORKLOAD:-${TMPDIR:-/tmp}/flowpic-peers/workload.bin}
 ROUNDS=${ROUNDS:-2}

@@ -1,13 +1,13 @@
 # shellcheck shell=bash
 # Shared helpers of the experiment drivers (sourced, not run).
-#   FLOWPIC              the tool (default: build/release/examples/flowpic of this checkout)
+#   FLOWPIC              the tool (default: build/release/tools/flowpic of this checkout)
 #   FLOWPIC_SHARED_DATA  the third-party data (default: ../shared/data beside the checkout)
 #   THREADS              threads per training/eval (default 2)
 set -euo pipefail
 
 EXP_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$EXP_DIR/../.." && pwd)
-FLOWPIC=${FLOWPIC:-$ROOT/build/release/examples/flowpic}
+FLOWPIC=${FLOWPIC:-$ROOT/build/release/tools/flowpic}
 export SHARED=${FLOWPIC_SHARED_DATA:-$ROOT/../shared/data}
 THREADS=${THREADS:-2}
 PY=${PYTHON:-/usr/bin/python3}

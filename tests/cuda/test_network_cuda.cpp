@@ -34,7 +34,7 @@
 #if !defined(FLOWPIC_CUDA_EMULATED)
 #include <random>
 
-#include "flowpic/picture/histogram_cuda.hpp"
+#include "flowpic/picture/kernels/cuda.hpp"
 #include "flowpic/picture/maker.hpp"
 #include "flowpic/picture/presets.hpp"
 #include "random_packets.hpp"

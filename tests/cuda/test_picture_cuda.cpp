@@ -15,8 +15,8 @@
 
 #include "random_packets.hpp"
 #include "flowpic/cuda/error.hpp"
-#include "flowpic/picture/histogram_cuda.hpp"
-#include "flowpic/picture/histogram_tbb.hpp"
+#include "flowpic/picture/kernels/cuda.hpp"
+#include "flowpic/picture/many_blocks.hpp"
 #include "flowpic/picture/maker.hpp"
 #include "flowpic/picture/presets.hpp"
 

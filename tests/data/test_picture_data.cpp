@@ -11,7 +11,7 @@
 
 #include "../unit/test_picture_support.hpp"
 #include "flowpic/flows/flow_table.hpp"
-#include "flowpic/picture/histogram_tbb.hpp"
+#include "flowpic/picture/many_blocks.hpp"
 #include "flowpic/picture/maker.hpp"
 #include "flowpic/picture/presets.hpp"
 #include "flowpic/source/any_file.hpp"

@@ -1,5 +1,5 @@
 // flowpic::cuda's network API on host memory, for tests on machines without a GPU: the very
-// cuda/network_api_impl.hpp that the library compiles with nvcc, bound to a device interface
+// src/cuda/network_api_impl.hpp that the library compiles with nvcc, bound to a device interface
 // whose "device memory" is host memory and whose launch runs op(i) for every element (spread
 // over oneTBB, since the ops promise that elements are independent). What it cannot check is
 // the CUDA side of the binding: the grid-stride launch, streams and copies (tests/cuda does).

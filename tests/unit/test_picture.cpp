@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "random_packets.hpp"
-#include "flowpic/picture/histogram_tbb.hpp"
+#include "flowpic/picture/many_blocks.hpp"
 #include "flowpic/picture/maker.hpp"
 #include "flowpic/picture/presets.hpp"
 

@@ -18,7 +18,7 @@
 #include "random_packets.hpp"
 #include "flowpic/cuda/error.hpp"
 #include "flowpic/cuda/picture_math.hpp"
-#include "flowpic/picture/histogram_cuda.hpp"
+#include "flowpic/picture/kernels/cuda.hpp"
 #include "flowpic/picture/maker.hpp"
 #include "flowpic/picture/presets.hpp"
 

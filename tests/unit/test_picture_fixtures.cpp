@@ -7,7 +7,7 @@
 #include <atomic>
 
 #include "flowpic/backend/backend.hpp"
-#include "flowpic/picture/histogram_tbb.hpp"
+#include "flowpic/picture/many_blocks.hpp"
 #include "flowpic/picture/maker.hpp"
 #include "test_picture_support.hpp"
 

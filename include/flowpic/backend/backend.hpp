@@ -31,7 +31,7 @@ struct tbb : simd {
     static constexpr const char* name = "tbb";
 };
 
-// Pictures of many blocks per transfer and the networks on a CUDA GPU (picture/histogram_cuda.hpp,
+// Pictures of many blocks per transfer and the networks on a CUDA GPU (picture/kernels/cuda.hpp,
 // nn/cuda_network.hpp; compiled component flowpic::cuda). A tag only: this header stays free of
 // CUDA. Work without a CUDA kernel (one block's picture) falls back to tbb.
 struct cuda : tbb {

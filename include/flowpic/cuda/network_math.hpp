@@ -3,7 +3,7 @@
 // host. Each op is a struct of plain values and pointers with count() (how many elements) and
 // operator()(i) (element i, independent of every other element: no shared memory, no atomics,
 // no ordering between threads). The library launches them as grid-stride loops on its stream
-// (cuda/network_api.cu); the CPU unit tests call the very same ops for every i on host memory
+// (src/cuda/network_api.cu); the CPU unit tests call the very same ops for every i on host memory
 // and compare with the scalar kernels, so that the index arithmetic is checked on any machine.
 //
 // Sums that would need atomics (parameter gradients, losses) are split into partial sums over a

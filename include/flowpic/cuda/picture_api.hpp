@@ -4,7 +4,7 @@
 // exception, no template crosses this boundary. Every function returns a status: 0 on success,
 // a cudaError_t value (> 0) when the CUDA runtime failed, or one of flowpic's codes (< 0).
 //
-// C++ users want picture::cuda_maker (flowpic/picture/histogram_cuda.hpp), which derives every
+// C++ users want picture::cuda_maker (flowpic/picture/kernels/cuda.hpp), which derives every
 // parameter below from the picture policies and turns statuses into flowpic::cuda::error.
 //
 // The work is split into chunks of blocks, each chunk in one of FLOWPIC_CUDA_SLOTS slots (a CUDA

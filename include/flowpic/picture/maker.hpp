@@ -9,7 +9,7 @@
 //   }, flows::ignore{}};
 //
 // The backend picks the kernels (backend/backend.hpp): scalar is the oracle, simd vectorises the
-// time formula; tbb equals simd for one block and parallelises many (histogram_tbb.hpp).
+// time formula; tbb equals simd for one block and parallelises many (picture/many_blocks.hpp).
 
 #include <algorithm>
 #include <bit>
@@ -21,8 +21,8 @@
 #include "flowpic/blocks/block.hpp"
 #include "flowpic/picture/dense_picture.hpp"
 #include "flowpic/picture/histogram.hpp"
-#include "flowpic/picture/histogram_scalar.hpp"
-#include "flowpic/picture/histogram_simd.hpp"
+#include "flowpic/picture/kernels/scalar.hpp"
+#include "flowpic/picture/kernels/simd.hpp"
 #include "flowpic/picture/size_axis.hpp"
 #include "flowpic/picture/sparse_picture.hpp"
 #include "flowpic/picture/sparse_stack.hpp"

@@ -3,7 +3,7 @@
 #include <cstdio>
 #include <vector>
 
-#include <flowpic/picture/histogram_cuda.hpp>
+#include <flowpic/picture/kernels/cuda.hpp>
 #include <flowpic/picture/maker.hpp>
 #include <flowpic/picture/presets.hpp>
 

@@ -1,5 +1,5 @@
 #pragma once
-// The simd histogram kernel (xsimd): step 1 of histogram_scalar.hpp (the float64 time formula,
+// The simd histogram kernel (xsimd): step 1 of picture/kernels/scalar.hpp (the float64 time formula,
 // size bins and cell indices), several packets per instruction at the ISA of backend/simd_arch.hpp.
 //
 // Exactness. The scalar formula v = ((q / D) - x0) / S * bins costs two or three divisions per
@@ -20,7 +20,7 @@
 
 #include "flowpic/backend/backend.hpp"
 #include "flowpic/backend/simd_arch.hpp"
-#include "flowpic/picture/histogram_scalar.hpp"
+#include "flowpic/picture/kernels/scalar.hpp"
 #include "flowpic/picture/time_axis.hpp"
 
 namespace flowpic::picture::kernel {

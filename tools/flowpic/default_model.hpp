@@ -1,6 +1,6 @@
 #pragma once
 // The model `flowpic classify` uses without --model: data/models/default.fpm, embedded in the tool
-// at build time (examples/CMakeLists.txt), so an installed tool needs no data files.
+// at build time (tools/CMakeLists.txt), so an installed tool needs no data files.
 
 #include <vector>
 

@@ -49,12 +49,12 @@
 #include "commands.hpp"
 #include "flowpic/backend/backend.hpp"
 #include "flowpic/backend/simd_arch.hpp"
-#include "flowpic/picture/histogram_tbb.hpp"
+#include "flowpic/picture/many_blocks.hpp"
 #include "flowpic/picture/maker.hpp"
 #include "flowpic/picture/presets.hpp"
 #include "flowpic/source/flowpic1.hpp"
 #if FLOWPIC_HAS_CUDA  // the tool links flowpic::cuda where it was built
-#include "flowpic/picture/histogram_cuda.hpp"
+#include "flowpic/picture/kernels/cuda.hpp"
 #endif
 
 namespace flowpic::tool {

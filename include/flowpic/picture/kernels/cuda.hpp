@@ -45,7 +45,7 @@
 #include "flowpic/picture/counts.hpp"
 #include "flowpic/picture/dense_picture.hpp"
 #include "flowpic/picture/histogram.hpp"
-#include "flowpic/picture/histogram_tbb.hpp"
+#include "flowpic/picture/many_blocks.hpp"
 #include "flowpic/picture/size_axis.hpp"
 #include "flowpic/picture/sparse_picture.hpp"
 #include "flowpic/picture/sparse_stack.hpp"
@@ -413,7 +413,7 @@ private:
 
 namespace kernel {
 
-// The generic entry points' backend::cuda path (histogram_tbb.hpp): one cuda_maker per thread
+// The generic entry points' backend::cuda path (picture/many_blocks.hpp): one cuda_maker per thread
 // and picture type, made on first use and kept, since a GPU context and its buffers are costly
 // to set up. Use a cuda_maker of your own to choose the device, the chunk sizes or the lifetime.
 template <class H>

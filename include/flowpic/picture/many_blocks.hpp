@@ -3,7 +3,7 @@
 // the blocks are spread over oneTBB's workers (one maker, i.e. one scratch set, per worker);
 // under scalar and simd they run in order on the calling thread. Every backend gives the same
 // pictures: a block's picture never depends on which thread or in which order it was made.
-// Under backend::cuda (picture/histogram_cuda.hpp, component flowpic::cuda) chunks of blocks go
+// Under backend::cuda (picture/kernels/cuda.hpp, component flowpic::cuda) chunks of blocks go
 // to the GPU.
 //
 //   auto stack = picture::make_sparse_stack<P::picture, backend::tbb>(workload.blocks());
@@ -90,7 +90,7 @@ sparse_stack<typename H::value_type> make_sparse_stack(const R& blocks, backend:
 }
 
 // backend::cuda: chunks of blocks per transfer on the GPU. cuda_batch<H> is defined by
-// flowpic/picture/histogram_cuda.hpp, which needs the compiled flowpic::cuda component; these
+// flowpic/picture/kernels/cuda.hpp, which needs the compiled flowpic::cuda component; these
 // overloads only forward to it, so that the generic functions below accept backend::cuda.
 template <class H>
 struct cuda_batch;
@@ -105,7 +105,7 @@ inline constexpr bool is_complete<T, std::void_t<decltype(sizeof(T))>> = true;
 template <class H, class B, class R, class F>
 void for_each_dense(const R& blocks, F& f, backend::requires_backend<backend::cuda>) {
     static_assert(detail::is_complete<cuda_batch<H>>,
-                  "flowpic: backend::cuda needs #include <flowpic/picture/histogram_cuda.hpp> and the flowpic::cuda "
+                  "flowpic: backend::cuda needs #include <flowpic/picture/kernels/cuda.hpp> and the flowpic::cuda "
                   "component (target_link_libraries(... flowpic::cuda))");
     cuda_batch<H>::for_each_dense(blocks, f);
 }
@@ -113,7 +113,7 @@ void for_each_dense(const R& blocks, F& f, backend::requires_backend<backend::cu
 template <class H, class B, class R>
 sparse_stack<typename H::value_type> make_sparse_stack(const R& blocks, backend::requires_backend<backend::cuda>) {
     static_assert(detail::is_complete<cuda_batch<H>>,
-                  "flowpic: backend::cuda needs #include <flowpic/picture/histogram_cuda.hpp> and the flowpic::cuda "
+                  "flowpic: backend::cuda needs #include <flowpic/picture/kernels/cuda.hpp> and the flowpic::cuda "
                   "component (target_link_libraries(... flowpic::cuda))");
     return cuda_batch<H>::make_sparse_stack(blocks);
 }

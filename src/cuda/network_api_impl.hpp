@@ -1,7 +1,7 @@
 #pragma once
 // The network half of flowpic::cuda's C API (flowpic/cuda/network_api.hpp), written once over a
 // device interface that the including file provides as namespace flowpic::cuda::nn_device:
-// cuda/network_api.cu binds it to the CUDA runtime (every op a grid-stride kernel on the
+// src/cuda/network_api.cu binds it to the CUDA runtime (every op a grid-stride kernel on the
 // context's stream); the CPU tests bind it to host memory and run every op for every element
 // (tests/support/cuda_network_emulation.cpp), so that this file, the ops and nn::cuda_network
 // above them are exercised on machines without a GPU.

@@ -1,4 +1,4 @@
-// The CUDA picture kernels: steps 1-4 of histogram_scalar.hpp on the GPU, for a chunk of blocks.
+// The CUDA picture kernels: steps 1-4 of picture/kernels/scalar.hpp on the GPU, for a chunk of blocks.
 //
 // Shared path (small pictures, e.g. 32x32, 64x64): one thread block per picture; its counters
 // (packets per cell, and downstream packets with a direction channel) live in shared memory;
