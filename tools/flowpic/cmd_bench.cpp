@@ -51,7 +51,7 @@
 #include "flowpic/backend/simd_arch.hpp"
 #include "flowpic/picture/many_blocks.hpp"
 #include "flowpic/picture/maker.hpp"
-#include "flowpic/picture/presets.hpp"
+#include "flowpic/presets/builtin.hpp"
 #include "flowpic/source/flowpic1.hpp"
 #if FLOWPIC_HAS_CUDA  // the tool links flowpic::cuda where it was built
 #include "flowpic/picture/kernels/cuda.hpp"
@@ -264,7 +264,7 @@ void bench_pictures(const bench_options& o) {
     const source::flowpic1_workload w =
         o.workload.empty() ? source::flowpic1_workload::synthetic(o.blocks, o.seed) : source::flowpic1_workload(o.workload);
     ::tbb::global_control threads(::tbb::global_control::max_allowed_parallelism, std::max<std::size_t>(o.threads, 1));
-    picture::presets::visit(o.preset, [&](auto p) {
+    presets::visit(o.preset, [&](auto p) {
         using P = decltype(p);
         if (be == "scalar") run_pictures<P, backend::scalar>(o, w);
         else if (be == "simd") run_pictures<P, backend::simd>(o, w);
@@ -284,8 +284,8 @@ void add_bench_command(CLI::App& app) {
     auto* cmd = bench->add_subcommand("pictures", "Time picture making (blocks -> FlowPics) on a FLOWPIC1 workload");
     auto o = std::make_shared<bench_options>();
     cmd->add_option("--workload", o->workload, "FLOWPIC1 file (../shared/peers/gen_workload.py); default: a synthetic one in memory");
-    cmd->add_option("--preset", o->preset, "picture preset: " + picture::presets::names_list())
-        ->check(CLI::IsMember(std::vector<std::string>(std::begin(picture::presets::names), std::end(picture::presets::names))))
+    cmd->add_option("--preset", o->preset, "picture preset: " + presets::names_list())
+        ->check(CLI::IsMember(presets::names()))
         ->capture_default_str();
     cmd->add_option("--threads", o->threads, "worker threads (above 1: the tbb backend)")->check(CLI::Range(1, 1024))->capture_default_str();
     cmd->add_option("--backend", o->backend,

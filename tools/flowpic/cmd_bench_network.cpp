@@ -47,9 +47,8 @@
 #include "flowpic/nn/cuda_network.hpp"
 #endif
 #include "flowpic/nn/optimizer.hpp"
-#include "flowpic/nn/presets.hpp"
 #include "flowpic/picture/maker.hpp"
-#include "flowpic/picture/presets.hpp"
+#include "flowpic/presets/builtin.hpp"
 #include "flowpic/source/flowpic1.hpp"
 
 namespace flowpic::tool {
@@ -259,19 +258,13 @@ void run_bench(const network_bench_options& o, const char* name, Loss loss, K ta
 
 template <class K>
 void dispatch(const network_bench_options& o, K tag) {
-    using pp = picture::presets::shapira2019;
-    if (o.preset == "shapira2019")
-        run_bench<nn::presets::shapira2019<5>, pp::picture>(o, "shapira2019", nn::categorical_crossentropy{}, tag);
-    else if (o.preset == "mini_flowpic")
-        run_bench<nn::presets::mini_flowpic<5>, picture::presets::mini_flowpic<32>::picture>(
-            o, "mini_flowpic", nn::categorical_crossentropy{}, tag);
-    else if (o.preset == "mini_flowpic64")
-        run_bench<nn::presets::mini_flowpic<5, 64>, picture::presets::mini_flowpic<64>::picture>(
-            o, "mini_flowpic64", nn::categorical_crossentropy{}, tag);
-    else if (o.preset == "network_stats")
-        run_bench<nn::presets::network_stats<>, pp::picture>(o, "network_stats", nn::binary_crossentropy{}, tag);
-    else
-        throw CLI::ValidationError("--preset", "unknown preset " + o.preset);
+    presets::visit(o.preset, [&](auto p) {
+        using P = decltype(p);
+        using Net = presets::network_t<P, std::clamp<std::size_t>(5, P::classes.min, P::classes.max)>;
+        using Loss = std::conditional_t<Net::head == nn::layer_kind::sigmoid, nn::binary_crossentropy,
+                                        nn::categorical_crossentropy>;
+        run_bench<Net, typename P::picture>(o, std::string(P::name).c_str(), Loss{}, tag);
+    });
 }
 
 void add_bench_network(CLI::App& app) {
@@ -281,7 +274,7 @@ void add_bench_network(CLI::App& app) {
     if (!bench) bench = app.add_subcommand("bench", "Benchmarks");
     auto* cmd = bench->add_subcommand("network", "Time the network (inference or a training step) on FlowPic pictures");
     auto o = std::make_shared<network_bench_options>();
-    cmd->add_option("--preset", o->preset, "shapira2019, mini_flowpic, mini_flowpic64 or network_stats")
+    cmd->add_option("--preset", o->preset, "preset: " + presets::names_list())
         ->capture_default_str();
     cmd->add_option("--mode", o->mode, "infer or train")->check(CLI::IsMember({"infer", "train"}))->capture_default_str();
     cmd->add_option("--batch", o->batch, "pictures per iteration")->check(CLI::PositiveNumber)->capture_default_str();

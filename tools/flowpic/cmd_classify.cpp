@@ -16,8 +16,8 @@
 #include "default_model.hpp"
 #include "flowpic/core/error.hpp"
 #include "flowpic/nn/model_file.hpp"
-#include "flowpic/nn/preset_registry.hpp"
-#include "flowpic/pipeline/presets.hpp"
+#include "flowpic/presets/builtin.hpp"
+#include "flowpic/presets/pipeline.hpp"
 #include "flowpic/source/any_source.hpp"
 #include "input.hpp"
 #include "options.hpp"
@@ -42,10 +42,9 @@ struct classify_options {
     std::optional<std::uint32_t> min_packets;
 };
 
-// The network's input must be the preset's picture (and its head a softmax over the classes).
-template <class Preset, class Net>
-inline constexpr bool fits = Net::output_shape.size() > 1 && Net::input_shape.c == Preset::picture::channel_count &&
-                             Net::input_shape.h == Preset::picture::height && Net::input_shape.w == Preset::picture::width;
+// A block's label is the arg max of a softmax over the classes.
+template <class Net>
+inline constexpr bool labels_blocks = Net::output_shape.size() > 1;
 
 template <class Preset, class Net, class Decision>
 void classify_with(Net& net, const std::vector<std::string>& classes, const classify_options& o) {
@@ -83,12 +82,7 @@ void classify_with(Net& net, const std::vector<std::string>& classes, const clas
             std::puts(row.c_str());
             if (live) std::fflush(stdout);
         };
-        if constexpr (groups_all_flows<Preset>) {
-            source::all_flows<source::any_source> merged(any);
-            return pipe.run(merged, emit);
-        } else {
-            return pipe.run(any, emit);
-        }
+        return pipe.run(any, emit);
     });
     std::fflush(stdout);
     if (o.stats) {
@@ -125,24 +119,12 @@ void classify(classify_options o) {
     const nn::model_info info = nn::read_model_info(bytes, name);
     std::vector<std::string> classes = info.classes;
     bool ran = false;
-    nn::presets::visit_preset(info.preset, std::max<std::size_t>(classes.size(), 1), [&](auto& net) {
+    presets::visit_network(info.preset, std::max<std::size_t>(classes.size(), 1), [&](auto preset, auto& net) {
         using Net = std::remove_reference_t<decltype(net)>;
         nn::load_model(bytes, name, net);
-        if (info.preset == "shapira2019") {
-            if constexpr (fits<picture::presets::shapira2019, Net>) {
-                classify_decided<picture::presets::shapira2019>(net, classes, o);
-                ran = true;
-            }
-        } else if (info.preset == "mini_flowpic") {
-            if constexpr (fits<picture::presets::mini_flowpic<32>, Net>) {
-                classify_decided<picture::presets::mini_flowpic<32>>(net, classes, o);
-                ran = true;
-            }
-        } else if (info.preset == "mini_flowpic64") {
-            if constexpr (fits<picture::presets::mini_flowpic<64>, Net>) {
-                classify_decided<picture::presets::mini_flowpic<64>>(net, classes, o);
-                ran = true;
-            }
+        if constexpr (labels_blocks<Net>) {
+            classify_decided<decltype(preset)>(net, classes, o);
+            ran = true;
         }
     });
     if (!ran)

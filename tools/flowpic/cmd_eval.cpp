@@ -23,7 +23,7 @@
 #include "flowpic/core/error.hpp"
 #include "flowpic/nn/model_file.hpp"
 #include "flowpic/nn/npy.hpp"
-#include "flowpic/nn/preset_registry.hpp"
+#include "flowpic/presets/builtin.hpp"
 #include "flowpic/train/confusion_png.hpp"
 #include "flowpic/train/metrics.hpp"
 #include "flowpic/train/set_dataset.hpp"
@@ -157,7 +157,7 @@ void run_eval(const eval_options& o) {
         throw format_error(location{o.data}, "no samples to evaluate" + (tree ? std::string() : " in split " + split_name));
 
     std::vector<float> probs;
-    nn::presets::visit_preset(info.preset, info.classes.size(), [&](auto& net) { probs = predict(net, data, o); });
+    presets::visit_network(info.preset, info.classes.size(), [&](auto, auto& net) { probs = predict(net, data, o); });
     std::vector<std::int32_t> labels(data.size());
     for (std::size_t i = 0; i < data.size(); ++i) labels[i] = data.label(i);
     const std::size_t outputs = probs.size() / data.size();

@@ -8,7 +8,7 @@
 
 #include "commands.hpp"
 #include "flowpic/nn/model_file.hpp"
-#include "flowpic/nn/preset_registry.hpp"
+#include "flowpic/presets/builtin.hpp"
 #include "flowpic/nn/weights_npy.hpp"
 
 namespace flowpic::tool {
@@ -23,7 +23,7 @@ void add_export_weights_command(CLI::App& app) {
     cmd->add_option("--to", *dir, "directory to write (created if missing)")->required();
     cmd->callback([model, dir] {
         const auto info = nn::read_model_info(*model);
-        nn::presets::visit_preset(info.preset, info.classes.size(), [&](auto& net) {
+        presets::visit_network(info.preset, info.classes.size(), [&](auto, auto& net) {
             nn::load_model(*model, net);
             nn::export_weights(net, *dir);
             std::printf("%s: %zu tensors of %s\n", dir->c_str(), net.tensors().size(), info.preset.c_str());

@@ -9,7 +9,7 @@
 
 #include "commands.hpp"
 #include "flowpic/nn/model_file.hpp"
-#include "flowpic/nn/preset_registry.hpp"
+#include "flowpic/presets/builtin.hpp"
 #include "flowpic/nn/weights_npy.hpp"
 
 namespace flowpic::tool {
@@ -26,13 +26,13 @@ void add_import_weights_command(CLI::App& app) {
     auto* cmd = app.add_subcommand("import-weights",
                                    "Build a model file from .npy tensors in PyTorch layout (<i>.weight.npy, <i>.bias.npy)");
     auto o = std::make_shared<import_options>();
-    cmd->add_option("--preset", o->preset, "shapira2019, mini_flowpic, mini_flowpic64 or network_stats")->required();
+    cmd->add_option("--preset", o->preset, "network preset: " + presets::names_list())->required();
     cmd->add_option("--classes", o->classes, "number of classes (network_stats: 1)")->required();
     cmd->add_option("--from", o->from, "directory of .npy tensors")->required()->check(CLI::ExistingDirectory);
     cmd->add_option("--out", o->out, "model file to write")->required();
     cmd->add_option("--class-names", o->names, "class names in output order (default: 0, 1, ...)")->delimiter(',');
     cmd->callback([o] {
-        nn::presets::visit_preset(o->preset, o->classes, [&](auto& net) {
+        presets::visit_network(o->preset, o->classes, [&](auto, auto& net) {
             nn::import_weights(net, o->from);
             std::vector<std::string> names = o->names;
             if (names.empty())

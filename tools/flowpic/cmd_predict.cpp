@@ -14,7 +14,7 @@
 #include "flowpic/core/error.hpp"
 #include "flowpic/nn/model_file.hpp"
 #include "flowpic/nn/npy.hpp"
-#include "flowpic/nn/preset_registry.hpp"
+#include "flowpic/presets/builtin.hpp"
 
 namespace flowpic::tool {
 
@@ -65,7 +65,7 @@ void add_predict_command(CLI::App& app) {
             limit = std::make_unique<oneapi::tbb::global_control>(oneapi::tbb::global_control::max_allowed_parallelism,
                                                                   static_cast<std::size_t>(o->threads));
         const auto info = nn::read_model_info(o->model);
-        nn::presets::visit_preset(info.preset, info.classes.size(), [&](auto& net) { predict_file(net, *o); });
+        presets::visit_network(info.preset, info.classes.size(), [&](auto, auto& net) { predict_file(net, *o); });
     });
 }
 

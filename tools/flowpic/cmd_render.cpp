@@ -22,7 +22,7 @@
 #include "flowpic/picture/maker.hpp"
 #include "flowpic/picture/npy.hpp"
 #include "flowpic/picture/png.hpp"
-#include "flowpic/picture/presets.hpp"
+#include "flowpic/presets/builtin.hpp"
 #include "flowpic/source/flowpic1.hpp"
 #include "flowpic/train/file_blocks.hpp"
 #include "text.hpp"
@@ -112,8 +112,8 @@ void add_render_command(CLI::App& app) {
     auto* cmd = app.add_subcommand("render", "Render the FlowPic of every block: one .npy or .png per block, plus index.csv");
     auto o = std::make_shared<render_options>();
     cmd->add_option("INPUT", o->input, "pcap, pcapng, a supported CSV file or a FLOWPIC1 workload")->required();
-    cmd->add_option("--preset", o->preset, "picture preset: " + picture::presets::names_list())
-        ->check(CLI::IsMember(std::vector<std::string>(std::begin(picture::presets::names), std::end(picture::presets::names))))
+    cmd->add_option("--preset", o->preset, "picture preset: " + presets::names_list())
+        ->check(CLI::IsMember(presets::names()))
         ->capture_default_str();
     cmd->add_option("--out", o->out, "output directory (created if missing)")->required();
     cmd->add_option("--format", o->format, "npy (channels first; (H, W) for one channel) or png (log-scaled grey, "
@@ -122,7 +122,7 @@ void add_render_command(CLI::App& app) {
         ->capture_default_str();
     cmd->add_flag("--bidirectional", o->bidirectional, "both directions of a connection in one flow");
     cmd->callback([o] {
-        picture::presets::visit(o->preset, [&](auto p) {
+        presets::visit(o->preset, [&](auto p) {
             renderer<decltype(p)> r(*o);
             r.run();
         });

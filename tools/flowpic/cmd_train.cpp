@@ -21,7 +21,7 @@
 #include "flowpic/core/error.hpp"
 #include "flowpic/nn/model_file.hpp"
 #include "flowpic/nn/optimizer.hpp"
-#include "flowpic/nn/preset_registry.hpp"
+#include "flowpic/presets/builtin.hpp"
 #include "flowpic/train/dataset_file.hpp"
 #include "flowpic/train/metrics.hpp"
 #include "flowpic/train/set_dataset.hpp"
@@ -102,15 +102,14 @@ private:
     std::string last_val_;
 };
 
-template <class Net>
+template <class Preset, class Net>
 void train_net(Net& net, const train::picture_set& set, const train_options& o) {
     using loss_type = std::conditional_t<Net::head == nn::layer_kind::sigmoid, nn::binary_crossentropy,
                                          nn::categorical_crossentropy>;
     const loss_type loss{};
     if (Net::input_shape.size() != set.pictures.channels() * set.pictures.height() * set.pictures.width())
         throw format_error(location{o.data}, "the pictures do not fit network " + set.preset);
-    const bool keras = set.preset == "shapira2019" || set.preset == "network_stats";  // else PyTorch (tcbench)
-    net.init(keras ? nn::init_scheme::glorot_uniform : nn::init_scheme::kaiming_uniform, o.seed);
+    net.init(Preset::init, o.seed);
 
     train::set_dataset train_set(set, set.indices(train::split::train));
     const train::set_dataset val_set(set, set.indices(train::split::validation));
@@ -119,7 +118,7 @@ void train_net(Net& net, const train::picture_set& set, const train_options& o) 
 
     train::fit_options f;
     f.epochs = o.epochs;
-    f.batch = o.batch ? o.batch : set.preset == "shapira2019" ? 128 : 32;
+    f.batch = o.batch ? o.batch : Preset::default_batch;
     f.seed = o.seed;
     f.patience = o.patience;
     f.min_delta = o.min_delta;
@@ -167,7 +166,7 @@ void add_train_command(CLI::App& app) {
     cmd->add_option("--augment", o->augment, "augmentations on the training packets, made anew every epoch: any of "
                                              "change_rtt,time_shift,packet_loss");
     cmd->add_option("--epochs", o->epochs, "at most this many epochs")->check(CLI::PositiveNumber)->capture_default_str();
-    cmd->add_option("--batch", o->batch, "batch size (default: 128 for shapira2019, 32 otherwise)")->check(CLI::PositiveNumber);
+    cmd->add_option("--batch", o->batch, "batch size (default: the preset's, 128 for shapira2019, 32 otherwise)")->check(CLI::PositiveNumber);
     cmd->add_option("--lr", o->lr, "Adam's learning rate")->check(CLI::PositiveNumber)->capture_default_str();
     cmd->add_option("--patience", o->patience, "stop after this many epochs without a lower validation loss (0: never)")
         ->capture_default_str();
@@ -191,21 +190,18 @@ void add_train_command(CLI::App& app) {
         train::dataset_read_options ro;
         ro.preset = o->preset;
         const train::picture_set set = train::read_dataset(o->data, ro);
-        const auto nets = nn::presets::preset_names();
-        if (std::find(nets.begin(), nets.end(), set.preset) == nets.end()) {
-            std::string all;
-            for (const auto& n : nets) all += " " + n;
-            throw format_error(location{o->data}, "no network for preset " + set.preset + " (networks:" + all + ")");
-        }
         if (set.indices(train::split::train).empty())
             throw format_error(location{o->data}, "the dataset has no training samples");
-        const std::size_t k = set.classes.size();
-        if (set.preset == "network_stats" ? k != 2 : (k < 2 || k > nn::presets::max_preset_classes))
-            throw format_error(location{o->data}, "the dataset has " + std::to_string(k) + " classes; network " + set.preset +
-                                                      (set.preset == "network_stats" ? " needs 2 (one sigmoid output)"
-                                                                                      : " is built for 2 to " +
-                                                                                            std::to_string(nn::presets::max_preset_classes)));
-        nn::presets::visit_preset(set.preset, k, [&](auto& net) { train_net(net, set, *o); });
+        presets::visit(set.preset, [&](auto p) {
+            using P = decltype(p);
+            const std::size_t k = set.classes.size();
+            // a classifier needs two classes, also where one sigmoid output stands for them
+            std::string problem = presets::class_count_problem<P>(k);
+            if (problem.empty() && k < 2) problem = "a classifier needs at least 2 classes";
+            if (!problem.empty())
+                throw format_error(location{o->data}, "the dataset has " + std::to_string(k) + " classes; " + problem);
+            presets::visit_network<P>(k, [&](auto& net) { train_net<P>(net, set, *o); });
+        });
     });
 }
 

@@ -10,7 +10,7 @@
 
 #include <CLI/CLI.hpp>
 
-#include "flowpic/picture/presets.hpp"
+#include "flowpic/presets/builtin.hpp"
 #include "flowpic/train/build_dataset.hpp"
 #include "flowpic/train/dataset_file.hpp"
 
@@ -23,8 +23,8 @@ struct tree_options {
 };
 
 inline void add_preset_option(CLI::App& cmd, std::string& preset) {
-    cmd.add_option("--preset", preset, "picture preset (windows, flow grouping, picture): " + picture::presets::names_list())
-        ->check(CLI::IsMember(std::vector<std::string>(std::begin(picture::presets::names), std::end(picture::presets::names))))
+    cmd.add_option("--preset", preset, "picture preset (windows, flow grouping, picture): " + presets::names_list())
+        ->check(CLI::IsMember(presets::names()))
         ->capture_default_str();
 }
 

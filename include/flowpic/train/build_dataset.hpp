@@ -28,7 +28,7 @@
 
 #include "flowpic/core/error.hpp"
 #include "flowpic/picture/maker.hpp"
-#include "flowpic/picture/presets.hpp"
+#include "flowpic/presets/builtin.hpp"
 #include "flowpic/source/any_file.hpp"
 #include "flowpic/train/file_blocks.hpp"
 #include "flowpic/train/picture_set.hpp"
@@ -151,8 +151,9 @@ void add_file(picture_set& set, const std::string& path, const std::string& capt
 
 }  // namespace detail
 
-// Reads the tree at `root` into a picture set of o.preset and splits it (o.split).
-inline picture_set build_dataset(const std::string& root, const build_options& o, build_report* report = nullptr) {
+// Reads the tree at `root` into a picture set of o.preset (one of Presets) and splits it (o.split).
+template <class Presets = presets::builtin>
+picture_set build_dataset(const std::string& root, const build_options& o, build_report* report = nullptr) {
     namespace fs = std::filesystem;
     build_report local;
     build_report& rep = report ? *report : local;
@@ -164,7 +165,7 @@ inline picture_set build_dataset(const std::string& root, const build_options& o
         if (!std::binary_search(dirs.begin(), dirs.end(), c))
             throw io_error(location{(fs::path(root) / c).string()}, "no such class directory");
     set.preset = o.preset;
-    picture::presets::visit(o.preset, [&](auto p) {
+    presets::visit<Presets>(o.preset, [&](auto p) {
         using P = decltype(p);
         set.window = o.window.value_or(P::window);
         picture::maker<typename P::picture> m;

@@ -32,7 +32,7 @@
 #include <vector>
 
 #include "flowpic/core/error.hpp"
-#include "flowpic/picture/presets.hpp"
+#include "flowpic/presets/builtin.hpp"
 #include "flowpic/train/picture_set.hpp"
 
 namespace flowpic::train {
@@ -49,9 +49,10 @@ struct picture_geometry {
     blocks::window_spec window;
 };
 
-// std::invalid_argument for unknown presets.
-inline picture_geometry geometry_of(const std::string& preset) {
-    return picture::presets::visit(preset, [](auto p) {
+// std::invalid_argument for presets not in Presets.
+template <class Presets = presets::builtin>
+picture_geometry geometry_of(const std::string& preset) {
+    return presets::visit<Presets>(preset, [](auto p) {
         using P = decltype(p);
         using H = typename P::picture;
         picture_geometry g;
@@ -191,10 +192,11 @@ inline flow_key read_key(reader& r) {
 
 }  // namespace detail::fpd
 
-// The file's bytes.
-inline std::vector<std::uint8_t> encode_dataset(const picture_set& set) {
+// The file's bytes; the set's preset is looked up in Presets.
+template <class Presets = presets::builtin>
+std::vector<std::uint8_t> encode_dataset(const picture_set& set) {
     namespace d = detail::fpd;
-    const picture_geometry g = geometry_of(set.preset);
+    const picture_geometry g = geometry_of<Presets>(set.preset);
     if (set.pictures.size() != set.samples.size()) throw std::invalid_argument("dataset file: pictures and samples differ in count");
     if (!set.samples.empty() &&
         (set.pictures.channels() != g.channels || set.pictures.height() != g.height || set.pictures.width() != g.width))
@@ -269,8 +271,9 @@ inline std::vector<std::uint8_t> encode_dataset(const picture_set& set) {
     return std::move(w.buf);
 }
 
-inline void write_dataset(const std::string& path, const picture_set& set) {
-    const auto bytes = encode_dataset(set);
+template <class Presets = presets::builtin>
+void write_dataset(const std::string& path, const picture_set& set) {
+    const auto bytes = encode_dataset<Presets>(set);
     std::ofstream f(path, std::ios::binary | std::ios::trunc);
     if (!f) throw io_error(location{path}, std::string("cannot open for writing: ") + std::strerror(errno));
     f.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
@@ -283,8 +286,10 @@ struct dataset_read_options {
     bool verify_checksum = true; // the fuzzer turns it off to reach the structure
 };
 
-// Parses a dataset file held in memory; `name` is what errors call it.
-inline picture_set decode_dataset(const std::uint8_t* data, std::size_t size, const std::string& name,
+// Parses a dataset file held in memory; `name` is what errors call it. Its preset must be one of
+// Presets.
+template <class Presets = presets::builtin>
+picture_set decode_dataset(const std::uint8_t* data, std::size_t size, const std::string& name,
                                   const dataset_read_options& o = {}) {
     namespace d = detail::fpd;
     d::reader r(data, size, name);
@@ -320,9 +325,9 @@ inline picture_set decode_dataset(const std::uint8_t* data, std::size_t size, co
     set.preset = body.str("preset name");
     picture_geometry g;
     try {
-        g = geometry_of(set.preset);
+        g = geometry_of<Presets>(set.preset);
     } catch (const std::invalid_argument&) {
-        body.fail(at, "unknown preset '" + set.preset + "' (known: " + picture::presets::names_list() + ")");
+        body.fail(at, "unknown preset '" + set.preset + "' (known: " + presets::names_list<Presets>() + ")");
     }
     if (!o.preset.empty() && o.preset != set.preset)
         body.fail(at, "the dataset holds pictures of preset " + set.preset + ", not " + o.preset);
@@ -458,12 +463,13 @@ inline picture_set decode_dataset(const std::uint8_t* data, std::size_t size, co
     return set;
 }
 
-inline picture_set read_dataset(const std::string& path, const dataset_read_options& o = {}) {
+template <class Presets = presets::builtin>
+picture_set read_dataset(const std::string& path, const dataset_read_options& o = {}) {
     std::ifstream in(path, std::ios::binary);
     if (!in) throw io_error(location{path}, std::string("cannot open: ") + std::strerror(errno));
     const std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     if (in.bad()) throw io_error(location{path}, "read error");
-    return decode_dataset(bytes.data(), bytes.size(), path, o);
+    return decode_dataset<Presets>(bytes.data(), bytes.size(), path, o);
 }
 
 }  // namespace flowpic::train

@@ -19,7 +19,7 @@
 #include <oneapi/tbb/enumerable_thread_specific.h>
 
 #include "flowpic/picture/maker.hpp"
-#include "flowpic/picture/presets.hpp"
+#include "flowpic/presets/builtin.hpp"
 #include "flowpic/train/augment.hpp"
 #include "flowpic/train/picture_set.hpp"
 
@@ -47,9 +47,10 @@ private:
 };
 }  // namespace detail
 
-// std::invalid_argument for unknown presets.
-inline std::unique_ptr<painter> make_painter(const std::string& preset) {
-    return picture::presets::visit(preset, [](auto p) -> std::unique_ptr<painter> {
+// std::invalid_argument for presets not in Presets.
+template <class Presets = presets::builtin>
+std::unique_ptr<painter> make_painter(const std::string& preset) {
+    return presets::visit<Presets>(preset, [](auto p) -> std::unique_ptr<painter> {
         return std::make_unique<detail::painter_impl<typename decltype(p)::picture>>();
     });
 }
@@ -83,10 +84,12 @@ public:
                 throw std::out_of_range("set_dataset: a label the label map does not cover");
     }
 
-    // Make pictures from the packets, augmented per draw, instead of using the stored ones.
+    // Make pictures from the packets, augmented per draw, instead of using the stored ones; the
+    // set's preset is looked up in Presets.
+    template <class Presets = presets::builtin>
     void augment(std::vector<augment::any_augmentation> augs) {
         augs_ = std::move(augs);
-        if (!augs_.empty() && !workers_) workers_ = std::make_unique<workers>(set_->preset);
+        if (!augs_.empty() && !workers_) workers_ = std::make_unique<workers>(set_->preset, &make_painter<Presets>);
     }
 
     [[nodiscard]] std::size_t size() const noexcept { return index_.size(); }
@@ -109,7 +112,7 @@ public:
             return;
         }
         auto& w = workers_->local.local();
-        if (!w.paint) w.paint = make_painter(workers_->preset);
+        if (!w.paint) w.paint = workers_->make(workers_->preset);
         const auto& s = set_->samples[k];
         const auto pk = set_->packets_of(k);
         w.block.packets.assign(pk.begin(), pk.end());
@@ -126,8 +129,9 @@ private:
         augment::packet_block block;
     };
     struct workers {
-        explicit workers(std::string p) : preset(std::move(p)) {}
+        workers(std::string p, std::unique_ptr<painter> (*m)(const std::string&)) : preset(std::move(p)), make(m) {}
         std::string preset;
+        std::unique_ptr<painter> (*make)(const std::string&);
         oneapi::tbb::enumerable_thread_specific<worker> local;
     };
     const picture_set* set_;
