@@ -1,6 +1,7 @@
 #pragma once
-// Forward declarations of flowpic's main types: no includes beyond <cstdint>, no definitions.
+// Forward declarations of flowpic's main types: no includes beyond <cstddef> and <cstdint>, no definitions.
 
+#include <cstddef>
 #include <cstdint>
 
 namespace flowpic {
@@ -89,6 +90,19 @@ struct model_info;
 template <class T, class Input, class... Layers>
 class basic_sequential;  // nn::sequential<Input, Layers...> = basic_sequential<float, ...>: see nn/sequential.hpp
 }  // namespace nn
+
+namespace presets {
+struct class_rule;
+template <class... Presets>
+struct list;
+struct shapira2019;
+template <std::size_t Dim>
+struct mini_flowpic_at;
+struct mini_flowpic;
+struct mini_flowpic64;
+struct mini_flowpic1500;
+struct network_stats;
+}  // namespace presets
 
 namespace decision {
 struct per_block;
