@@ -1,7 +1,7 @@
 // The network: inference and training steps of the presets on FlowPic pictures of the synthetic
-// FLOWPIC1 workload (the peers' inputs), with the fast kernels on all threads (--threads N via
-// TBB's global control: FLOWPIC_BENCH_THREADS, default 2, as the peers run). Counter
-// images_per_s. Side by side with PyTorch: benchmarks/peers/compare_network.sh.
+// FLOWPIC1 workload (the peers' inputs), on the default backend (tbb: the simd kernels on all
+// threads; --threads N via TBB's global control: FLOWPIC_BENCH_THREADS, default 2, as the peers
+// run). Counter images_per_s. Side by side with PyTorch: benchmarks/peers/compare_network.sh.
 #include <benchmark/benchmark.h>
 
 #include <cstdlib>

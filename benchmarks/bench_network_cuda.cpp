@@ -9,7 +9,7 @@
 //               download); train = cuda_network::gradient on host pictures and labels + Adam.
 //   cudnn_fp32  the same network from cuDNN and cuBLAS (cudnn_network_baseline.hpp), no tensor
 //   cudnn_tf32  cores / TF32 tensor cores allowed; same batch, same shapes, device-resident.
-//   cpu_tbb     nn::sequential with kernels::tbb on every core (FLOWPIC_BENCH_THREADS=N to cap).
+//   cpu_tbb     nn::sequential with backend::tbb on every core (FLOWPIC_BENCH_THREADS=N to cap).
 //
 // Inputs: FlowPic pictures of flowpic's synthetic FLOWPIC1 workload (as flowpic_bench_network,
 // so the CPU rows match it; the CPU's first convolution skips empty rows, the GPU kernels do
@@ -191,10 +191,10 @@ void BM_cpu(benchmark::State& state, std::size_t n, bool train) {
             if (train) {
                 const nn::run_context ctx{true, 1, step++, 0, 0};
                 benchmark::DoNotOptimize(net->gradient(b.x.data(), n, nn::targets{b.labels, {}},
-                                                       nn::categorical_crossentropy{}, ctx, nn::kernels::tbb{}));
+                                                       nn::categorical_crossentropy{}, ctx, flowpic::backend::tbb{}));
                 opt.step(net->params(), std::span<const float>(net->grads()));
             } else {
-                net->predict(b.x.data(), n, y.data(), nn::kernels::tbb{});
+                net->predict(b.x.data(), n, y.data(), flowpic::backend::tbb{});
                 benchmark::DoNotOptimize(y.data());
             }
         };

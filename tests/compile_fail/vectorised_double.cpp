@@ -1,10 +1,10 @@
-// The vectorised kernels on a network of doubles.
+// The simd kernels (backend::simd) on a network of doubles.
 #include <vector>
 #include "flowpic/nn/presets.hpp"
 using namespace flowpic::nn;
 int main() {
     presets::mini_flowpic<3>::rebind<double> net;
     std::vector<double> x(net.input_shape.size()), p(3);
-    net.predict(x.data(), 1, p.data(), kernels::simd{});
+    net.predict(x.data(), 1, p.data(), flowpic::backend::simd{});
     return static_cast<int>(p[0]);
 }

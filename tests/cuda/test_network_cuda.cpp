@@ -449,13 +449,13 @@ void check_network(std::size_t n, std::uint64_t seed, double density = 0.05) {
 
     // inference
     std::vector<float> want(n * osz), got(n * osz);
-    net.predict(x.data(), n, want.data(), nn::kernels::scalar{});
+    net.predict(x.data(), n, want.data(), flowpic::backend::scalar{});
     dev.predict(x.data(), n, got.data());
     CHECK(rel_error(got, want) < 1e-4);
 
     // forward with dropout on: the same masks
     const nn::run_context train_ctx{true, seed * 3 + 1, 4, 0, 0};
-    net.forward(x.data(), n, want.data(), train_ctx, nn::kernels::scalar{});
+    net.forward(x.data(), n, want.data(), train_ctx, flowpic::backend::scalar{});
     fc::device_array<float> d_x(dev.context(), x.size()), d_out(dev.context(), n * osz);
     d_x.upload(x);
     dev.forward(d_x.data(), n, d_out.data(), train_ctx);
@@ -465,7 +465,7 @@ void check_network(std::size_t n, std::uint64_t seed, double density = 0.05) {
     Dbl oracle;
     std::copy(net.params().begin(), net.params().end(), oracle.params().begin());
     std::vector<double> xd(x.begin(), x.end());
-    const double want_loss = oracle.gradient(xd.data(), n, t, Loss{}, train_ctx, nn::kernels::scalar{});
+    const double want_loss = oracle.gradient(xd.data(), n, t, Loss{}, train_ctx, flowpic::backend::scalar{});
     const double got_loss = dev.gradient(x.data(), n, t, Loss{}, train_ctx);
     CHECK(got_loss == doctest::Approx(want_loss).epsilon(1e-5));
     const std::vector<float> want_g(oracle.grads().begin(), oracle.grads().end());
@@ -522,25 +522,25 @@ TEST_CASE("backend::cuda on nn::sequential: predict, gradient and loss through t
     const std::vector<std::int32_t> labels{0, 1, 2, 3, 4, 0};
     const nn::targets t{labels, {}};
     std::vector<float> want(n * 5), got(n * 5);
-    net.predict(x.data(), n, want.data(), nn::kernels::scalar{});
+    net.predict(x.data(), n, want.data(), flowpic::backend::scalar{});
     net.predict(x.data(), n, got.data(), flowpic::backend::cuda{});
     CHECK(rel_error(got, want) < 1e-4);
 
     // a change on the host reaches the device before the next call
     net.params()[Net::param_count - 1] += 1.0f;
-    net.predict(x.data(), n, want.data(), nn::kernels::scalar{});
+    net.predict(x.data(), n, want.data(), flowpic::backend::scalar{});
     net.predict(x.data(), n, got.data(), flowpic::backend::cuda{});
     CHECK(rel_error(got, want) < 1e-4);
 
     const nn::run_context ctx{true, 5, 1, 0, 0};
     Net cpu = net;
-    const double lw = cpu.gradient(x.data(), n, t, nn::categorical_crossentropy{}, ctx, nn::kernels::scalar{});
+    const double lw = cpu.gradient(x.data(), n, t, nn::categorical_crossentropy{}, ctx, flowpic::backend::scalar{});
     const double lg = net.gradient(x.data(), n, t, nn::categorical_crossentropy{}, ctx, flowpic::backend::cuda{});
     CHECK(lg == doctest::Approx(lw).epsilon(1e-5));
     CHECK(rel_error(net.grads(), cpu.grads()) < 1e-3);
 
     std::vector<float> pw(n * 5), pg(n * 5);
-    const double vw = cpu.loss(x.data(), n, t, nn::categorical_crossentropy{}, pw.data(), {}, nn::kernels::scalar{});
+    const double vw = cpu.loss(x.data(), n, t, nn::categorical_crossentropy{}, pw.data(), {}, flowpic::backend::scalar{});
     const double vg = net.loss(x.data(), n, t, nn::categorical_crossentropy{}, pg.data(), {}, flowpic::backend::cuda{});
     CHECK(vg == doctest::Approx(vw).epsilon(1e-5));
     CHECK(rel_error(pg, pw) < 1e-4);
@@ -577,7 +577,7 @@ TEST_CASE("train::fit on the device follows the CPU run and writes the same mode
 
     Net cpu(nn::init_scheme::glorot_uniform, 8), gpu = cpu;
     nn::adam opt_cpu, opt_gpu;
-    const auto hc = flowpic::train::fit(cpu, train, &val, nn::categorical_crossentropy{}, opt_cpu, o, {}, nn::kernels::scalar{});
+    const auto hc = flowpic::train::fit(cpu, train, &val, nn::categorical_crossentropy{}, opt_cpu, o, {}, flowpic::backend::scalar{});
     const auto hg = flowpic::train::fit(gpu, train, &val, nn::categorical_crossentropy{}, opt_gpu, o, {}, flowpic::backend::cuda{});
     REQUIRE(hc.history.size() == hg.history.size());
     for (std::size_t e = 0; e < hc.history.size(); ++e) {
@@ -626,7 +626,7 @@ void pictures_into_network(std::size_t blocks, std::uint64_t seed) {
                        [](auto v) { return static_cast<float>(v); });
     }
     std::vector<float> want(blocks * osz), got(blocks * osz);
-    net.predict(x.data(), blocks, want.data(), nn::kernels::scalar{});
+    net.predict(x.data(), blocks, want.data(), flowpic::backend::scalar{});
 
     nn::cuda_network<Net> dev(net);
     flowpic::picture::cuda_maker<H> gpu_pictures(flowpic::picture::cuda_options{20000, 64 << 20});
@@ -652,7 +652,7 @@ void pictures_into_network(std::size_t blocks, std::uint64_t seed) {
     CHECK(rel_error(got, want) < 1e-4);
     Net cpu = net;
     const double want_loss = cpu.gradient(x.data(), blocks, nn::targets{labels, {}}, nn::categorical_crossentropy{}, rc,
-                                          nn::kernels::scalar{});
+                                          flowpic::backend::scalar{});
     for (auto& g : grads) g /= static_cast<float>(blocks);
     CHECK(loss_sum / static_cast<double>(blocks) == doctest::Approx(want_loss).epsilon(1e-5));
     CHECK(rel_error(grads, cpu.grads()) < 1e-3);

@@ -34,9 +34,9 @@ void gradcheck(std::uint64_t seed, std::size_t n, bool training, std::size_t cla
     const run_context ctx{training, seed, 3, 0, 0};
 
     std::vector<double> dx(x.size());
-    net.gradient(x.data(), n, t, Loss{}, ctx, kernels::scalar{}, dx.data());
+    net.gradient(x.data(), n, t, Loss{}, ctx, flowpic::backend::scalar{}, dx.data());
     const std::vector<double> g(net.grads().begin(), net.grads().end());
-    auto loss = [&] { return net.gradient(x.data(), n, t, Loss{}, ctx, kernels::scalar{}); };
+    auto loss = [&] { return net.gradient(x.data(), n, t, Loss{}, ctx, flowpic::backend::scalar{}); };
     auto agree = [](double a, double num) { return std::abs(a - num) <= 1e-6 * (std::abs(a) + std::abs(num)) + 1e-9; };
     constexpr double h = 1e-6;
 

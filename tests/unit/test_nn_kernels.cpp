@@ -72,18 +72,18 @@ void fast_equals_scalar(std::size_t n, std::uint64_t seed) {
     const auto x = FlowPic ? flowpic_input<Net>(n, seed) : sparse_input<Net>(n, seed);
     const std::size_t out = Net::output_shape.size();
     std::vector<float> a(n * out), b(n * out), c(n * out);
-    net.predict(x.data(), n, a.data(), kernels::scalar{});
-    net.predict(x.data(), n, b.data(), kernels::simd{});
-    net.predict(x.data(), n, c.data(), kernels::tbb{});
+    net.predict(x.data(), n, a.data(), flowpic::backend::scalar{});
+    net.predict(x.data(), n, b.data(), flowpic::backend::simd{});
+    net.predict(x.data(), n, c.data(), flowpic::backend::tbb{});
     check_same(a, b, 1e-5, "simd probabilities");
     check_same(a, c, 1e-5, "tbb probabilities");
 
     std::vector<std::int32_t> labels(n);
     for (std::size_t i = 0; i < n; ++i) labels[i] = static_cast<std::int32_t>(i % std::max<std::size_t>(2, out));
     const run_context ctx{true, seed, 4, 0, 0};  // dropout active: the same masks everywhere
-    const double la = net.gradient(x.data(), n, targets{labels, {}}, Loss{}, ctx, kernels::scalar{});
+    const double la = net.gradient(x.data(), n, targets{labels, {}}, Loss{}, ctx, flowpic::backend::scalar{});
     const std::vector<float> ga(net.grads().begin(), net.grads().end());
-    const double lb = net.gradient(x.data(), n, targets{labels, {}}, Loss{}, ctx, kernels::tbb{});
+    const double lb = net.gradient(x.data(), n, targets{labels, {}}, Loss{}, ctx, flowpic::backend::tbb{});
     const std::vector<float> gb(net.grads().begin(), net.grads().end());
     CHECK(std::abs(la - lb) <= 1e-5 * std::abs(la));
     for (const auto& t : Net::tensors()) {
@@ -150,7 +150,7 @@ TEST_CASE("results do not depend on the thread count or on how the batch is cut"
 }
 
 TEST_CASE("row splitting: every stride, pad and length against its definition") {
-    using kernels::vectorised::deinterleave_row;
+    using kernels::simd::deinterleave_row;
     rng r(9);
     for (std::size_t s = 1; s <= 16; ++s)
         for (std::size_t w : {1u, 15u, 16u, 17u, 150u, 301u})

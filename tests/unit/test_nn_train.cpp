@@ -46,7 +46,7 @@ void optimiser_parity(const std::string& c, Opt opt) {
     const auto losses = fixture(c, "losses").data;
     for (std::size_t step = 0; step < losses.size(); ++step) {
         const double l = net.gradient(x.data(), labels.size(), targets{labels, weights}, categorical_crossentropy{},
-                                      run_context{}, kernels::fast{});
+                                      run_context{}, flowpic::backend::tbb{});
         INFO(c << " step " << step << ": loss " << l << " torch " << losses[step]);
         CHECK(std::abs(l - losses[step]) <= 1e-4 * std::abs(losses[step]));
         opt.step(net.params(), std::span<const float>(net.grads()));

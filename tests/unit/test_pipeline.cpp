@@ -49,7 +49,7 @@ std::vector<row> by_hand(const std::string& path, net_t& net) {
     flows::callback_sink sink{[&](const blocks::block& b) {
                                   const auto& pic = maker.dense(b);
                                   std::vector<float> x(pic.data.begin(), pic.data.end()), p(5);
-                                  net.predict(x.data(), 1, p.data(), nn::kernels::scalar{});
+                                  net.predict(x.data(), 1, p.data(), flowpic::backend::scalar{});
                                   row r{b.owner->key, b.window_start_ns, b.index, b.packets.size(), 1, 0, 0, p};
                                   r.label = static_cast<std::size_t>(std::max_element(p.begin(), p.end()) - p.begin());
                                   r.score = p[r.label];

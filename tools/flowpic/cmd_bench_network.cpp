@@ -315,9 +315,9 @@ void add_bench_network(CLI::App& app) {
             throw std::invalid_argument("--backend cuda: this flowpic was built without CUDA (flowpic::cuda is built "
                                         "where CMake finds nvcc, with FLOWPIC_ENABLE_CUDA=ON)");
 #endif
-        } else if (o->kernels == "scalar") dispatch(*o, nn::kernels::scalar{});
-        else if (o->kernels == "simd") dispatch(*o, nn::kernels::simd{});
-        else dispatch(*o, nn::kernels::tbb{});
+        } else if (o->kernels == "scalar") dispatch(*o, flowpic::backend::scalar{});
+        else if (o->kernels == "simd") dispatch(*o, flowpic::backend::simd{});
+        else dispatch(*o, flowpic::backend::tbb{});
     });
 }
 

@@ -47,7 +47,8 @@ concept backend_tag = std::derived_from<B, scalar> && requires {
     { B::name } -> std::convertible_to<const char*>;
 };
 
-// The backend flowpic's stages use when none is named.
-using default_backend = simd;
+// The one backend every stage uses when none is named (pictures, many blocks, the pipeline, the
+// network, training): all cores. For one block's picture tbb runs the simd kernel.
+using default_backend = tbb;
 
 }  // namespace flowpic::backend

@@ -18,6 +18,7 @@
 // (tests state the tolerances). One twin must not run two calls at once.
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <concepts>
 #include <cstddef>
@@ -63,12 +64,191 @@ flowpic_cuda_pool2d pool_of() {
             static_cast<std::uint32_t>(g.ow)};
 }
 
-template <std::size_t I, class List>
-struct at;
-template <std::size_t I, class... S>
-struct at<I, type_list<S...>> {
-    using type = std::tuple_element_t<I, std::tuple<S...>>;
+template <class L>
+flowpic_cuda_dropout dropout_of(const run_context& rc, std::size_t layer) {
+    return flowpic_cuda_dropout{rc.seed,           rc.step, layer, rc.sample_base, L::threshold,
+                                static_cast<std::uint32_t>(L::unit), static_cast<float>(1.0 / (1.0 - L::rate))};
+}
+
+// ---- one operation per layer kind, chosen by overload on kind_of<L> ----
+
+// What a layer's device operation sees: its parameters and gradients, its input x and (after
+// the forward) output y, the batch size, the run and its position in the network.
+struct layer_args {
+    flowpic_cuda_nn* c;
+    const float* p;
+    float* dp;
+    const float* x;
+    const float* y;
+    std::size_t n;
+    const run_context& rc;
+    std::size_t index;
 };
+
+// forward<L>(a, out, kind): runs the layer on a.x and returns its output, written to out()
+// (a buffer of n * L::out.size()) or a.x itself where the layer is the identity.
+template <class L, layer_kind K, class Out>
+const float* forward(const layer_args&, Out&&, kind_t<K>) {
+    static_assert(dependent_false<L>, "nn::cuda_network: a layer kind without a CUDA kernel");
+    return nullptr;
+}
+template <class L, class Out>
+const float* forward(const layer_args& a, Out&&, kind_t<layer_kind::flatten>) {
+    return a.x;
+}
+template <class L, class Out>
+const float* forward(const layer_args& a, Out&& out, kind_t<layer_kind::conv2d>) {
+    float* y = out();
+    const auto g = conv_of<L>();
+    cuda::check_nn(flowpic_cuda_nn_conv2d_forward(a.c, &g, a.p, a.p + L::weight_count, a.x, y, a.n),
+                   "flowpic_cuda_nn_conv2d_forward");
+    return y;
+}
+template <class L, class Out>
+const float* forward(const layer_args& a, Out&& out, kind_t<layer_kind::max_pool2d>) {
+    float* y = out();
+    const auto g = pool_of<L>();
+    cuda::check_nn(flowpic_cuda_nn_max_pool2d_forward(a.c, &g, a.x, y, a.n), "flowpic_cuda_nn_max_pool2d_forward");
+    return y;
+}
+template <class L, class Out>
+const float* forward(const layer_args& a, Out&& out, kind_t<layer_kind::relu>) {
+    float* y = out();
+    cuda::check_nn(flowpic_cuda_nn_relu_forward(a.c, a.x, y, a.n * L::in.size()), "flowpic_cuda_nn_relu_forward");
+    return y;
+}
+template <class L, class Out>
+const float* forward(const layer_args& a, Out&& out, kind_t<layer_kind::sigmoid>) {
+    float* y = out();
+    cuda::check_nn(flowpic_cuda_nn_sigmoid_forward(a.c, a.x, y, a.n * L::in.size()), "flowpic_cuda_nn_sigmoid_forward");
+    return y;
+}
+template <class L, class Out>
+const float* forward(const layer_args& a, Out&& out, kind_t<layer_kind::softmax>) {
+    float* y = out();
+    cuda::check_nn(flowpic_cuda_nn_softmax_forward(a.c, a.x, y, a.n, static_cast<std::uint32_t>(L::in.size())),
+                   "flowpic_cuda_nn_softmax_forward");
+    return y;
+}
+template <class L, class Out>
+const float* dropout_forward(const layer_args& a, Out&& out) {
+    if (!a.rc.training) return a.x;  // identity at inference
+    float* y = out();
+    const flowpic_cuda_dropout d = dropout_of<L>(a.rc, a.index);
+    cuda::check_nn(flowpic_cuda_nn_dropout(a.c, &d, a.x, y, a.n, L::in.size()), "flowpic_cuda_nn_dropout");
+    return y;
+}
+template <class L, class Out>
+const float* forward(const layer_args& a, Out&& out, kind_t<layer_kind::dropout>) {
+    return dropout_forward<L>(a, out);
+}
+template <class L, class Out>
+const float* forward(const layer_args& a, Out&& out, kind_t<layer_kind::dropout2d>) {
+    return dropout_forward<L>(a, out);
+}
+template <class L, class Out>
+const float* forward(const layer_args& a, Out&& out, kind_t<layer_kind::dense>) {
+    float* y = out();
+    cuda::check_nn(flowpic_cuda_nn_dense_forward(a.c, static_cast<std::uint32_t>(L::inputs),
+                                                 static_cast<std::uint32_t>(L::units), a.p, a.p + L::weight_count, a.x,
+                                                 y, a.n),
+                   "flowpic_cuda_nn_dense_forward");
+    return y;
+}
+
+// backward<L, NeedDx>(a, dy, out, kind): parameter gradients into a.dp, and the gradient with
+// respect to the layer's input, written to out() (n * L::in.size()), returned; dy itself where
+// the layer is the identity or no input gradient is needed (NeedDx false: the first layer).
+template <class L, bool NeedDx, layer_kind K, class Out>
+const float* backward(const layer_args&, const float*, Out&&, kind_t<K>) {
+    static_assert(dependent_false<L>, "nn::cuda_network: a layer kind without a CUDA kernel");
+    return nullptr;
+}
+template <class L, bool NeedDx, class Out>
+const float* backward(const layer_args&, const float* dy, Out&&, kind_t<layer_kind::flatten>) {
+    return dy;  // same values, same gradient
+}
+template <class L, bool NeedDx, class Out>
+const float* backward(const layer_args& a, const float* dy, Out&& out, kind_t<layer_kind::conv2d>) {
+    const auto g = conv_of<L>();
+    cuda::check_nn(flowpic_cuda_nn_conv2d_backward_params(a.c, &g, a.x, dy, a.dp, a.dp + L::weight_count, a.n),
+                   "flowpic_cuda_nn_conv2d_backward_params");
+    if constexpr (!NeedDx) return dy;
+    float* dx = out();
+    cuda::check_nn(flowpic_cuda_nn_conv2d_backward_data(a.c, &g, a.p, dy, dx, a.n), "flowpic_cuda_nn_conv2d_backward_data");
+    return dx;
+}
+template <class L, bool NeedDx, class Out>
+const float* backward(const layer_args& a, const float* dy, Out&& out, kind_t<layer_kind::dense>) {
+    const auto in = static_cast<std::uint32_t>(L::inputs), units = static_cast<std::uint32_t>(L::units);
+    cuda::check_nn(flowpic_cuda_nn_dense_backward_params(a.c, in, units, a.x, dy, a.dp, a.dp + L::weight_count, a.n),
+                   "flowpic_cuda_nn_dense_backward_params");
+    if constexpr (!NeedDx) return dy;
+    float* dx = out();
+    cuda::check_nn(flowpic_cuda_nn_dense_backward_data(a.c, in, units, a.p, dy, dx, a.n),
+                   "flowpic_cuda_nn_dense_backward_data");
+    return dx;
+}
+template <class L, bool NeedDx, class Out>
+const float* backward(const layer_args& a, const float* dy, Out&& out, kind_t<layer_kind::max_pool2d>) {
+    if constexpr (!NeedDx) return dy;
+    float* dx = out();
+    const auto g = pool_of<L>();
+    cuda::check_nn(flowpic_cuda_nn_max_pool2d_backward(a.c, &g, a.x, dy, dx, a.n), "flowpic_cuda_nn_max_pool2d_backward");
+    return dx;
+}
+template <class L, bool NeedDx, class Out>
+const float* backward(const layer_args& a, const float* dy, Out&& out, kind_t<layer_kind::relu>) {
+    if constexpr (!NeedDx) return dy;
+    float* dx = out();
+    cuda::check_nn(flowpic_cuda_nn_relu_backward(a.c, a.y, dy, dx, a.n * L::in.size()), "flowpic_cuda_nn_relu_backward");
+    return dx;
+}
+template <class L, bool NeedDx, class Out>
+const float* backward(const layer_args& a, const float* dy, Out&& out, kind_t<layer_kind::sigmoid>) {
+    if constexpr (!NeedDx) return dy;
+    float* dx = out();
+    cuda::check_nn(flowpic_cuda_nn_sigmoid_backward(a.c, a.y, dy, dx, a.n * L::in.size()),
+                   "flowpic_cuda_nn_sigmoid_backward");
+    return dx;
+}
+template <class L, bool NeedDx, class Out>
+const float* backward(const layer_args& a, const float* dy, Out&& out, kind_t<layer_kind::softmax>) {
+    if constexpr (!NeedDx) return dy;
+    float* dx = out();
+    cuda::check_nn(flowpic_cuda_nn_softmax_backward(a.c, a.y, dy, dx, a.n, static_cast<std::uint32_t>(L::in.size())),
+                   "flowpic_cuda_nn_softmax_backward");
+    return dx;
+}
+template <class L, bool NeedDx, class Out>
+const float* dropout_backward(const layer_args& a, const float* dy, Out&& out) {
+    if constexpr (!NeedDx) return dy;
+    if (!a.rc.training) return dy;  // identity
+    float* dx = out();
+    const flowpic_cuda_dropout d = dropout_of<L>(a.rc, a.index);
+    cuda::check_nn(flowpic_cuda_nn_dropout(a.c, &d, dy, dx, a.n, L::in.size()), "flowpic_cuda_nn_dropout");
+    return dx;
+}
+template <class L, bool NeedDx, class Out>
+const float* backward(const layer_args& a, const float* dy, Out&& out, kind_t<layer_kind::dropout>) {
+    return dropout_backward<L, NeedDx>(a, dy, out);
+}
+template <class L, bool NeedDx, class Out>
+const float* backward(const layer_args& a, const float* dy, Out&& out, kind_t<layer_kind::dropout2d>) {
+    return dropout_backward<L, NeedDx>(a, dy, out);
+}
+
+// The head fused into its loss: gradient of the logits into dz, the loss kept on the device.
+inline void loss_gradient(flowpic_cuda_nn* c, const float* z, const std::int32_t* labels, const double* w,
+                          std::size_t n, std::size_t classes, float* dz, const categorical_crossentropy&) {
+    cuda::check_nn(flowpic_cuda_nn_softmax_cross_entropy(c, z, labels, w, n, classes, dz),
+                   "flowpic_cuda_nn_softmax_cross_entropy");
+}
+inline void loss_gradient(flowpic_cuda_nn* c, const float* z, const std::int32_t* labels, const double* w,
+                          std::size_t n, std::size_t, float* dz, const binary_crossentropy&) {
+    cuda::check_nn(flowpic_cuda_nn_sigmoid_binary_cross_entropy(c, z, labels, w, n, dz),
+                   "flowpic_cuda_nn_sigmoid_binary_cross_entropy");
+}
 
 }  // namespace cuda_detail
 
@@ -188,13 +368,7 @@ public:
         const float* z = run_forward(x, n, rc, layer_count - 1);
         constexpr std::size_t classes = output_shape.size();
         float* dz = dlogits_.reserve(n * classes);
-        if constexpr (head == layer_kind::softmax) {
-            cuda::check_nn(flowpic_cuda_nn_softmax_cross_entropy(ctx_.get(), z, d_labels, w, n, classes, dz),
-                           "flowpic_cuda_nn_softmax_cross_entropy");
-        } else {
-            cuda::check_nn(flowpic_cuda_nn_sigmoid_binary_cross_entropy(ctx_.get(), z, d_labels, w, n, dz),
-                           "flowpic_cuda_nn_sigmoid_binary_cross_entropy");
-        }
+        cuda_detail::loss_gradient(ctx_.get(), z, d_labels, w, n, classes, dz, Loss{});
         run_backward(n, dz, rc, std::make_index_sequence<layer_count - 1>{});
         double sum = 0, norm = 0;
         cuda::check_nn(flowpic_cuda_nn_read_loss(ctx_.get(), &sum, &norm), "nn::cuda_network::gradient");
@@ -293,7 +467,7 @@ public:
 
 private:
     template <std::size_t I>
-    using slot_at = typename cuda_detail::at<I, slots>::type;
+    using slot_at = typename type_at<I, slots>::type;
 
     cuda::nn_context ctx_;  // first: destroyed after every array below
     cuda::device_array<float> params_, grads_;
@@ -381,50 +555,9 @@ private:
     void forward_layer(std::size_t n, const run_context& rc) {
         using S = slot_at<I>;
         using L = typename S::layer;
-        const float* x = io_[I];
-        if constexpr (L::kind == layer_kind::flatten) {
-            io_[I + 1] = x;
-        } else {
-            if ((L::kind == layer_kind::dropout || L::kind == layer_kind::dropout2d) && !rc.training) {
-                io_[I + 1] = x;
-                return;
-            }
-            float* y = act_[I].reserve(n * L::out.size());
-            io_[I + 1] = y;
-            auto* c = ctx_.get();
-            const float* p = params_.data() + S::offset;
-            if constexpr (L::kind == layer_kind::conv2d) {
-                const auto g = cuda_detail::conv_of<L>();
-                cuda::check_nn(flowpic_cuda_nn_conv2d_forward(c, &g, p, p + L::weight_count, x, y, n),
-                               "flowpic_cuda_nn_conv2d_forward");
-            } else if constexpr (L::kind == layer_kind::max_pool2d) {
-                const auto g = cuda_detail::pool_of<L>();
-                cuda::check_nn(flowpic_cuda_nn_max_pool2d_forward(c, &g, x, y, n), "flowpic_cuda_nn_max_pool2d_forward");
-            } else if constexpr (L::kind == layer_kind::relu) {
-                cuda::check_nn(flowpic_cuda_nn_relu_forward(c, x, y, n * L::in.size()), "flowpic_cuda_nn_relu_forward");
-            } else if constexpr (L::kind == layer_kind::sigmoid) {
-                cuda::check_nn(flowpic_cuda_nn_sigmoid_forward(c, x, y, n * L::in.size()), "flowpic_cuda_nn_sigmoid_forward");
-            } else if constexpr (L::kind == layer_kind::softmax) {
-                cuda::check_nn(flowpic_cuda_nn_softmax_forward(c, x, y, n, static_cast<std::uint32_t>(L::in.size())),
-                               "flowpic_cuda_nn_softmax_forward");
-            } else if constexpr (L::kind == layer_kind::dropout || L::kind == layer_kind::dropout2d) {
-                const flowpic_cuda_dropout d = dropout_of<L>(rc, I);
-                cuda::check_nn(flowpic_cuda_nn_dropout(c, &d, x, y, n, L::in.size()), "flowpic_cuda_nn_dropout");
-            } else if constexpr (L::kind == layer_kind::dense) {
-                cuda::check_nn(flowpic_cuda_nn_dense_forward(c, static_cast<std::uint32_t>(L::inputs),
-                                                             static_cast<std::uint32_t>(L::units), p, p + L::weight_count,
-                                                             x, y, n),
-                               "flowpic_cuda_nn_dense_forward");
-            } else {
-                static_assert(cuda_detail::dependent_false<L>, "nn::cuda_network: a layer kind without a CUDA kernel");
-            }
-        }
-    }
-
-    template <class L>
-    static flowpic_cuda_dropout dropout_of(const run_context& rc, std::size_t layer) {
-        return flowpic_cuda_dropout{rc.seed,           rc.step, layer, rc.sample_base, L::threshold,
-                                    static_cast<std::uint32_t>(L::unit), static_cast<float>(1.0 / (1.0 - L::rate))};
+        const float* p = params_.data() + S::offset;
+        const cuda_detail::layer_args a{ctx_.get(), p, nullptr, io_[I], nullptr, n, rc, I};
+        io_[I + 1] = cuda_detail::forward<L>(a, [&] { return act_[I].reserve(n * L::out.size()); }, kind_of<L>{});
     }
 
     // ---- backward: layers L-2 .. 0 (the head is fused into the loss) ----
@@ -439,64 +572,10 @@ private:
     void backward_layer(std::size_t n, const float*& dy, const run_context& rc) {
         using S = slot_at<I>;
         using L = typename S::layer;
-        auto* c = ctx_.get();
-        const float* x = io_[I];
-        const float* y = io_[I + 1];
-        const float* p = params_.data() + S::offset;
-        float* dp = grads_.data() + S::offset;
-        constexpr bool need_dx = I > 0;
-        if constexpr (L::kind == layer_kind::flatten) {
-            return;  // same values, same gradient
-        } else if constexpr (L::kind == layer_kind::conv2d) {
-            const auto g = cuda_detail::conv_of<L>();
-            cuda::check_nn(flowpic_cuda_nn_conv2d_backward_params(c, &g, x, dy, dp, dp + L::weight_count, n),
-                           "flowpic_cuda_nn_conv2d_backward_params");
-            if constexpr (need_dx) {
-                float* dx = other(dy)->reserve(n * L::in.size());
-                cuda::check_nn(flowpic_cuda_nn_conv2d_backward_data(c, &g, p, dy, dx, n),
-                               "flowpic_cuda_nn_conv2d_backward_data");
-                dy = dx;
-            }
-        } else if constexpr (L::kind == layer_kind::dense) {
-            cuda::check_nn(flowpic_cuda_nn_dense_backward_params(c, static_cast<std::uint32_t>(L::inputs),
-                                                                 static_cast<std::uint32_t>(L::units), x, dy, dp,
-                                                                 dp + L::weight_count, n),
-                           "flowpic_cuda_nn_dense_backward_params");
-            if constexpr (need_dx) {
-                float* dx = other(dy)->reserve(n * L::in.size());
-                cuda::check_nn(flowpic_cuda_nn_dense_backward_data(c, static_cast<std::uint32_t>(L::inputs),
-                                                                   static_cast<std::uint32_t>(L::units), p, dy, dx, n),
-                               "flowpic_cuda_nn_dense_backward_data");
-                dy = dx;
-            }
-        } else if constexpr (need_dx) {
-            if constexpr (L::kind == layer_kind::dropout || L::kind == layer_kind::dropout2d) {
-                if (!rc.training) return;  // identity
-                float* dx = other(dy)->reserve(n * L::in.size());
-                const flowpic_cuda_dropout d = dropout_of<L>(rc, I);
-                cuda::check_nn(flowpic_cuda_nn_dropout(c, &d, dy, dx, n, L::in.size()), "flowpic_cuda_nn_dropout");
-                dy = dx;
-            } else {
-                float* dx = other(dy)->reserve(n * L::in.size());
-                if constexpr (L::kind == layer_kind::max_pool2d) {
-                    const auto g = cuda_detail::pool_of<L>();
-                    cuda::check_nn(flowpic_cuda_nn_max_pool2d_backward(c, &g, x, dy, dx, n),
-                                   "flowpic_cuda_nn_max_pool2d_backward");
-                } else if constexpr (L::kind == layer_kind::relu) {
-                    cuda::check_nn(flowpic_cuda_nn_relu_backward(c, y, dy, dx, n * L::in.size()),
-                                   "flowpic_cuda_nn_relu_backward");
-                } else if constexpr (L::kind == layer_kind::sigmoid) {
-                    cuda::check_nn(flowpic_cuda_nn_sigmoid_backward(c, y, dy, dx, n * L::in.size()),
-                                   "flowpic_cuda_nn_sigmoid_backward");
-                } else if constexpr (L::kind == layer_kind::softmax) {
-                    cuda::check_nn(flowpic_cuda_nn_softmax_backward(c, y, dy, dx, n, static_cast<std::uint32_t>(L::in.size())),
-                                   "flowpic_cuda_nn_softmax_backward");
-                } else {
-                    static_assert(cuda_detail::dependent_false<L>, "nn::cuda_network: a layer kind without a CUDA kernel");
-                }
-                dy = dx;
-            }
-        }
+        const cuda_detail::layer_args a{ctx_.get(), params_.data() + S::offset, grads_.data() + S::offset,
+                                        io_[I], io_[I + 1], n, rc, I};
+        dy = cuda_detail::backward<L, (I > 0)>(a, dy, [&] { return other(dy)->reserve(n * L::in.size()); },
+                                                kind_of<L>{});
     }
 
     // The gradient buffer that does not hold dy.

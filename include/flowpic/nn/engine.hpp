@@ -1,7 +1,8 @@
 #pragma once
-// The fast executor: runs a network's stages with the vectorised kernels on chunks of samples.
-// Packed weights are shared by all chunks; activations and scratch belong to the caller's
-// workspace (one per thread). Nothing here decides about threads: the network does.
+// The engine of the simd executor (nn/executor/simd.hpp): runs a network's stages with the simd
+// kernels on chunks of samples. Packed weights are shared by all chunks; activations and scratch
+// belong to the caller's workspace (one per thread). Nothing here decides about threads: the
+// executor does, by its backend tag.
 
 #include <array>
 #include <cstddef>
@@ -34,8 +35,8 @@ public:
         std::array<const float*, count + 1> io{};  // io[i]: input of stage i; io[count]: output
         std::vector<float> input, g0, g1;
         bool keep = false;
-        kernels::vectorised::fused_scratch fs;
-        kernels::vectorised::dense_scratch ds;
+        kernels::simd::fused_scratch fs;
+        kernels::simd::dense_scratch ds;
     };
 
     void prepare(const float* params) {
@@ -62,9 +63,9 @@ public:
     // Forward of one conv stage on rows [r0, r1) of sample s only (row-parallel inference).
     template <std::size_t I>
     void conv_rows(const float* params, const float* x, float* y, std::uint8_t* codes, std::size_t r0, std::size_t r1,
-                   const run_context& ctx, std::size_t s, kernels::vectorised::fused_scratch& fs) const {
+                   const run_context& ctx, std::size_t s, kernels::simd::fused_scratch& fs) const {
         using S = stage<I>;
-        kernels::vectorised::fused_forward(convs_[I].desc, convs_[I].fwd.data(), params + S::offset + S::layer::weight_count,
+        kernels::simd::fused_forward(convs_[I].desc, convs_[I].fwd.data(), params + S::offset + S::layer::weight_count,
                                      x + s * S::in.size(), y + s * S::out.size(),
                                      S::pooled && codes ? codes + s * S::out.size() : nullptr, r0, r1, ctx, s, fs);
     }
@@ -85,12 +86,12 @@ public:
 
 private:
     struct conv_pack {
-        kernels::vectorised::fused_conv_desc desc;
+        kernels::simd::fused_conv_desc desc;
         std::vector<float> fwd, bwd;
     };
     struct dense_pack {
-        kernels::vectorised::dense_plan plan;
-        kernels::vectorised::dense_packed w;
+        kernels::simd::dense_plan plan;
+        kernels::simd::dense_packed w;
     };
     std::array<conv_pack, count> convs_;
     std::array<dense_pack, count> denses_;
@@ -117,11 +118,11 @@ private:
             c.desc = S::desc();
             c.fwd.resize(S::layer::geo.weight_size() + slack);
             c.bwd.resize(S::layer::geo.weight_size() + slack);
-            kernels::vectorised::pack_forward(c.desc.plan, params + S::offset, c.fwd.data());
-            kernels::vectorised::pack_transposed(c.desc.plan, params + S::offset, c.bwd.data());
+            kernels::simd::pack_forward(c.desc.plan, params + S::offset, c.fwd.data());
+            kernels::simd::pack_transposed(c.desc.plan, params + S::offset, c.bwd.data());
         } else if constexpr (S::layer::kind == layer_kind::dense) {
             auto& d = denses_[I];
-            d.plan = kernels::vectorised::dense_plan::make(S::layer::inputs, S::layer::units);
+            d.plan = kernels::simd::dense_plan::make(S::layer::inputs, S::layer::units);
             d.w.pack(d.plan, params + S::offset);
         }
     }
@@ -146,12 +147,12 @@ private:
             if constexpr (S::conv) {
                 std::uint8_t* codes = S::pooled && ws.keep ? sized(ws.codes[I], n * S::out.size()) : nullptr;
                 for (std::size_t s = 0; s < n; ++s)
-                    kernels::vectorised::fused_forward(convs_[I].desc, convs_[I].fwd.data(),
+                    kernels::simd::fused_forward(convs_[I].desc, convs_[I].fwd.data(),
                                                  params + S::offset + L::weight_count, x + s * S::in.size(),
                                                  y + s * S::out.size(), codes ? codes + s * S::out.size() : nullptr, 0,
                                                  convs_[I].desc.out_h(), ctx, s, ws.fs);
             } else if constexpr (L::kind == layer_kind::dense) {
-                kernels::vectorised::dense_forward(denses_[I].plan, denses_[I].w, params + S::offset + L::weight_count, x, y,
+                kernels::simd::dense_forward(denses_[I].plan, denses_[I].w, params + S::offset + L::weight_count, x, y,
                                              n, ws.ds);
             } else {
                 run_context c = ctx;
@@ -187,13 +188,13 @@ private:
             }
             if constexpr (S::conv) {
                 for (std::size_t s = 0; s < n; ++s)
-                    kernels::vectorised::fused_backward(
+                    kernels::simd::fused_backward(
                         convs_[I].desc, convs_[I].bwd.data(), x + s * S::in.size(), y + s * S::out.size(),
                         S::pooled ? ws.codes[I].data() + s * S::out.size() : nullptr, dy + s * S::out.size(),
                         dx ? dx + s * S::in.size() : nullptr, dparams + S::offset, dparams + S::offset + L::weight_count,
                         ctx, s, ws.fs);
             } else if constexpr (L::kind == layer_kind::dense) {
-                kernels::vectorised::dense_backward(denses_[I].plan, denses_[I].w, x, dy, dx, dparams + S::offset,
+                kernels::simd::dense_backward(denses_[I].plan, denses_[I].w, x, dy, dx, dparams + S::offset,
                                               dparams + S::offset + L::weight_count, n, ws.ds);
             } else {
                 run_context c = ctx;

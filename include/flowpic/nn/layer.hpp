@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "flowpic/nn/shape.hpp"
@@ -17,6 +18,12 @@
 namespace flowpic::nn {
 
 enum class layer_kind : std::uint8_t { conv2d, max_pool2d, relu, sigmoid, softmax, dropout, dropout2d, flatten, dense };
+
+// A layer kind as a type: per-layer operations of an executor are overloads on it.
+template <layer_kind K>
+using kind_t = std::integral_constant<layer_kind, K>;
+template <class L>
+using kind_of = kind_t<L::kind>;
 
 // What a forward or backward call needs to know besides the tensors.
 struct run_context {

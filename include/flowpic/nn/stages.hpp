@@ -1,10 +1,11 @@
 #pragma once
-// How the fast kernels see a network: its layers grouped into stages at compile time. A
+// How the simd kernels see a network: its layers grouped into stages at compile time. A
 // convolution absorbs the element-wise layers after it (ReLU, dropout, dropout2d) and the max
 // pooling after those when the pooled rows still fill whole vectors; every other layer is a
 // stage of its own. The scalar oracle ignores stages and runs layer by layer.
 
 #include <cstddef>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 
@@ -17,6 +18,13 @@ namespace flowpic::nn {
 template <class... T>
 struct type_list {
     static constexpr std::size_t size = sizeof...(T);
+};
+
+template <std::size_t I, class List>
+struct type_at;
+template <std::size_t I, class... T>
+struct type_at<I, type_list<T...>> {
+    using type = std::tuple_element_t<I, std::tuple<T...>>;
 };
 
 // A bound layer at its place in the network: index and offset of its parameters.
@@ -57,9 +65,9 @@ struct conv_stage {
     }();
     static constexpr bool conv = true;
 
-    static kernels::vectorised::fused_conv_desc desc() {
-        kernels::vectorised::fused_conv_desc d;
-        d.plan = kernels::vectorised::conv_plan::make(layer::geo, pool_stride);
+    static kernels::simd::fused_conv_desc desc() {
+        kernels::simd::fused_conv_desc d;
+        d.plan = kernels::simd::conv_plan::make(layer::geo, pool_stride);
         d.relu = ((Elems::layer::kind == layer_kind::relu) || ...);
         static_assert(sizeof...(Elems) <= 8, "nn: at most 8 element-wise layers may follow a convolution");
         (add_drop<Elems>(d), ...);
@@ -68,7 +76,7 @@ struct conv_stage {
 
 private:
     template <class E>
-    static void add_drop(kernels::vectorised::fused_conv_desc& d) {
+    static void add_drop(kernels::simd::fused_conv_desc& d) {
         if constexpr (E::layer::kind == layer_kind::dropout || E::layer::kind == layer_kind::dropout2d)
             d.drops.push_back({E::index, E::layer::threshold, static_cast<float>(1.0 / (1.0 - E::layer::rate)),
                                E::layer::per_channel});
@@ -95,7 +103,7 @@ template <class Conv, class Pool>
 inline constexpr bool fusable_pool = [] {
     if constexpr (Pool::kind != layer_kind::max_pool2d) return false;
     else {
-        using kernels::vectorised::computed_columns;
+        using kernels::simd::computed_columns;
         constexpr std::size_t G = Pool::geo.s, ow = Conv::out.w;
         if (Pool::geo.k != G || G * G >= 255 || G > 16 || Conv::out.h < G || ow < G) return false;
         const double fused = static_cast<double>(ow / G * G) / static_cast<double>(computed_columns(ow, G));

@@ -46,7 +46,7 @@ namespace flowpic {
 
 template <class Source, class Flows = flows::unidirectional,
           class Blocks = blocks::window<blocks::specs::shapira2019>, class Picture = picture::histogram<>,
-          class Network = void, backend::backend_tag Backend = backend::tbb,
+          class Network = void, backend::backend_tag Backend = backend::default_backend,
           decision::decision_policy Decision = decision::per_block>
 class pipeline {
     static_assert(source::packet_source<Source>,

@@ -24,7 +24,7 @@ namespace flowpic {
 template <class Preset>
 inline constexpr bool groups_all_flows = std::same_as<typename Preset::flow_key, picture::presets::all_flows>;
 
-template <class Preset, class Network, class Source, backend::backend_tag Backend = backend::tbb,
+template <class Preset, class Network, class Source, backend::backend_tag Backend = backend::default_backend,
           decision::decision_policy Decision = decision::per_block>
 using preset_pipeline =
     pipeline<std::conditional_t<groups_all_flows<Preset>, source::all_flows<Source>, Source>,

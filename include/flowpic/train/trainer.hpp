@@ -21,7 +21,6 @@
 
 #include "flowpic/backend/backend.hpp"
 #include "flowpic/nn/cuda_network.hpp"
-#include "flowpic/nn/kernels/tags.hpp"
 #include "flowpic/nn/loss.hpp"
 #include "flowpic/nn/optimizer.hpp"
 #include "flowpic/nn/random.hpp"
@@ -95,7 +94,7 @@ void fill_batch(const D& data, std::span<const std::size_t> idx, std::uint64_t s
 }  // namespace detail
 
 // Probabilities (the network's outputs) for every sample of a dataset, in order.
-template <class Net, dataset D, nn::kernels::kernel_tag K = nn::kernels::fast>
+template <class Net, dataset D, backend::backend_tag K = backend::default_backend>
 std::vector<float> predict_all(Net& net, const D& data, std::size_t batch = 64, K tag = {}) {
     constexpr std::size_t out = Net::output_shape.size();
     std::vector<float> probs(data.size() * out);
@@ -112,7 +111,7 @@ std::vector<float> predict_all(Net& net, const D& data, std::size_t batch = 64, 
 
 // Mean loss over a dataset (dropout off, weighted as in training), and the metrics of its
 // predictions.
-template <class Net, dataset D, nn::loss_function Loss, nn::kernels::kernel_tag K = nn::kernels::fast>
+template <class Net, dataset D, nn::loss_function Loss, backend::backend_tag K = backend::default_backend>
 std::pair<double, classification_report> evaluate(Net& net, const D& data, const Loss& loss, std::size_t batch = 64,
                                                   std::span<const double> class_weights = {}, K tag = {}) {
     constexpr std::size_t out = Net::output_shape.size();
@@ -186,6 +185,16 @@ struct device_session {
     }
 };
 
+// The session of backend K, chosen by overload on the tag.
+template <class K, class Net, class Optimizer>
+host_session<Net, Optimizer, K> make_session(Net& net, Optimizer& opt, backend::requires_backend<backend::scalar>) {
+    return {net, opt, K{}};
+}
+template <class K, class Net, class Optimizer>
+device_session<Net, Optimizer> make_session(Net& net, Optimizer& opt, backend::requires_backend<backend::cuda>) {
+    return device_session<Net, Optimizer>(net, opt);
+}
+
 template <class Session, dataset D, dataset V, nn::loss_function Loss, class K>
 fit_result fit_loop(Session& session, const D& train, const V* val, const Loss& loss, const fit_options& o,
                     const std::function<void(const epoch_report&)>& on_epoch, K tag) {
@@ -255,20 +264,16 @@ fit_result fit_loop(Session& session, const D& train, const V* val, const Loss& 
 // Trains net on `train`, validating on `val` (may be null: no early stopping) after each epoch.
 // `on_epoch` (may be empty) sees every epoch's report. With backend::cuda the whole run stays on
 // the GPU (see detail::device_session); the same seed gives the same batches and dropout masks.
+// With no tag it runs on backend::default_backend.
 template <class Net, dataset D, dataset V, nn::loss_function Loss, class Optimizer,
-          nn::kernels::kernel_tag K = nn::kernels::fast>
+          backend::backend_tag K = backend::default_backend>
 fit_result fit(Net& net, const D& train, const V* val, const Loss& loss, Optimizer& opt, const fit_options& o,
                const std::function<void(const epoch_report&)>& on_epoch = {}, K tag = {}) {
     if (train.sample_size() != Net::input_shape.size())
         throw std::invalid_argument("fit: the dataset's samples do not have the network's input size");
     if (o.batch == 0) throw std::invalid_argument("fit: the batch size must be positive");
-    if constexpr (std::derived_from<K, backend::cuda>) {
-        detail::device_session<Net, Optimizer> session(net, opt);
-        return detail::fit_loop(session, train, val, loss, o, on_epoch, tag);
-    } else {
-        detail::host_session<Net, Optimizer, K> session{net, opt, tag};
-        return detail::fit_loop(session, train, val, loss, o, on_epoch, tag);
-    }
+    auto session = detail::make_session<K>(net, opt, tag);
+    return detail::fit_loop(session, train, val, loss, o, on_epoch, tag);
 }
 
 }  // namespace flowpic::train

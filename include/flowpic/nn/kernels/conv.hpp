@@ -20,7 +20,7 @@
 #include <immintrin.h>
 #endif
 
-namespace flowpic::nn::kernels::vectorised {
+namespace flowpic::nn::kernels::simd {
 
 using simd_detail::vfloat;
 using simd_detail::VL;
@@ -360,4 +360,4 @@ FLOWPIC_NN_NOINLINE inline void pack_transposed(const conv_plan& p, const float*
     simd_detail::pack_a(w, 1, p.g.k(), p.g.f, p.bwd, out);
 }
 
-}  // namespace flowpic::nn::kernels::vectorised
+}  // namespace flowpic::nn::kernels::simd

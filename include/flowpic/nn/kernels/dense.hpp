@@ -9,7 +9,7 @@
 
 #include "flowpic/nn/kernels/simd.hpp"
 
-namespace flowpic::nn::kernels::vectorised {
+namespace flowpic::nn::kernels::simd {
 
 using simd_detail::VL;
 
@@ -79,4 +79,4 @@ FLOWPIC_NN_NOINLINE inline void dense_backward(const dense_plan& p, const dense_
     for (std::size_t s = 0; s < n; ++s) std::copy(sc.c.data() + s * p.ipad, sc.c.data() + s * p.ipad + p.in, dx + s * p.in);
 }
 
-}  // namespace flowpic::nn::kernels::vectorised
+}  // namespace flowpic::nn::kernels::simd

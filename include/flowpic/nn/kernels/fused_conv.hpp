@@ -15,7 +15,7 @@
 #include "flowpic/nn/layer.hpp"
 #include "flowpic/nn/random.hpp"
 
-namespace flowpic::nn::kernels::vectorised {
+namespace flowpic::nn::kernels::simd {
 
 struct dropout_op {
     std::size_t layer = 0;        // index in the network (mask stream)
@@ -260,4 +260,4 @@ FLOWPIC_NN_NOINLINE inline void fused_backward(const fused_conv_desc& d, const f
     if (dx) interleave_grad(p, acc, dx);
 }
 
-}  // namespace flowpic::nn::kernels::vectorised
+}  // namespace flowpic::nn::kernels::simd

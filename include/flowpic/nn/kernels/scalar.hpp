@@ -1,7 +1,7 @@
 #pragma once
 // The scalar reference kernels: the plainest loops that implement each layer forward and
 // backward, over any value type (float for parity, double for gradient checks). They are the
-// oracle of the vectorised kernels; speed is not their concern. Sums run in double for float.
+// oracle of the simd kernels; speed is not their concern. Sums run in double for float.
 // Layout: NCHW; conv weights [f][c][kh][kw], dense weights [out][in] (PyTorch's layouts).
 // Backward functions add into parameter gradients and overwrite input gradients.
 
