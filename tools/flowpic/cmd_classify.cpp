@@ -83,12 +83,7 @@ void classify_with(Net& net, const std::vector<std::string>& classes, const clas
             std::puts(row.c_str());
             if (live) std::fflush(stdout);
         };
-        if constexpr (groups_all_flows<Preset>) {
-            source::all_flows<source::any_source> merged(any);
-            return pipe.run(merged, emit);
-        } else {
-            return pipe.run(any, emit);
-        }
+        return pipe.run(any, emit);
     });
     std::fflush(stdout);
     if (o.stats) {
