@@ -5,11 +5,11 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <optional>
 #include <filesystem>
 #include <string>
 #include <vector>
 
+#include "flowpic/blocks/windowed_table.hpp"
 #include "flowpic/flows/flow_table.hpp"
 #include "flowpic/source/pcap_file.hpp"
 #include "flowpic/source/pcapng_file.hpp"
@@ -39,12 +39,15 @@ void ingest(benchmark::State& state) {
         std::uint64_t blocks = 0, flows = 0;
         for (const auto& f : files) {
             flowpic::source::pcap_file<> src(f);
-            std::optional<flowpic::blocks::window_spec> w;
-            if (Blocks) w = flowpic::blocks::specs::counted15;
-            flowpic::flows::flow_table<Key> table({}, w);
             flowpic::flows::callback_sink out{[&](const flowpic::blocks::block&) { ++blocks; },
                                               [&](const flowpic::flows::flow&, flowpic::flows::end_reason) { ++flows; }};
-            table.consume(src, out);
+            if constexpr (Blocks) {
+                flowpic::blocks::windowed_table<Key> table({}, flowpic::blocks::specs::counted15);
+                table.consume(src, out);
+            } else {
+                flowpic::flows::flow_table<Key> table;
+                table.consume(src, out);
+            }
             packets += src.stats().frames;
         }
         benchmark::DoNotOptimize(blocks + flows);

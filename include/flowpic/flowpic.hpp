@@ -29,9 +29,15 @@
 #include "flowpic/flows/flow.hpp"
 #include "flowpic/flows/flow_csv.hpp"
 #include "flowpic/flows/flow_table.hpp"
+#include "flowpic/flows/key_policy.hpp"
+#include "flowpic/flows/sink.hpp"
+#include "flowpic/flows/stage.hpp"
 
 #include "flowpic/blocks/block.hpp"
+#include "flowpic/blocks/sink.hpp"
 #include "flowpic/blocks/window_spec.hpp"
+#include "flowpic/blocks/windowed_table.hpp"
+#include "flowpic/blocks/windower.hpp"
 
 #include "flowpic/backend/backend.hpp"
 #include "flowpic/backend/simd_arch.hpp"
@@ -49,5 +55,4 @@
 
 #include "flowpic/pipeline/pipeline.hpp"
 #include "flowpic/pipeline/presets.hpp"
-#include "flowpic/source/all_flows.hpp"
 #include "flowpic/source/any_source.hpp"

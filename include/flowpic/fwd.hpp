@@ -18,14 +18,17 @@ namespace flows {
 struct flow;
 struct unidirectional;
 struct bidirectional;
+class all_flows;
 struct limits;
-template <class Key = unidirectional>
-class flow_table;
+struct no_stage;
+template <class Key = unidirectional, class Stage = no_stage>
+class flow_table;  // blocks::windowed_table<Key> = flow_table<Key, blocks::windower>
 }  // namespace flows
 
 namespace blocks {
 struct block;
 struct window_spec;
+class windower;
 }  // namespace blocks
 
 namespace source {
@@ -80,8 +83,6 @@ class sparse_stack;
 
 namespace source {
 class any_source;
-template <class Source>
-class all_flows;
 }  // namespace source
 
 namespace nn {
@@ -112,4 +113,6 @@ struct mean_probability;
 
 struct classification;
 struct pipeline_stats;
+template <class... Policies>
+class pipeline;  // the policies and their defaults: see pipeline/pipeline.hpp
 }  // namespace flowpic

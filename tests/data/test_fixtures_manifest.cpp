@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "flowpic/blocks/window_spec.hpp"
+#include "flowpic/blocks/windowed_table.hpp"
 #include "flowpic/flows/flow_table.hpp"
 #include "flowpic/source/pcap_file.hpp"
 #include "shared_data.hpp"
@@ -64,7 +65,7 @@ counts count(const std::string& path) {
     counts c;
     {
         source::pcap_file<size::ip_length, Protocols> src(path);
-        flows::flow_table<> table({}, blocks::specs::counted15);
+        blocks::windowed_table<> table({}, blocks::specs::counted15);
         flows::callback_sink out{[&](const blocks::block&) { ++c.blocks15; },
                                  [&](const flows::flow& f, flows::end_reason) {
                                      ++c.flows;
@@ -84,7 +85,7 @@ counts count(const std::string& path) {
     }
     {
         source::pcap_file<size::ip_length, Protocols> src(path);
-        flows::flow_table<> table({}, blocks::specs::counted60);
+        blocks::windowed_table<> table({}, blocks::specs::counted60);
         flows::callback_sink out{[&](const blocks::block&) { ++c.blocks60; }, flows::ignore{}};
         table.consume(src, out);
     }

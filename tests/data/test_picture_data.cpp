@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "../unit/test_picture_support.hpp"
+#include "flowpic/blocks/windowed_table.hpp"
 #include "flowpic/flows/flow_table.hpp"
 #include "flowpic/picture/many_blocks.hpp"
 #include "flowpic/picture/maker.hpp"
@@ -31,7 +32,7 @@ struct kept_blocks {
 
     template <class Key, class Source>
     void collect(Source& src, const blocks::window_spec& w) {
-        flows::flow_table<Key> table({}, w);
+        blocks::windowed_table<Key> table({}, w);
         flows::callback_sink out{[&](const blocks::block& b) {
                                      packets.emplace_back(b.packets.begin(), b.packets.end());
                                      flows::flow o;

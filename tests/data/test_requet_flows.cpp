@@ -15,6 +15,7 @@
 
 #include "flowpic/blocks/window_spec.hpp"
 #include "flowpic/flows/flow_csv.hpp"
+#include "flowpic/blocks/windowed_table.hpp"
 #include "flowpic/flows/flow_table.hpp"
 #include "flowpic/source/pcap_file.hpp"
 #include "shared_data.hpp"
@@ -61,8 +62,8 @@ std::vector<std::string> flowpic_rows(const std::string& path) {
     std::vector<std::uint64_t> ids60;
 
     source::pcap_file<> src(path);
-    flows::flow_table<> t15({}, blocks::specs::counted15);
-    flows::flow_table<> t60({}, blocks::specs::counted60);
+    blocks::windowed_table<> t15({}, blocks::specs::counted15);
+    blocks::windowed_table<> t60({}, blocks::specs::counted60);
     flows::callback_sink s15{[&](const blocks::block& b) { ++b15[b.owner->id]; },
                              [&](const flows::flow& f, flows::end_reason r) {
                                  CHECK(r == flows::end_reason::end_of_input);

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "flowpic/blocks/window_spec.hpp"
+#include "flowpic/blocks/windowed_table.hpp"
 #include "flowpic/flows/flow_table.hpp"
 #include "flowpic/source/packet_csv.hpp"
 #include "shared_data.hpp"
@@ -87,7 +88,7 @@ platform_result check_platform(const std::string& platform) {
         const auto truth = read_truth(file.string());
 
         source::packet_csv src(file.string());
-        flows::flow_table<flows::bidirectional> table(flows::limits{}, blocks::specs::counted15);
+        blocks::windowed_table<flows::bidirectional> table(flows::limits{}, blocks::specs::counted15);
         std::vector<std::vector<std::size_t>> blocks(truth.size() + 1);
         std::vector<flows::flow> ended;
         flows::callback_sink out{[&](const blocks::block& b) {

@@ -16,6 +16,7 @@
 
 #include "flowpic/blocks/window_spec.hpp"
 #include "flowpic/core/error.hpp"
+#include "flowpic/blocks/windowed_table.hpp"
 #include "flowpic/flows/flow_table.hpp"
 #include "flowpic/source/keyed_packet.hpp"
 
@@ -95,8 +96,8 @@ struct checking_sink {
 // `check` sees every packet first.
 template <class Source, class Check>
 void run_source(Source& src, Check&& check) {
-    flows::flow_table<flows::unidirectional> uni(flows::limits{0, 64, 4096}, blocks::specs::shapira2019_overlap);
-    flows::flow_table<flows::bidirectional> bi(flows::limits{blocks::seconds(30), 0, 0}, blocks::specs::counted15);
+    blocks::windowed_table<flows::unidirectional> uni(flows::limits{0, 64, 4096}, blocks::specs::shapira2019_overlap);
+    blocks::windowed_table<flows::bidirectional> bi(flows::limits{blocks::seconds(30), 0, 0}, blocks::specs::counted15);
     checking_sink a{blocks::specs::shapira2019_overlap.inclusive_end};
     checking_sink b{blocks::specs::counted15.inclusive_end};
     keyed_packet kp;

@@ -19,6 +19,7 @@
 
 #include "flowpic/blocks/window_spec.hpp"
 #include "flowpic/flows/flow_csv.hpp"
+#include "flowpic/blocks/windowed_table.hpp"
 #include "flowpic/flows/flow_table.hpp"
 #include "flowpic/source/any_file.hpp"
 #include "flowpic/source/authors_csv.hpp"
@@ -490,20 +491,22 @@ TEST_CASE("memory source: keyed packets as they are, or one flow under one key")
     // Through a bidirectional table: one flow, 1 packet reverse, whichever way it was keyed.
     for (bool dir_known : {true, false}) {
         source::memory m(pk, k, dir_known);
-        flows::flow_table<flows::bidirectional> t(flows::limits{}, std::nullopt, true);
-        std::vector<packet> kept;
-        flows::callback_sink out{flows::ignore{}, [&](const flows::flow& f, flows::end_reason) { kept = f.buffer; }};
+        blocks::windowed_table<flows::bidirectional> t(flows::limits{}, blocks::specs::whole_flow);
+        flows::callback_sink out{flows::ignore{}, flows::ignore{}};
         t.add(keyed_packet{}, out);  // an unrelated empty-key packet opens another flow
         keyed_packet kp;
         while (m.next(kp)) t.add(kp, out);
         std::vector<flows::flow> ended;
-        flows::callback_sink out2{flows::ignore{}, [&](const flows::flow& f, flows::end_reason) { ended.push_back(f); }};
+        std::vector<std::vector<packet>> kept;  // each flow's packets, in its one whole-flow block
+        flows::callback_sink out2{[&](const blocks::block& b) { kept.emplace_back(b.packets.begin(), b.packets.end()); },
+                                  [&](const flows::flow& f, flows::end_reason) { ended.push_back(f); }};
         t.finish(out2);
         REQUIRE(ended.size() == 2);
+        REQUIRE(kept.size() == 2);
         CHECK(ended[1].key == k);
         CHECK(ended[1].packets == 3);
         int reverse = 0;
-        for (const auto& p : ended[1].buffer) reverse += p.dir == direction::reverse;
+        for (const auto& p : kept[1]) reverse += p.dir == direction::reverse;
         CHECK(reverse == (dir_known ? 1 : 0));
     }
 

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "flowpic/blocks/window_spec.hpp"
+#include "flowpic/blocks/windowed_table.hpp"
 #include "flowpic/flows/flow_table.hpp"
 #include "flowpic/source/flow_records.hpp"
 #include "flowpic/source/pcap_file.hpp"
@@ -280,7 +281,7 @@ TEST_CASE("flow records: the committed sample's records equal flowpic's flows of
 
     // the same 15 s blocks, and each one traced back to its flow's label
     const auto blocks_of = [](auto& input, auto&& on_block) {
-        flows::flow_table<flows::unidirectional> t({}, blocks::specs::counted15);
+        blocks::windowed_table<flows::unidirectional> t({}, blocks::specs::counted15);
         flows::callback_sink s{on_block, flows::ignore{}};
         t.consume(input, s);
     };

@@ -7,8 +7,10 @@
 #include <map>
 #include <random>
 #include <tuple>
+#include <type_traits>
 #include <vector>
 
+#include "flowpic/blocks/windowed_table.hpp"
 #include "flowpic/flows/flow_table.hpp"
 
 using namespace flowpic;
@@ -102,7 +104,7 @@ TEST_CASE("streaming windows equal the whole-flow oracle for random flows and po
             std::sort(ts.begin(), ts.end());
         }
 
-        flows::flow_table<> table({}, w);
+        blocks::windowed_table<> table({}, w);
         std::vector<seen_block> got;
         flows::callback_sink out{[&](const blocks::block& b) {
                                      got.push_back({b.index, b.window_start_ns, b.packets.size(),
@@ -127,7 +129,7 @@ TEST_CASE("streaming windows equal the whole-flow oracle for random flows and po
 TEST_CASE("the reference converter's windows: window 0 is kept for flows a little shorter than a block") {
     // 60 s blocks every 15 s: a 50 s flow yields window 0 (int(50/15 - 4) + 1 = 1), a 40 s one none
     for (auto [dur, expect] : {std::pair{50, 1}, std::pair{40, 0}, std::pair{75, 2}}) {
-        flows::flow_table<> table({}, blocks::window_spec{blocks::seconds(60), blocks::seconds(15), 1, 0, true,
+        blocks::windowed_table<> table({}, blocks::window_spec{blocks::seconds(60), blocks::seconds(15), 1, 0, true,
                                                           blocks::end_rule::authors, false});
         int blocks_seen = 0;
         flows::callback_sink out{[&](const blocks::block&) { ++blocks_seen; }, flows::ignore{}};
@@ -157,13 +159,13 @@ TEST_CASE("unidirectional and bidirectional keys") {
         CHECK(flows_seen[1] == std::pair{ba, std::uint64_t{3}});
     }
     {
-        flows::flow_table<flows::bidirectional> table({}, std::nullopt, true);
+        blocks::windowed_table<flows::bidirectional> table({}, blocks::specs::whole_flow);
         std::vector<direction> dirs;
         flow_key k;
-        flows::callback_sink out{flows::ignore{}, [&](const flows::flow& f, flows::end_reason) {
-                                     k = f.key;
-                                     for (auto& p : f.buffer) dirs.push_back(p.dir);
-                                 }};
+        flows::callback_sink out{[&](const blocks::block& b) {
+                                     for (auto& p : b.packets) dirs.push_back(p.dir);
+                                 },
+                                 [&](const flows::flow& f, flows::end_reason) { k = f.key; }};
         for (auto& p : in) table.add(p, out);
         table.finish(out);
         CHECK(k == ab);  // oriented as the first packet's sender
@@ -171,7 +173,7 @@ TEST_CASE("unidirectional and bidirectional keys") {
                                              direction::reverse, direction::reverse});
     }
     {   // a source that knows the client orients the flow client -> server even if the server speaks first
-        flows::flow_table<flows::bidirectional> table({}, std::nullopt, true);
+        blocks::windowed_table<flows::bidirectional> table({}, blocks::specs::whole_flow);
         keyed_packet down = pkt(ba, 1);
         down.direction_known = true;
         down.pkt.dir = direction::reverse;
@@ -179,10 +181,10 @@ TEST_CASE("unidirectional and bidirectional keys") {
         up.direction_known = true;
         flow_key k;
         std::vector<direction> dirs;
-        flows::callback_sink out{flows::ignore{}, [&](const flows::flow& f, flows::end_reason) {
-                                     k = f.key;
-                                     for (auto& p : f.buffer) dirs.push_back(p.dir);
-                                 }};
+        flows::callback_sink out{[&](const blocks::block& b) {
+                                     for (auto& p : b.packets) dirs.push_back(p.dir);
+                                 },
+                                 [&](const flows::flow& f, flows::end_reason) { k = f.key; }};
         table.add(down, out);
         table.add(up, out);
         table.finish(out);
@@ -215,7 +217,7 @@ TEST_CASE("idle timeout ends a flow; the same key then starts a new one") {
 TEST_CASE("bounds on live flows and buffered packets evict the least recently active flows") {
     std::mt19937 rng(7);
     const std::size_t max_flows = 8, max_packets = 200;
-    flows::flow_table<> table(flows::limits{0, max_flows, max_packets}, blocks::specs::counted15);
+    blocks::windowed_table<> table(flows::limits{0, max_flows, max_packets}, blocks::specs::counted15);
     std::uint64_t packets_out = 0, evicted = 0;
     flows::callback_sink out{flows::ignore{}, [&](const flows::flow& f, flows::end_reason r) {
                                  packets_out += f.packets;
@@ -256,4 +258,41 @@ TEST_CASE("many flows with churn: counts equal a std::map oracle") {
     table.finish(out);
     CHECK(total == 200000);
     CHECK(table.stats().flows == expected_flows);
+}
+
+TEST_CASE("all_flows: one flow of every packet, each direction within its own connection") {
+    const auto ab = key_of(1, 2, 5000, 443, 6), cd = key_of(3, 4, 53, 6000, 17);
+    std::vector<keyed_packet> in = {pkt(ab, 1), pkt(cd.reversed(), 2), pkt(ab.reversed(), 3), pkt(cd, 4), pkt(ab, 5)};
+    in[3].direction_known = true;  // a source that knows the side keeps its direction
+    in[3].pkt.dir = direction::reverse;
+    blocks::windowed_table<flows::all_flows> table({}, blocks::specs::whole_flow);
+    std::vector<direction> dirs;
+    std::vector<flows::flow> ended;
+    flows::callback_sink out{[&](const blocks::block& b) {
+                                 for (auto& p : b.packets) dirs.push_back(p.dir);
+                             },
+                             [&](const flows::flow& f, flows::end_reason) { ended.push_back(f); }};
+    for (auto& p : in) table.add(p, out);
+    table.finish(out);
+    REQUIRE(ended.size() == 1);
+    CHECK(ended[0].key == flow_key{});
+    CHECK(ended[0].packets == 5);
+    CHECK(ended[0].first_ns == 1);
+    CHECK(ended[0].last_ns == 5);
+    CHECK(dirs == std::vector<direction>{direction::forward, direction::forward, direction::reverse,
+                                         direction::reverse, direction::forward});
+    CHECK(table.stats().flows == 1);
+    static_assert(flows::key_policy<flows::all_flows> && !flows::all_flows::keyed);
+}
+
+TEST_CASE("a bare flow table only groups and counts: no packet is held") {
+    flows::flow_table<flows::bidirectional> table;
+    static_assert(std::is_same_v<decltype(table)::stage_type, flows::no_stage>);
+    std::uint64_t n = 0;
+    flows::callback_sink out{flows::ignore{}, [&](const flows::flow& f, flows::end_reason) { n += f.packets; }};
+    for (int i = 0; i < 100; ++i) table.add(pkt(key_of(1, 2, static_cast<std::uint16_t>(i % 7), 80), i), out);
+    CHECK(table.buffered_packets() == 0);
+    table.finish(out);
+    CHECK(n == 100);
+    CHECK(table.stats().flows == 7);
 }

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "flowpic/blocks/windowed_table.hpp"
 #include "flowpic/flows/flow_table.hpp"
 #include "flowpic/nn/optimizer.hpp"
 #include "flowpic/nn/presets.hpp"
@@ -49,7 +50,7 @@ lab_pictures load_lab() {
     REQUIRE(files.size() >= 10);
     for (const auto& path : files) {
         source::flow_records records(path.string());
-        flows::flow_table<flows::bidirectional> table({}, blocks::specs::counted15);
+        blocks::windowed_table<flows::bidirectional> table({}, blocks::specs::counted15);
         flows::callback_sink sink{[&](const blocks::block& b) {
                                       const auto& f = records.flow(b.owner->key.session - 1);
                                       const auto& pic = maker.dense(b);

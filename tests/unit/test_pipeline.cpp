@@ -13,6 +13,7 @@
 
 #include <oneapi/tbb/global_control.h>
 
+#include "flowpic/blocks/windowed_table.hpp"
 #include "flowpic/flows/flow_table.hpp"
 #include "flowpic/nn/presets.hpp"
 #include "flowpic/picture/maker.hpp"
@@ -43,7 +44,7 @@ struct row {
 // The stages by hand: blocks in completion order, each picture through the scalar network.
 std::vector<row> by_hand(const std::string& path, net_t& net) {
     source::flow_records src(path);
-    flows::flow_table<P::flow_key> table({}, P::window);
+    blocks::windowed_table<P::flow_key> table({}, P::window);
     picture::maker<P::picture, backend::scalar> maker;
     std::vector<row> out;
     flows::callback_sink sink{[&](const blocks::block& b) {

@@ -21,6 +21,7 @@
 
 #include <unistd.h>
 
+#include "flowpic/blocks/windowed_table.hpp"
 #include "flowpic/flows/flow_table.hpp"
 #include "flowpic/picture/maker.hpp"
 #include "flowpic/picture/presets.hpp"
@@ -307,7 +308,7 @@ TEST_CASE("a dataset's pictures and packets equal an independent flow table and 
         o.preset = std::string(P::name);
         const auto set = train::build_dataset(t / "tree", o);
         picture::maker<typename P::picture> m;
-        flows::flow_table<K> table({}, w);
+        blocks::windowed_table<K> table({}, w);
         std::size_t i = 0;
         auto painter = train::make_painter(o.preset);
         std::vector<float> remade(set.pictures.channels() * set.pictures.height() * set.pictures.width());

@@ -6,7 +6,7 @@
 
 #include "commands.hpp"
 #include "flowpic/flows/flow_csv.hpp"
-#include "flowpic/flows/flow_table.hpp"
+#include "flowpic/blocks/windowed_table.hpp"
 #include "input.hpp"
 #include "options.hpp"
 
@@ -19,7 +19,7 @@ void list_blocks(const input_options& in, const flow_options& fo, const block_op
     std::puts(flows::block_csv_header);
     const bool live = in.live();
     with_input(in, [&](auto& src) {
-        flows::flow_table<Key> table(fo.table_limits(), bo.spec());
+        blocks::windowed_table<Key> table(fo.table_limits(), bo.spec());
         flows::callback_sink out{[&](const blocks::block& b) {
                                      std::puts(flows::block_csv_row(b).c_str());
                                      if (live) std::fflush(stdout);  // rows as windows complete, also into a pipe

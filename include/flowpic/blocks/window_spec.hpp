@@ -50,6 +50,8 @@ inline constexpr window_spec network_stats{seconds(60), 0, 1, 0, false, end_rule
 // The golden counts of ../shared/data: complete non-overlapping windows with >= 10 packets.
 inline constexpr window_spec counted15{seconds(15), 0, 10, 0, false, end_rule::complete, false};
 inline constexpr window_spec counted60{seconds(60), 0, 10, 0, false, end_rule::complete, false};
+// One block per flow holding all its packets (a window of about 73 years), when the flow ends.
+inline constexpr window_spec whole_flow{std::int64_t{1} << 61, 0, 1, 0, false, end_rule::any, true};
 }  // namespace specs
 
 }  // namespace flowpic::blocks

@@ -1,11 +1,10 @@
 #pragma once
-// One flow as the flow table holds it: key, counters and the packets still needed.
+// One flow as sinks receive it: its key and counters. The table's own bookkeeping (slots, LRU
+// links, a stage's per-flow state such as buffered packets) stays inside the table.
 
 #include <cstdint>
-#include <vector>
 
 #include "flowpic/core/flow_key.hpp"
-#include "flowpic/core/packet.hpp"
 
 namespace flowpic::flows {
 
@@ -19,17 +18,10 @@ enum class end_reason : std::uint8_t {
 struct flow {
     flow_key key;                  // as sent by the initiator (bidirectional: the first packet's sender)
     std::uint64_t id = 0;          // creation order, from 0
-    std::uint64_t packets = 0;     // all packets seen, including those no longer buffered
+    std::uint64_t packets = 0;     // all packets seen
     std::uint64_t bytes = 0;       // sum of packet sizes
     std::int64_t first_ns = 0;
     std::int64_t last_ns = 0;
-    std::vector<packet> buffer;    // packets still needed by open windows (or all, when kept)
-    std::uint64_t next_window = 0; // first window not yet handed out or skipped
-    bool windows_done = false;     // first_only flows after their one window
-    // intrusive list of live flows by last activity (idle timeout and bounds)
-    std::uint32_t lru_prev = ~0u;
-    std::uint32_t lru_next = ~0u;
-    bool live = false;
 };
 
 }  // namespace flowpic::flows

@@ -17,12 +17,6 @@
 
 namespace flowpic::picture::presets {
 
-// Flow grouping of A.3: every flow of the input in one stream of chunks (both directions, the
-// direction bit kept per packet). Not a flow-table key: the tool merges the flows for it.
-struct all_flows {
-    static constexpr bool is_bidirectional = true;
-};
-
 // A.1: the original FlowPic as the authors coded it. Unidirectional flows, 60 s windows
 // [60k, 60k + 60] from the flow's first packet, > 10 packets, span > 50 s; 1500x1500, rows =
 // size, time stretched over the block's span on the authors' microsecond clock, sizes > 1500
@@ -58,7 +52,7 @@ struct mini_flowpic {
 struct network_stats {
     static constexpr std::string_view name = "network_stats";
     static constexpr blocks::window_spec window = blocks::specs::network_stats;
-    using flow_key = all_flows;
+    using flow_key = flows::all_flows;
     using picture = histogram<resolution<1500, 1500>, orientation::time_rows,
                               time_axis::stretched<clock::epoch_ticks<1'000'000>, span::kept_min_max>,
                               size_axis::identity<1500, overflow::drop>, counts::max_norm<float>,

@@ -1,14 +1,23 @@
 #pragma once
-// pipeline<Source, Flows, Blocks, Picture, Network, Backend, Decision>: the whole FlowPic
-// classifier composed at compile time, streaming.
+// pipeline<Policies...>: the whole FlowPic classifier composed at compile time, streaming. Give
+// the network and only the policies that differ from the defaults, in any order:
 //
-//   using P = picture::presets::mini_flowpic<32>;
-//   using classifier = pipeline<source::pcap_file<>, P::flow_key, blocks::window<P::window>,
-//                               P::picture, nn::presets::mini_flowpic<5>>;
-//   nn::presets::mini_flowpic<5> net;
+//   using P = presets::mini_flowpic;
+//   using classifier = pipeline<presets::network_t<P, 5>, source::pcap_file<>, P::flow_key,
+//                               blocks::window<P::window>, P::picture>;
+//   presets::network_t<P, 5> net;
 //   nn::load_model("model.fpm", net);
 //   source::pcap_file<> capture("capture.pcap");
 //   classifier(net).run(capture, [](const classification& r) { ... });
+//
+// Policy kinds, each recognised by what it is, and their defaults:
+//   network     an nn::sequential<...> (required)
+//   source      a packet source (source::packet_source)                    source::any_source
+//   flow key    flows::unidirectional / bidirectional / all_flows          flows::unidirectional
+//   windows     blocks::window<spec>                                       blocks::window<specs::shapira2019>
+//   picture     picture::histogram<...>                                    picture::histogram<>
+//   backend     backend::scalar / simd / tbb / cuda                        backend::default_backend (tbb)
+//   decision    decision::per_block / majority_vote / mean_probability     decision::per_block
 //
 // Three stages run as a oneTBB pipeline over batches of blocks: reading the source into the flow
 // table (serial: packets are ordered), making the batch's pictures (parallel), and the network and
@@ -25,6 +34,7 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <type_traits>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -35,33 +45,108 @@
 #include "flowpic/backend/backend.hpp"
 #include "flowpic/blocks/block.hpp"
 #include "flowpic/blocks/window_spec.hpp"
-#include "flowpic/flows/flow_table.hpp"
+#include "flowpic/blocks/windowed_table.hpp"
+#include "flowpic/flows/key_policy.hpp"
+#include "flowpic/nn/shape.hpp"
 #include "flowpic/picture/histogram.hpp"
 #include "flowpic/picture/maker.hpp"
 #include "flowpic/pipeline/classification.hpp"
 #include "flowpic/pipeline/decision.hpp"
+#include "flowpic/source/any_source.hpp"
 #include "flowpic/source/keyed_packet.hpp"
 
 namespace flowpic {
 
-template <class Source, class Flows = flows::unidirectional,
-          class Blocks = blocks::window<blocks::specs::shapira2019>, class Picture = picture::histogram<>,
-          class Network = void, backend::backend_tag Backend = backend::default_backend,
-          decision::decision_policy Decision = decision::per_block>
+namespace pipeline_detail {
+
+// The policy kinds, recognised by what a type is (an index, 0: none).
+enum kind : int { unknown, source_kind, flow_key_kind, window_kind, picture_kind, network_kind, backend_kind, decision_kind };
+
+template <class P>
+concept network_like = requires {
+    { P::input_shape } -> std::convertible_to<nn::shape>;
+    { P::output_shape } -> std::convertible_to<nn::shape>;
+};
+template <class P>
+concept window_like = requires {
+    { P::spec } -> std::convertible_to<blocks::window_spec>;
+};
+
+template <class P>
+consteval kind kind_of() {
+    if constexpr (network_like<P>) return network_kind;
+    else if constexpr (source::packet_source<P>) return source_kind;
+    else if constexpr (flows::key_policy<P>) return flow_key_kind;
+    else if constexpr (window_like<P>) return window_kind;
+    else if constexpr (picture::histogram_policy<P>) return picture_kind;
+    else if constexpr (backend::backend_tag<P>) return backend_kind;
+    else if constexpr (decision::decision_policy<P>) return decision_kind;
+    else return unknown;
+}
+
+template <kind K, class... Ps>
+inline constexpr std::size_t count = (std::size_t{0} + ... + (kind_of<Ps>() == K ? 1 : 0));
+
+// The first policy of kind K among Ps, or Default.
+template <kind K, class Default, class... Ps>
+struct pick {
+    using type = Default;
+};
+template <kind K, class Default, class P, class... Ps>
+struct pick<K, Default, P, Ps...> {
+    using type = std::conditional_t<kind_of<P>() == K, P, typename pick<K, Default, Ps...>::type>;
+};
+
+// Stands in for a missing network so that only the static_assert that says so fires.
+struct no_network {
+    static constexpr nn::shape input_shape{0, 0, 0};
+    static constexpr nn::shape output_shape{0, 0, 0};
+    template <class... A>
+    void predict(A&&...) {}
+};
+
+}  // namespace pipeline_detail
+
+template <class... Policies>
 class pipeline {
-    static_assert(source::packet_source<Source>,
-                  "flowpic::pipeline: Source must be a packet source (bool next(keyed_packet&)), e.g. "
-                  "source::pcap_file<>, source::live_capture<>, source::flow_records");
-    static_assert(std::same_as<Flows, flows::unidirectional> || std::same_as<Flows, flows::bidirectional>,
-                  "flowpic::pipeline: Flows is flows::unidirectional or flows::bidirectional (for network_stats' "
-                  "all-flows grouping, wrap the source in source::all_flows)");
-    static_assert(requires { Blocks::spec; },
-                  "flowpic::pipeline: Blocks is a windowing policy, blocks::window<blocks::specs::...>");
-    static_assert(picture::histogram_policy<Picture>,
-                  "flowpic::pipeline: Picture is a picture::histogram<...> (or a preset's ::picture)");
-    static_assert(!std::is_void_v<Network>, "flowpic::pipeline: name the network, e.g. nn::presets::mini_flowpic<5>");
-    static_assert(Network::input_shape.c == Picture::channel_count && Network::input_shape.h == Picture::height &&
-                      Network::input_shape.w == Picture::width,
+    template <pipeline_detail::kind K, class Default>
+    using pick = typename pipeline_detail::pick<K, Default, Policies...>::type;
+
+    static_assert(((pipeline_detail::kind_of<Policies>() != pipeline_detail::unknown) && ...),
+                  "flowpic::pipeline: every policy must be a network (nn::sequential<...>), a packet source, a flow "
+                  "key policy (flows::unidirectional, bidirectional, all_flows), a blocks::window<...>, a "
+                  "picture::histogram<...>, a backend tag (backend::scalar, simd, tbb) or a decision policy "
+                  "(decision::per_block, majority_vote, mean_probability)");
+    static_assert(pipeline_detail::count<pipeline_detail::network_kind, Policies...> != 0,
+                  "flowpic::pipeline: the network is required: name it among the policies, e.g. "
+                  "pipeline<nn::presets::mini_flowpic<5>, ...>");
+    static_assert(pipeline_detail::count<pipeline_detail::network_kind, Policies...> <= 1,
+                  "flowpic::pipeline: two networks given");
+    static_assert(pipeline_detail::count<pipeline_detail::source_kind, Policies...> <= 1,
+                  "flowpic::pipeline: two packet sources given");
+    static_assert(pipeline_detail::count<pipeline_detail::flow_key_kind, Policies...> <= 1,
+                  "flowpic::pipeline: two flow key policies given");
+    static_assert(pipeline_detail::count<pipeline_detail::window_kind, Policies...> <= 1,
+                  "flowpic::pipeline: two windowing policies (blocks::window<...>) given");
+    static_assert(pipeline_detail::count<pipeline_detail::picture_kind, Policies...> <= 1,
+                  "flowpic::pipeline: two picture policies (picture::histogram<...>) given");
+    static_assert(pipeline_detail::count<pipeline_detail::backend_kind, Policies...> <= 1,
+                  "flowpic::pipeline: two backends given");
+    static_assert(pipeline_detail::count<pipeline_detail::decision_kind, Policies...> <= 1,
+                  "flowpic::pipeline: two decision policies given");
+
+    static constexpr bool has_network = pipeline_detail::count<pipeline_detail::network_kind, Policies...> != 0;
+    using Source = pick<pipeline_detail::source_kind, source::any_source>;
+    using Flows = pick<pipeline_detail::flow_key_kind, flows::unidirectional>;
+    using Blocks = pick<pipeline_detail::window_kind, blocks::window<blocks::specs::shapira2019>>;
+    using Picture = pick<pipeline_detail::picture_kind, picture::histogram<>>;
+    using Network = pick<pipeline_detail::network_kind, pipeline_detail::no_network>;
+    using Backend = pick<pipeline_detail::backend_kind, backend::default_backend>;
+    using Decision = pick<pipeline_detail::decision_kind, decision::per_block>;
+    using table_type = blocks::windowed_table<Flows>;
+
+    static_assert(!has_network || (Network::input_shape.c == Picture::channel_count &&
+                                   Network::input_shape.h == Picture::height && Network::input_shape.w == Picture::width),
                   "flowpic::pipeline: the network's input shape (channels x height x width) differs from the "
                   "pictures the Picture policy makes");
 
@@ -101,7 +186,7 @@ public:
     template <class Sink>
         requires std::invocable<Sink&, const classification&>
     pipeline_stats run(Source& src, Sink&& sink) {
-        flows::flow_table<Flows> table(opt_.limits, opt_.window.value_or(Blocks::spec));
+        table_type table(opt_.limits, blocks::windower(opt_.window.value_or(Blocks::spec)));
         reader rd(src, table, opt_.batch);
         oneapi::tbb::enumerable_thread_specific<picture::maker<Picture, Backend>> makers;
         std::unordered_map<std::uint64_t, decision::tally> tallies;
@@ -169,8 +254,8 @@ public:
         const auto& ts = table.stats();
         stats.packets = ts.packets;
         stats.flows = ts.flows;
-        stats.blocks = ts.blocks;
-        stats.peak_buffered_packets = ts.peak_buffered_packets;
+        stats.blocks = table.stage().stats().blocks;
+        stats.peak_buffered_packets = table.stage().stats().peak_buffered_packets;
         return stats;
     }
 
@@ -194,9 +279,9 @@ private:
 
     // Pulls packets until a batch of blocks is complete; flow ends travel in order with them.
     struct reader {
-        reader(Source& s, flows::flow_table<Flows>& t, std::size_t b) : src(s), table(t), batch_size(b) {}
+        reader(Source& s, table_type& t, std::size_t b) : src(s), table(t), batch_size(b) {}
         Source& src;
-        flows::flow_table<Flows>& table;
+        table_type& table;
         std::size_t batch_size;
         std::deque<event> pending;  // completed, not yet handed out
         std::size_t pending_blocks = 0;

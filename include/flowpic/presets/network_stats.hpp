@@ -5,7 +5,7 @@
 #include <string_view>
 
 #include "flowpic/blocks/window_spec.hpp"
-#include "flowpic/flows/flow_table.hpp"
+#include "flowpic/flows/key_policy.hpp"
 #include "flowpic/nn/layer.hpp"
 #include "flowpic/nn/networks.hpp"
 #include "flowpic/picture/histogram.hpp"

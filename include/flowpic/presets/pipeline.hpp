@@ -15,7 +15,7 @@ namespace flowpic {
 
 template <presets::preset Preset, class Network, class Source, backend::backend_tag Backend = backend::default_backend,
           decision::decision_policy Decision = decision::per_block>
-using preset_pipeline = pipeline<Source, typename Preset::flow_key, blocks::window<Preset::window>,
-                                 typename Preset::picture, Network, Backend, Decision>;
+using preset_pipeline = pipeline<Network, Source, typename Preset::flow_key, blocks::window<Preset::window>,
+                                 typename Preset::picture, Backend, Decision>;
 
 }  // namespace flowpic

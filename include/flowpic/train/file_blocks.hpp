@@ -6,9 +6,9 @@
 //   train::for_each_block<picture::presets::mini_flowpic<32>>("x.fpr",
 //       [](const blocks::block& b, const train::block_origin& o) { /* o.capture, o.vpn */ });
 //
-// Flow grouping: unidirectional or bidirectional flow tables as the preset says; all_flows (A.3)
-// mixes the flows of one capture into one stream. Lab flow records (.fpr) hold the flows of many
-// captures one after the other, so there each flow's lab capture is its origin, and all_flows
+// Flow grouping: the preset's flow key policy (flows::all_flows, A.3, mixes the flows of one
+// capture into one stream). Lab flow records (.fpr) hold the flows of many captures one after the
+// other, so there each flow's lab capture is its origin, and a grouping without keys (all_flows)
 // mixes the flows of each capture separately, in time order.
 
 #include <algorithm>
@@ -22,9 +22,9 @@
 
 #include "flowpic/blocks/block.hpp"
 #include "flowpic/blocks/window_spec.hpp"
-#include "flowpic/flows/flow_table.hpp"
+#include "flowpic/blocks/windowed_table.hpp"
+#include "flowpic/flows/key_policy.hpp"
 #include "flowpic/picture/presets.hpp"
-#include "flowpic/source/all_flows.hpp"
 #include "flowpic/source/any_file.hpp"
 #include "flowpic/source/flow_records.hpp"
 
@@ -35,7 +35,7 @@ struct block_origin {
     std::string_view capture;      // .fpr: the flow's lab capture; otherwise empty (the file itself)
     int vpn = -1;                  // .fpr: 0 or 1; otherwise -1 (unknown)
     std::string_view application;  // .fpr only
-    bool keyed = true;             // false under all_flows: the block has no 5-tuple
+    bool keyed = true;             // false under flows::all_flows: the block has no 5-tuple
 };
 
 struct file_block_options {
@@ -47,12 +47,12 @@ namespace detail {
 
 template <class Key, class Source, class F>
 void blocks_of(Source& src, const blocks::window_spec& w, F& on_block) {
-    flows::flow_table<Key> table({}, w);
+    blocks::windowed_table<Key> table({}, w);
     flows::callback_sink sink{[&](const blocks::block& b) { on_block(b); }, flows::ignore{}};
     table.consume(src, sink);
 }
 
-// A memory source over keyed packets that hands out a fixed key (all_flows of one capture).
+// A memory source over the keyed packets of one lab capture.
 class keyed_memory {
 public:
     explicit keyed_memory(const std::vector<keyed_packet>& p) : p_(p) {}
@@ -67,6 +67,54 @@ private:
     std::size_t i_ = 0;
 };
 
+template <class Key, class Source, class F>
+void blocks_of_file(Source& src, const blocks::window_spec& w, F& f) {
+    if constexpr (std::is_same_v<Source, source::flow_records>) {
+        if constexpr (!Key::keyed) {
+            // one stream per lab capture, in time order (the file holds flow after flow); the
+            // session (flow index) is cleared so that the two directions of a connection meet
+            std::vector<std::string_view> names;
+            std::unordered_map<std::string_view, std::size_t> index;
+            std::vector<std::vector<keyed_packet>> per_capture;
+            std::vector<int> vpn;
+            std::vector<std::string_view> app;  // a lab session runs one application
+            keyed_packet kp;
+            while (src.next(kp)) {
+                const auto& rec = src.flow(src.current_flow());
+                auto [it, fresh] = index.try_emplace(rec.capture, names.size());
+                if (fresh) {
+                    names.push_back(rec.capture);
+                    per_capture.emplace_back();
+                    vpn.push_back(rec.vpn ? 1 : 0);
+                    app.push_back(rec.application);
+                }
+                kp.key.session = 0;
+                per_capture[it->second].push_back(kp);
+            }
+            for (std::size_t c = 0; c < names.size(); ++c) {
+                auto& v = per_capture[c];
+                std::stable_sort(v.begin(), v.end(),
+                                 [](const keyed_packet& a, const keyed_packet& b) { return a.pkt.time_ns < b.pkt.time_ns; });
+                const block_origin origin{names[c], vpn[c], app[c], false};
+                auto cb = [&](const blocks::block& b) { f(b, origin); };
+                keyed_memory mem(v);
+                blocks_of<Key>(mem, w, cb);
+                std::vector<keyed_packet>().swap(v);
+            }
+        } else {
+            auto cb = [&](const blocks::block& b) {
+                const auto& rec = src.flow(b.owner->key.session - 1);  // key.session = flow index + 1
+                f(b, block_origin{rec.capture, rec.vpn ? 1 : 0, rec.application, true});
+            };
+            blocks_of<Key>(src, w, cb);
+        }
+    } else {
+        const block_origin origin{{}, -1, {}, Key::keyed};
+        auto cb = [&](const blocks::block& b) { f(b, origin); };
+        blocks_of<Key>(src, w, cb);
+    }
+}
+
 }  // namespace detail
 
 // Calls f(block, origin) for every block of the file at `path` (anything source::visit_file
@@ -74,65 +122,9 @@ private:
 template <class Preset, class F>
 void for_each_block(const std::string& path, F&& f, const file_block_options& o = {}) {
     const blocks::window_spec w = o.window.value_or(Preset::window);
-    constexpr bool mixed = std::is_same_v<typename Preset::flow_key, picture::presets::all_flows>;
     source::visit_file(path, [&](auto& src) {
-        using S = std::remove_reference_t<decltype(src)>;
-        if constexpr (std::is_same_v<S, source::flow_records>) {
-            if (mixed && !o.bidirectional) {
-                // one stream per lab capture, in time order (the file holds flow after flow); the
-                // session (flow index) is cleared so that the two directions of a connection meet
-                std::vector<std::string_view> names;
-                std::unordered_map<std::string_view, std::size_t> index;
-                std::vector<std::vector<keyed_packet>> per_capture;
-                std::vector<int> vpn;
-                std::vector<std::string_view> app;  // a lab session runs one application
-                keyed_packet kp;
-                while (src.next(kp)) {
-                    const auto& rec = src.flow(src.current_flow());
-                    auto [it, fresh] = index.try_emplace(rec.capture, names.size());
-                    if (fresh) {
-                        names.push_back(rec.capture);
-                        per_capture.emplace_back();
-                        vpn.push_back(rec.vpn ? 1 : 0);
-                        app.push_back(rec.application);
-                    }
-                    kp.key.session = 0;
-                    per_capture[it->second].push_back(kp);
-                }
-                for (std::size_t c = 0; c < names.size(); ++c) {
-                    auto& v = per_capture[c];
-                    std::stable_sort(v.begin(), v.end(),
-                                     [](const keyed_packet& a, const keyed_packet& b) { return a.pkt.time_ns < b.pkt.time_ns; });
-                    const block_origin origin{names[c], vpn[c], app[c], false};
-                    auto cb = [&](const blocks::block& b) { f(b, origin); };
-                    detail::keyed_memory mem(v);
-                    source::all_flows<detail::keyed_memory> merged(mem);
-                    detail::blocks_of<flows::unidirectional>(merged, w, cb);
-                    std::vector<keyed_packet>().swap(v);
-                }
-                return;
-            }
-            auto cb = [&](const blocks::block& b) {
-                const auto& rec = src.flow(b.owner->key.session - 1);  // key.session = flow index + 1
-                f(b, block_origin{rec.capture, rec.vpn ? 1 : 0, rec.application, true});
-            };
-            if (o.bidirectional || Preset::flow_key::is_bidirectional) detail::blocks_of<flows::bidirectional>(src, w, cb);
-            else detail::blocks_of<flows::unidirectional>(src, w, cb);
-        } else {
-            if constexpr (mixed) {
-                if (!o.bidirectional) {
-                    const block_origin origin{{}, -1, {}, false};
-                    auto cb = [&](const blocks::block& b) { f(b, origin); };
-                    source::all_flows<S> merged(src);
-                    detail::blocks_of<flows::unidirectional>(merged, w, cb);
-                    return;
-                }
-            }
-            const block_origin origin{};
-            auto cb = [&](const blocks::block& b) { f(b, origin); };
-            if (o.bidirectional || Preset::flow_key::is_bidirectional) detail::blocks_of<flows::bidirectional>(src, w, cb);
-            else detail::blocks_of<flows::unidirectional>(src, w, cb);
-        }
+        if (o.bidirectional) detail::blocks_of_file<flows::bidirectional>(src, w, f);
+        else detail::blocks_of_file<typename Preset::flow_key>(src, w, f);
     });
 }
 
