@@ -11,9 +11,9 @@
 #include <oneapi/tbb/global_control.h>
 
 #include "flowpic/nn/optimizer.hpp"
-#include "flowpic/nn/presets.hpp"
+#include "flowpic/nn/networks.hpp"
 #include "flowpic/picture/maker.hpp"
-#include "flowpic/picture/presets.hpp"
+#include "flowpic/presets/builtin.hpp"
 #include "flowpic/source/flowpic1.hpp"
 
 namespace {
@@ -74,10 +74,10 @@ void train(benchmark::State& state) {
     state.counters["images_per_s"] = benchmark::Counter(static_cast<double>(n * state.iterations()), benchmark::Counter::kIsRate);
 }
 
-using shapira = nn::presets::shapira2019<5>;
-using shapira_pictures = picture::presets::shapira2019::picture;
-using mini = nn::presets::mini_flowpic<5>;
-using mini_pictures = picture::presets::mini_flowpic<32>::picture;
+using shapira = nn::networks::shapira2019<5>;
+using shapira_pictures = presets::shapira2019::picture;
+using mini = nn::networks::mini_flowpic<5>;
+using mini_pictures = presets::mini_flowpic::picture;
 
 BENCHMARK(infer<shapira, shapira_pictures>)->Name("shapira2019/infer")->Arg(1)->Arg(32)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(train<shapira, shapira_pictures>)->Name("shapira2019/train")->Arg(32)->Unit(benchmark::kMillisecond)->UseRealTime();

@@ -45,9 +45,9 @@
 #include "flowpic/cuda/nn_context.hpp"
 #include "flowpic/nn/cuda_network.hpp"
 #include "flowpic/nn/optimizer.hpp"
-#include "flowpic/nn/presets.hpp"
+#include "flowpic/nn/networks.hpp"
 #include "flowpic/picture/maker.hpp"
-#include "flowpic/picture/presets.hpp"
+#include "flowpic/presets/builtin.hpp"
 #include "flowpic/source/flowpic1.hpp"
 #if FLOWPIC_BENCH_CUDNN
 #include "cudnn_network_baseline.hpp"
@@ -416,8 +416,8 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "flowpic_bench_network_cuda: no CUDA device (status %d: %s): only the CPU cases run\n", status,
                      flowpic_cuda_error_string(status));
     }
-    add_preset<nn::presets::shapira2019<5>, picture::presets::shapira2019::picture>("shapira2019", {1, 32}, gpu);
-    add_preset<nn::presets::mini_flowpic<5>, picture::presets::mini_flowpic<32>::picture>("mini_flowpic", {128, 1024}, gpu);
+    add_preset<nn::networks::shapira2019<5>, presets::shapira2019::picture>("shapira2019", {1, 32}, gpu);
+    add_preset<nn::networks::mini_flowpic<5>, presets::mini_flowpic::picture>("mini_flowpic", {128, 1024}, gpu);
 
     if (console) {
         ratio_reporter reporter;

@@ -17,7 +17,7 @@
 
 #include "flowpic/picture/many_blocks.hpp"
 #include "flowpic/picture/maker.hpp"
-#include "flowpic/picture/presets.hpp"
+#include "flowpic/presets/builtin.hpp"
 #include "flowpic/source/flowpic1.hpp"
 
 using namespace flowpic;
@@ -85,10 +85,10 @@ void BM_tbb(benchmark::State& state) {
     counters(state, blocks, static_cast<std::size_t>(state.iterations()) * w.packet_count());
 }
 
-using a1 = pic::presets::shapira2019;
-using a2 = pic::presets::mini_flowpic<32>;
-using a2_64 = pic::presets::mini_flowpic<64>;
-using a3 = pic::presets::network_stats;
+using a1 = presets::shapira2019;
+using a2 = presets::mini_flowpic;
+using a2_64 = presets::mini_flowpic64;
+using a3 = presets::network_stats;
 
 }  // namespace
 

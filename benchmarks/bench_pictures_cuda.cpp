@@ -31,7 +31,7 @@
 #include "flowpic/picture/kernels/cuda.hpp"
 #include "flowpic/picture/many_blocks.hpp"
 #include "flowpic/picture/maker.hpp"
-#include "flowpic/picture/presets.hpp"
+#include "flowpic/presets/builtin.hpp"
 #include "flowpic/source/flowpic1.hpp"
 
 using namespace flowpic;
@@ -160,8 +160,8 @@ void BM_cpu_sparse(benchmark::State& state) {
     counters(state);
 }
 
-using a1 = pic::presets::shapira2019;
-using a2 = pic::presets::mini_flowpic<32>;
+using a1 = presets::shapira2019;
+using a2 = presets::mini_flowpic;
 
 template <class F>
 void add(const std::string& name, F f) {

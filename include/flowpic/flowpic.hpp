@@ -45,7 +45,7 @@
 #include "flowpic/picture/picture.hpp"
 
 #include "flowpic/nn/model_file.hpp"
-#include "flowpic/nn/presets.hpp"
+#include "flowpic/nn/networks.hpp"
 #include "flowpic/nn/weights_npy.hpp"
 
 #include "flowpic/train/augment.hpp"
@@ -54,5 +54,6 @@
 #include "flowpic/train/trainer.hpp"
 
 #include "flowpic/pipeline/pipeline.hpp"
-#include "flowpic/pipeline/presets.hpp"
 #include "flowpic/source/any_source.hpp"
+
+#include "flowpic/presets.hpp"

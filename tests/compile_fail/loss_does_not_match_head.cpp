@@ -1,7 +1,7 @@
 // Binary cross-entropy on a softmax network.
 #include <vector>
 #include "flowpic/nn/loss.hpp"
-#include "flowpic/nn/presets.hpp"
+#include "flowpic/nn/networks.hpp"
 using namespace flowpic::nn;
 int main() {
     presets::mini_flowpic<3> net;

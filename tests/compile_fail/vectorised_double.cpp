@@ -1,6 +1,6 @@
 // The simd kernels (backend::simd) on a network of doubles.
 #include <vector>
-#include "flowpic/nn/presets.hpp"
+#include "flowpic/nn/networks.hpp"
 using namespace flowpic::nn;
 int main() {
     presets::mini_flowpic<3>::rebind<double> net;

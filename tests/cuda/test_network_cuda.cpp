@@ -28,7 +28,7 @@
 #include "flowpic/nn/kernels/scalar.hpp"
 #include "flowpic/nn/model_file.hpp"
 #include "flowpic/nn/optimizer.hpp"
-#include "flowpic/nn/presets.hpp"
+#include "flowpic/nn/networks.hpp"
 #include "flowpic/nn/random.hpp"
 #include "flowpic/nn/sequential.hpp"
 #if !defined(FLOWPIC_CUDA_EMULATED)
@@ -36,7 +36,7 @@
 
 #include "flowpic/picture/kernels/cuda.hpp"
 #include "flowpic/picture/maker.hpp"
-#include "flowpic/picture/presets.hpp"
+#include "flowpic/presets/builtin.hpp"
 #include "random_packets.hpp"
 #endif
 #include "flowpic/train/dataset.hpp"
@@ -491,9 +491,9 @@ void check_network(std::size_t n, std::uint64_t seed, double density = 0.05) {
     CHECK(dev.steps() == 1);
 }
 
-using small_flowpic = nn::presets::shapira2019_net<3, 100>;
-using uneven_flowpic = nn::presets::shapira2019_net<4, 133, 101>;
-using small_stats = nn::presets::network_stats_net<160, 160, 2>;
+using small_flowpic = nn::networks::shapira2019<3, 100>;
+using uneven_flowpic = nn::networks::shapira2019<4, 133, 101>;
+using small_stats = nn::networks::network_stats<160, 160, 2>;
 // softmax and sigmoid inside, dropout2d on the input, explicit pads, stride > kernel, pooling 3/2
 using odd_net = nn::sequential<nn::input<2, 17, 19>, nn::dropout2d<0.3>, nn::conv2d<5, 3, 2, nn::padding::explicit_pads<1, 0, 2, 1>>,
                                nn::sigmoid, nn::max_pool2d<3, 2>, nn::conv2d<4, 2, 3>, nn::relu, nn::flatten, nn::dense<6>,
@@ -504,18 +504,18 @@ using odd_net = nn::sequential<nn::input<2, 17, 19>, nn::dropout2d<0.3>, nn::con
 TEST_CASE("whole networks: forward, dropout, gradients and the Adam step against the scalar oracle") {
     SUBCASE("FlowPic on 100x100") { check_network<small_flowpic>(5, 3); }
     SUBCASE("FlowPic on 133x101") { check_network<uneven_flowpic>(3, 8, 0.1); }
-    SUBCASE("mini-FlowPic 32x32") { check_network<nn::presets::mini_flowpic<5>>(9, 4, 0.1); }
-    SUBCASE("mini-FlowPic 64x64") { check_network<nn::presets::mini_flowpic<4, 64>>(3, 5, 0.1); }
+    SUBCASE("mini-FlowPic 32x32") { check_network<nn::networks::mini_flowpic<5>>(9, 4, 0.1); }
+    SUBCASE("mini-FlowPic 64x64") { check_network<nn::networks::mini_flowpic<4, 64>>(3, 5, 0.1); }
     SUBCASE("network-stats (sigmoid, two channels)") { check_network<small_stats>(4, 6); }
     SUBCASE("odd layers") { check_network<odd_net>(6, 7, 0.5); }
 }
 
 TEST_CASE("the published FlowPic network on 1500x1500 pictures") {
-    check_network<nn::presets::shapira2019<5>>(2, 11, 0.0005);
+    check_network<nn::networks::shapira2019<5>>(2, 11, 0.0005);
 }
 
 TEST_CASE("backend::cuda on nn::sequential: predict, gradient and loss through the device twin") {
-    using Net = nn::presets::mini_flowpic<5>;
+    using Net = nn::networks::mini_flowpic<5>;
     Net net(nn::init_scheme::kaiming_uniform, 21);
     const std::size_t n = 6;
     const auto x = picture_like(n * Net::input_shape.size(), 22, 0.1);
@@ -551,7 +551,7 @@ TEST_CASE("backend::cuda on nn::sequential: predict, gradient and loss through t
 }
 
 TEST_CASE("train::fit on the device follows the CPU run and writes the same model files") {
-    using Net = nn::presets::mini_flowpic<3>;
+    using Net = nn::networks::mini_flowpic<3>;
     constexpr std::size_t isz = Net::input_shape.size();
     const std::size_t n = 90;
     // three classes that differ in where their packets fall
@@ -662,8 +662,8 @@ void pictures_into_network(std::size_t blocks, std::uint64_t seed) {
 
 TEST_CASE("GPU pictures feed the network without leaving the device") {
     // float pictures in chunks of many blocks, and uint16 1500x1500 pictures converted on the device
-    pictures_into_network<flowpic::picture::presets::mini_flowpic<32>, nn::presets::mini_flowpic<5>>(300, 1);
-    pictures_into_network<flowpic::picture::presets::shapira2019, nn::presets::shapira2019<5>>(3, 2);
+    pictures_into_network<flowpic::presets::mini_flowpic, nn::networks::mini_flowpic<5>>(300, 1);
+    pictures_into_network<flowpic::presets::shapira2019, nn::networks::shapira2019<5>>(3, 2);
 }
 
 TEST_SUITE("without-device") {

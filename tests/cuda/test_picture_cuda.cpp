@@ -18,7 +18,7 @@
 #include "flowpic/picture/kernels/cuda.hpp"
 #include "flowpic/picture/many_blocks.hpp"
 #include "flowpic/picture/maker.hpp"
-#include "flowpic/picture/presets.hpp"
+#include "flowpic/presets/builtin.hpp"
 
 using namespace flowpic;
 namespace pic = flowpic::picture;
@@ -187,14 +187,14 @@ using raw_float_fraction = pic::histogram<pic::resolution<32>, pic::size_axis::s
 
 }  // namespace
 
-TEST_CASE("cuda: shapira2019 (1500x1500 uint16, sort path)") { check_policy<pic::presets::shapira2019::picture>(); }
+TEST_CASE("cuda: shapira2019 (1500x1500 uint16, sort path)") { check_policy<presets::shapira2019::picture>(); }
 TEST_CASE("cuda: mini_flowpic 32, 64 and 1500") {
-    check_policy<pic::presets::mini_flowpic<32>::picture>();
-    check_policy<pic::presets::mini_flowpic<64>::picture>();
-    check_policy<pic::presets::mini_flowpic<1500>::picture>();
+    check_policy<presets::mini_flowpic::picture>();
+    check_policy<presets::mini_flowpic64::picture>();
+    check_policy<presets::mini_flowpic1500::picture>();
 }
 TEST_CASE("cuda: network_stats (time rows, max_norm, download fraction)") {
-    check_policy<pic::presets::network_stats::picture>();
+    check_policy<presets::network_stats::picture>();
     check_policy<a3_f64>();
 }
 TEST_CASE("cuda: log1p values come from the host's table") {
@@ -215,7 +215,7 @@ TEST_CASE("cuda: fixed windows from the first packet and tcbench's first 15 s") 
 }
 
 TEST_CASE("cuda: dense chunks, dense stacks, an exception in the callback, an empty range") {
-    using H = pic::presets::mini_flowpic<32>::picture;
+    using H = presets::mini_flowpic::picture;
     const auto& bl = all_blocks().blocks;
     pic::maker<H, backend::scalar> oracle;
     pic::cuda_maker<H> gpu(pic::cuda_options{2000, 64 * 1024});
@@ -244,7 +244,7 @@ TEST_CASE("cuda: dense chunks, dense stacks, an exception in the callback, an em
 }
 
 TEST_CASE("cuda: the raw API checks its arguments and its slots" * doctest::test_suite("api")) {
-    using H = pic::presets::mini_flowpic<32>::picture;
+    using H = presets::mini_flowpic::picture;
     const auto lut = pic::size_lut<H::size_axis_type>(H::size_bins);
     const float bg = 0;
     flowpic_cuda_picture_config cfg = pic::cuda_detail::picture_config<H>(lut, &bg, pic::cuda_path::automatic, -1);
@@ -283,7 +283,7 @@ TEST_CASE("without a device: the library reports it as flowpic::cuda::error" * d
     CHECK(count == 0);
     CHECK(flowpic_cuda_error_string(s) != nullptr);
     try {
-        pic::cuda_maker<pic::presets::mini_flowpic<32>::picture> gpu;
+        pic::cuda_maker<presets::mini_flowpic::picture> gpu;
         FAIL("a cuda_maker was made without a device");
     } catch (const cuda::error& e) {
         MESSAGE(std::string(e.what()));
@@ -293,7 +293,7 @@ TEST_CASE("without a device: the library reports it as flowpic::cuda::error" * d
     }
     // the generic entry point throws the same error
     const std::vector<blocks::block> none(1);
-    auto generic = [&] { return pic::make_sparse_stack<pic::presets::shapira2019::picture, backend::cuda>(none); };
+    auto generic = [&] { return pic::make_sparse_stack<presets::shapira2019::picture, backend::cuda>(none); };
     CHECK_THROWS_AS((void)generic(), cuda::error);
     // arguments are checked before the device is looked for
     flowpic_cuda_context* ctx = nullptr;

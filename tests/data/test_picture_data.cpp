@@ -14,7 +14,7 @@
 #include "flowpic/flows/flow_table.hpp"
 #include "flowpic/picture/many_blocks.hpp"
 #include "flowpic/picture/maker.hpp"
-#include "flowpic/picture/presets.hpp"
+#include "flowpic/presets/builtin.hpp"
 #include "flowpic/source/any_file.hpp"
 #include "flowpic/source/pcap_file.hpp"
 #include "shared_data.hpp"
@@ -81,11 +81,11 @@ TEST_CASE("requet captures: every backend equals the scalar oracle on every real
         kept_blocks a1, a2, ov;
         {
             source::pcap_file<> src(test::shared(rel));
-            a1.collect<flows::unidirectional>(src, pic::presets::shapira2019::window);
+            a1.collect<flows::unidirectional>(src, presets::shapira2019::window);
         }
         {
             source::pcap_file<> src(test::shared(rel));
-            a2.collect<flows::bidirectional>(src, pic::presets::mini_flowpic<>::window);
+            a2.collect<flows::bidirectional>(src, presets::mini_flowpic::window);
         }
         {
             source::pcap_file<> src(test::shared(rel));
@@ -94,12 +94,12 @@ TEST_CASE("requet captures: every backend equals the scalar oracle on every real
         CHECK(!a1.blocks.empty());
         CHECK(!a2.blocks.empty());
         total += a1.blocks.size() + a2.blocks.size() + ov.blocks.size();
-        check_all_backends<pic::presets::shapira2019::picture>(a1.blocks);
+        check_all_backends<presets::shapira2019::picture>(a1.blocks);
         check_all_backends<test::a1_bydir>(ov.blocks);
-        check_all_backends<pic::presets::mini_flowpic<32>::picture>(a2.blocks);
-        check_all_backends<pic::presets::mini_flowpic<64>::picture>(ov.blocks);
-        check_all_backends<pic::presets::mini_flowpic<1500>::picture>(a2.blocks);
-        check_all_backends<pic::presets::network_stats::picture>(ov.blocks);
+        check_all_backends<presets::mini_flowpic::picture>(a2.blocks);
+        check_all_backends<presets::mini_flowpic64::picture>(ov.blocks);
+        check_all_backends<presets::mini_flowpic1500::picture>(a2.blocks);
+        check_all_backends<presets::network_stats::picture>(ov.blocks);
     }
     MESSAGE("real blocks compared: " << total);
     CHECK(total > 200);
@@ -115,8 +115,8 @@ TEST_CASE("the numpy fixture blocks come out of the pcap source and flow table u
         const bool bidir = origin == "first_15s_bidirectional";
         kept_blocks k;
         source::pcap_file<> src(test::shared(fb.row.at("capture")));
-        if (bidir) k.collect<flows::bidirectional>(src, pic::presets::mini_flowpic<>::window);
-        else k.collect<flows::unidirectional>(src, pic::presets::shapira2019::window);
+        if (bidir) k.collect<flows::bidirectional>(src, presets::mini_flowpic::window);
+        else k.collect<flows::unidirectional>(src, presets::shapira2019::window);
         const blocks::block* found = nullptr;
         for (const auto& b : k.blocks) {
             const auto& key = b.owner->key;

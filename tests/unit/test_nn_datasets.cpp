@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "flowpic/picture/maker.hpp"
-#include "flowpic/picture/presets.hpp"
+#include "flowpic/presets/builtin.hpp"
 #include "flowpic/source/flowpic1.hpp"
 #include "flowpic/train/augment.hpp"
 #include "flowpic/train/dataset.hpp"
@@ -20,7 +20,7 @@ namespace augment = flowpic::train::augment;
 
 namespace {
 
-using mini32 = picture::presets::mini_flowpic<32>::picture;
+using mini32 = presets::mini_flowpic::picture;
 
 augment::packet_block block_of(const source::flowpic1_workload& w, std::size_t b) {
     const auto blk = w.block(b);
@@ -31,7 +31,7 @@ augment::packet_block block_of(const source::flowpic1_workload& w, std::size_t b
 
 TEST_CASE("sparse_dataset densifies exactly the picture stage's dense pictures") {
     const auto w = source::flowpic1_workload::synthetic(12);
-    picture::maker<picture::presets::shapira2019::picture> m;
+    picture::maker<presets::shapira2019::picture> m;
     picture::sparse_stack<std::uint16_t> stack;
     std::vector<std::int32_t> labels;
     for (std::size_t b = 0; b < w.block_count(); ++b) {

@@ -14,7 +14,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "flowpic/nn/presets.hpp"
+#include "flowpic/nn/networks.hpp"
 
 using namespace flowpic::nn;
 

@@ -8,7 +8,7 @@
 #include <cmath>
 #include <vector>
 
-#include "flowpic/nn/presets.hpp"
+#include "flowpic/nn/networks.hpp"
 
 using namespace flowpic::nn;
 

@@ -19,7 +19,7 @@
 
 #include "flowpic/nn/kernels/conv.hpp"
 #include "flowpic/nn/kernels/simd.hpp"
-#include "flowpic/nn/presets.hpp"
+#include "flowpic/nn/networks.hpp"
 
 using namespace flowpic::nn;
 

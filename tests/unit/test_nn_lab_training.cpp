@@ -14,9 +14,9 @@
 #include "flowpic/blocks/windowed_table.hpp"
 #include "flowpic/flows/flow_table.hpp"
 #include "flowpic/nn/optimizer.hpp"
-#include "flowpic/nn/presets.hpp"
+#include "flowpic/nn/networks.hpp"
 #include "flowpic/picture/maker.hpp"
-#include "flowpic/picture/presets.hpp"
+#include "flowpic/presets/builtin.hpp"
 #include "flowpic/source/flow_records.hpp"
 #include "flowpic/train/dataset.hpp"
 #include "flowpic/train/trainer.hpp"
@@ -40,7 +40,7 @@ std::uint32_t fnv1a(std::string_view s) {
 
 // About a third of the captures, chosen by a hash of their names, are held out.
 lab_pictures load_lab() {
-    using P = picture::presets::mini_flowpic<32>::picture;
+    using P = presets::mini_flowpic::picture;
     picture::maker<P> maker;
     lab_pictures out;
     std::vector<std::filesystem::path> files;
@@ -80,7 +80,7 @@ TEST_CASE("a short training run on the lab's real captures learns the five categ
     }
     const train::dense_dataset train_set(32 * 32, lab.train_x, lab.train_y), test_set(32 * 32, lab.test_x, lab.test_y);
 
-    nn::presets::mini_flowpic<5> net(nn::init_scheme::kaiming_uniform, 1);
+    nn::networks::mini_flowpic<5> net(nn::init_scheme::kaiming_uniform, 1);
     const nn::categorical_crossentropy loss{};
     const auto [before, m0] = train::evaluate(net, test_set, loss);
     nn::adam opt;

@@ -11,7 +11,7 @@
 
 #include "flowpic/nn/model_file.hpp"
 #include "flowpic/nn/npy.hpp"
-#include "flowpic/nn/presets.hpp"
+#include "flowpic/nn/networks.hpp"
 #include "flowpic/nn/weights_npy.hpp"
 
 using namespace flowpic;

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "flowpic/nn/npy.hpp"
-#include "flowpic/nn/presets.hpp"
+#include "flowpic/nn/networks.hpp"
 #include "shared_data.hpp"
 
 using namespace flowpic;

@@ -3,7 +3,7 @@
 // compositions the layers must refuse.
 #include <doctest/doctest.h>
 
-#include "flowpic/nn/presets.hpp"
+#include "flowpic/nn/networks.hpp"
 
 using namespace flowpic::nn;
 

@@ -15,7 +15,7 @@
 
 #include "flowpic/nn/npy.hpp"
 #include "flowpic/nn/optimizer.hpp"
-#include "flowpic/nn/presets.hpp"
+#include "flowpic/nn/networks.hpp"
 #include "flowpic/train/dataset.hpp"
 #include "flowpic/train/metrics.hpp"
 #include "flowpic/train/trainer.hpp"

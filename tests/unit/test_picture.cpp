@@ -12,7 +12,7 @@
 #include "random_packets.hpp"
 #include "flowpic/picture/many_blocks.hpp"
 #include "flowpic/picture/maker.hpp"
-#include "flowpic/picture/presets.hpp"
+#include "flowpic/presets/builtin.hpp"
 
 using namespace flowpic;
 namespace pic = flowpic::picture;
@@ -127,11 +127,11 @@ TEST_CASE("every backend and both step-3 paths equal the scalar oracle on random
             owner.first_ns = t0 - 12'345'678'901;
             const blocks::block b{&owner, pk, t0, t0 + 60'000'000'000, 3};
             const blocks::block orphan{nullptr, pk, t0, t0 + 60'000'000'000, 3};
-            check_backends_equal<pic::presets::shapira2019::picture>(b);
-            check_backends_equal<pic::presets::shapira2019::picture>(orphan);
-            check_backends_equal<pic::presets::mini_flowpic<32>::picture>(b);
-            check_backends_equal<pic::presets::mini_flowpic<1500>::picture>(b);
-            check_backends_equal<pic::presets::network_stats::picture>(b);
+            check_backends_equal<presets::shapira2019::picture>(b);
+            check_backends_equal<presets::shapira2019::picture>(orphan);
+            check_backends_equal<presets::mini_flowpic::picture>(b);
+            check_backends_equal<presets::mini_flowpic1500::picture>(b);
+            check_backends_equal<presets::network_stats::picture>(b);
             check_backends_equal<transposed_log>(b);
             check_backends_equal<first15_64>(b);
             check_backends_equal<rect_ns>(b);
@@ -153,12 +153,12 @@ TEST_CASE("simd's multiply estimate falls back to the exact formula at and next 
     std::sort(stretched.begin(), stretched.end(), [](const packet& a, const packet& b) { return a.time_ns < b.time_ns; });
     const blocks::block bf{nullptr, fixed, t0, t0 + 15'000'000'000, 0};
     const blocks::block bs{nullptr, stretched, t0, t0 + 2'000'000'000, 0};
-    check_backends_equal<pic::presets::mini_flowpic<32>::picture>(bf);
-    check_backends_equal<pic::presets::mini_flowpic<1500>::picture>(bf);
-    check_backends_equal<pic::presets::shapira2019::picture>(bs);
-    check_backends_equal<pic::presets::network_stats::picture>(bs);
+    check_backends_equal<presets::mini_flowpic::picture>(bf);
+    check_backends_equal<presets::mini_flowpic1500::picture>(bf);
+    check_backends_equal<presets::shapira2019::picture>(bs);
+    check_backends_equal<presets::network_stats::picture>(bs);
     // every edge of the 32 bins is hit exactly: 33 edges, the last one closed
-    pic::maker<pic::presets::mini_flowpic<32>::picture, backend::simd> m;
+    pic::maker<presets::mini_flowpic::picture, backend::simd> m;
     const auto p = m.sparse(bf);
     float total = 0;
     for (float v : p.values) total += v * 255.0f;
@@ -168,9 +168,9 @@ TEST_CASE("simd's multiply estimate falls back to the exact formula at and next 
 
 TEST_CASE("edge cases: empty block, one packet, zero span, sizes beyond the range") {
     const std::int64_t t0 = 1'600'000'000'000'000'000;
-    pic::maker<pic::presets::shapira2019::picture> a1;
-    pic::maker<pic::presets::mini_flowpic<32>::picture> a2;
-    pic::maker<pic::presets::network_stats::picture> a3;
+    pic::maker<presets::shapira2019::picture> a1;
+    pic::maker<presets::mini_flowpic::picture> a2;
+    pic::maker<presets::network_stats::picture> a3;
     const std::vector<packet> none;
     const blocks::block empty{nullptr, none, t0, t0 + 15'000'000'000, 0};
     CHECK(a1.sparse(empty).nnz() == 0);
@@ -217,7 +217,7 @@ TEST_CASE("sparse stack: order, densify and O(non-zero cells) memory") {
     std::vector<blocks::block> bl;
     for (int i = 0; i < 40; ++i) pk.push_back(random_packets(rng, 100 + 50 * static_cast<std::size_t>(i), t0, 60'000'000'000, true));
     for (auto& p : pk) bl.push_back(blocks::block{nullptr, p, t0, t0 + 60'000'000'000, 0});
-    using H = pic::presets::shapira2019::picture;
+    using H = presets::shapira2019::picture;
     const auto seq = pic::make_sparse_stack<H, backend::simd>(bl);
     const auto par = pic::make_sparse_stack<H, backend::tbb>(bl);
     REQUIRE(seq.size() == bl.size());
@@ -242,17 +242,17 @@ TEST_CASE("sparse stack: order, densify and O(non-zero cells) memory") {
 
 TEST_CASE("presets: names and their policies") {
     int hits = 0;
-    for (auto n : pic::presets::names) {
-        pic::presets::visit(n, [&](auto p) {
+    for (auto n : presets::names) {
+        presets::visit(n, [&](auto p) {
             using P = decltype(p);
             CHECK(P::name == n);
             ++hits;
         });
     }
     CHECK(hits == 5);
-    CHECK_THROWS_AS(pic::presets::visit("nope", [](auto) {}), std::invalid_argument);
-    static_assert(pic::presets::shapira2019::picture::height == 1500);
-    static_assert(pic::presets::mini_flowpic<>::picture::width == 32);
-    static_assert(pic::presets::network_stats::picture::time_in_rows);
-    static_assert(pic::presets::network_stats::picture::channel_count == 2);
+    CHECK_THROWS_AS(presets::visit("nope", [](auto) {}), std::invalid_argument);
+    static_assert(presets::shapira2019::picture::height == 1500);
+    static_assert(presets::mini_flowpic::picture::width == 32);
+    static_assert(presets::network_stats::picture::time_in_rows);
+    static_assert(presets::network_stats::picture::channel_count == 2);
 }

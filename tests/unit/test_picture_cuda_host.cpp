@@ -20,7 +20,7 @@
 #include "flowpic/cuda/picture_math.hpp"
 #include "flowpic/picture/kernels/cuda.hpp"
 #include "flowpic/picture/maker.hpp"
-#include "flowpic/picture/presets.hpp"
+#include "flowpic/presets/builtin.hpp"
 
 using namespace flowpic;
 namespace pic = flowpic::picture;
@@ -202,7 +202,7 @@ TEST_CASE("cuda host: statuses become flowpic::cuda::error with the operation an
 
 TEST_CASE("cuda host: the picture policies as API parameters") {
     {
-        using H = pic::presets::shapira2019::picture;
+        using H = presets::shapira2019::picture;
         const auto lut = pic::size_lut<H::size_axis_type>(H::size_bins);
         const std::uint16_t bg = 0;
         const auto c = pic::cuda_detail::picture_config<H>(lut, &bg, pic::cuda_path::automatic, -1);
@@ -225,7 +225,7 @@ TEST_CASE("cuda host: the picture policies as API parameters") {
         CHECK(c.device == -1);
     }
     {
-        using H = pic::presets::mini_flowpic<32>::picture;
+        using H = presets::mini_flowpic::picture;
         const auto lut = pic::size_lut<H::size_axis_type>(H::size_bins);
         const float bg = 0;
         const auto c = pic::cuda_detail::picture_config<H>(lut, &bg, pic::cuda_path::sort, 1);
@@ -239,7 +239,7 @@ TEST_CASE("cuda host: the picture policies as API parameters") {
         CHECK(c.device == 1);
     }
     {
-        using H = pic::presets::network_stats::picture;
+        using H = presets::network_stats::picture;
         const auto lut = pic::size_lut<H::size_axis_type>(H::size_bins);
         const float bg[2] = {0.0f, 0.5f};
         const auto c = pic::cuda_detail::picture_config<H>(lut, bg, pic::cuda_path::automatic, -1);
@@ -259,13 +259,13 @@ TEST_CASE("cuda host: the picture policies as API parameters") {
     CHECK(pic::cuda_detail::table_entries_for(70000) == 131072);
     const auto t = pic::cuda_detail::value_table<pic::histogram<pic::counts::log1p<float>>>(300);
     for (std::uint32_t c = 0; c < 300; ++c) CHECK(t[c] == static_cast<float>(std::log1p(static_cast<double>(c))));
-    const auto u = pic::cuda_detail::value_table<pic::presets::shapira2019::picture>(70000);
+    const auto u = pic::cuda_detail::value_table<presets::shapira2019::picture>(70000);
     CHECK(u[65535] == 65535);
     CHECK(u[69999] == 65535);  // saturated as the CPU saturates
 }
 
 TEST_CASE("cuda host: chunks respect their limits and pack blocks as the maker prepares them") {
-    using H = pic::presets::shapira2019::picture;
+    using H = presets::shapira2019::picture;
     std::mt19937_64 rng(3);
     const std::int64_t t0 = 1'700'000'000'000'000'000;
     std::vector<std::vector<packet>> pk;
@@ -380,11 +380,11 @@ TEST_CASE("cuda host: both GPU paths, emulated on the host, equal the scalar ora
     for (std::size_t i = 0; i < pk.size(); ++i)
         bl.push_back(blocks::block{i % 3 ? &owner : nullptr, pk[i], t0, t0 + 60'000'000'000, i});
 
-    check_emulation<pic::presets::shapira2019::picture>(bl);
-    check_emulation<pic::presets::mini_flowpic<32>::picture>(bl);
-    check_emulation<pic::presets::mini_flowpic<64>::picture>(bl);
-    check_emulation<pic::presets::mini_flowpic<1500>::picture>(bl);
-    check_emulation<pic::presets::network_stats::picture>(bl);
+    check_emulation<presets::shapira2019::picture>(bl);
+    check_emulation<presets::mini_flowpic::picture>(bl);
+    check_emulation<presets::mini_flowpic64::picture>(bl);
+    check_emulation<presets::mini_flowpic1500::picture>(bl);
+    check_emulation<presets::network_stats::picture>(bl);
     check_emulation<transposed_log>(bl);
     check_emulation<first15_64>(bl);
     check_emulation<rect_ns>(bl);

@@ -20,7 +20,7 @@
 #include "flowpic/picture/maker.hpp"
 #include "flowpic/picture/npy.hpp"
 #include "flowpic/picture/png.hpp"
-#include "flowpic/picture/presets.hpp"
+#include "flowpic/presets/builtin.hpp"
 #include "flowpic/source/flowpic1.hpp"
 
 using namespace flowpic;
@@ -82,14 +82,14 @@ TEST_CASE("npy: one picture, a stack and a sparse stack round-trip, and bad file
     for (int i = 0; i < 500; ++i) pk.push_back({t0 + i * 100'000'000LL, static_cast<std::uint32_t>((i * 97) % 1500), direction(i & 1)});
     const blocks::block b{nullptr, pk, t0, t0 + 60'000'000'000, 0};
 
-    pic::maker<pic::presets::network_stats::picture> m3;
+    pic::maker<presets::network_stats::picture> m3;
     const auto d3 = m3.dense(b);
     pic::save_npy((dir / "a3.npy").string(), d3);
     CHECK((pic::load_npy_picture<float>((dir / "a3.npy").string()) == d3));
     const auto raw = pic::load_npy<float>((dir / "a3.npy").string());
     CHECK(raw.shape == std::vector<std::size_t>{2, 1500, 1500});
 
-    pic::maker<pic::presets::mini_flowpic<32>::picture> m2;
+    pic::maker<presets::mini_flowpic::picture> m2;
     const auto d2 = m2.dense(b);
     pic::save_npy((dir / "a2.npy").string(), d2);
     const auto r2 = pic::load_npy<float>((dir / "a2.npy").string());

@@ -18,7 +18,7 @@
 #include "flowpic/flows/flow.hpp"
 #include "flowpic/picture/histogram.hpp"
 #include "flowpic/picture/npy.hpp"
-#include "flowpic/picture/presets.hpp"
+#include "flowpic/presets/builtin.hpp"
 #include "flowpic/picture/sparse_picture.hpp"
 #include "shared_data.hpp"
 
@@ -27,17 +27,17 @@ namespace flowpic::test {
 namespace pic = flowpic::picture;
 
 // The variants of the fixture script, by name.
-using a1 = pic::presets::shapira2019::picture;
+using a1 = presets::shapira2019::picture;
 using a1_tps60 = pic::histogram<pic::time_axis::fixed_window<60'000'000'000, pic::from::first_packet, pic::clock::authors_us>>;
 using a1_log1p = pic::histogram<pic::counts::log1p<float>>;
 using a1_bydir = pic::histogram<pic::channels::by_direction>;
-using a2_32 = pic::presets::mini_flowpic<32>::picture;
-using a2_64 = pic::presets::mini_flowpic<64>::picture;
-using a2_1500 = pic::presets::mini_flowpic<1500>::picture;
+using a2_32 = presets::mini_flowpic::picture;
+using a2_64 = presets::mini_flowpic64::picture;
+using a2_1500 = presets::mini_flowpic1500::picture;
 using a3 = pic::histogram<pic::resolution<1500>, pic::orientation::time_rows,
                           pic::time_axis::stretched<pic::clock::epoch_ticks<1'000'000>, pic::span::kept_min_max>,
                           pic::counts::max_norm<double>, pic::channels::download_fraction>;
-using a3_f32 = pic::presets::network_stats::picture;
+using a3_f32 = presets::network_stats::picture;
 
 static_assert(std::is_same_v<a3_f32::counts_type, pic::counts::max_norm<float>>);
 

@@ -15,10 +15,10 @@
 
 #include "flowpic/blocks/windowed_table.hpp"
 #include "flowpic/flows/flow_table.hpp"
-#include "flowpic/nn/presets.hpp"
+#include "flowpic/nn/networks.hpp"
 #include "flowpic/picture/maker.hpp"
-#include "flowpic/picture/presets.hpp"
-#include "flowpic/pipeline/presets.hpp"
+#include "flowpic/presets/builtin.hpp"
+#include "flowpic/presets/pipeline.hpp"
 #include "flowpic/source/any_source.hpp"
 #include "flowpic/source/flow_records.hpp"
 #include "flowpic/source/pcap_file.hpp"
@@ -28,8 +28,8 @@ using namespace flowpic;
 
 namespace {
 
-using P = picture::presets::mini_flowpic<32>;
-using net_t = nn::presets::mini_flowpic<5>;
+using P = presets::mini_flowpic;
+using net_t = nn::networks::mini_flowpic<5>;
 
 struct row {
     flow_key key;

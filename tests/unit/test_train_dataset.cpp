@@ -24,7 +24,7 @@
 #include "flowpic/blocks/windowed_table.hpp"
 #include "flowpic/flows/flow_table.hpp"
 #include "flowpic/picture/maker.hpp"
-#include "flowpic/picture/presets.hpp"
+#include "flowpic/presets/builtin.hpp"
 #include "flowpic/source/any_file.hpp"
 #include "flowpic/train/build_dataset.hpp"
 #include "flowpic/train/confusion_png.hpp"
@@ -257,7 +257,7 @@ TEST_CASE("build_dataset: sorted classes, captures by file or lab capture, skipp
     const auto counts = set.class_counts();
     CHECK(counts[1] == 6);
     CHECK(set.pictures.size() == set.size());
-    CHECK(set.window == picture::presets::mini_flowpic<32>::window);
+    CHECK(set.window == presets::mini_flowpic::window);
 
     o.where = {train::parse_where("vpn=yes")};
     const auto vpn = train::build_dataset(t / "tree", o);
@@ -336,8 +336,8 @@ TEST_CASE("a dataset's pictures and packets equal an independent flow table and 
         CHECK(i == set.size());
         CHECK(i > 5);
     };
-    check(picture::presets::mini_flowpic<32>{}, flows::bidirectional{}, blocks::specs::mini_flowpic);
-    check(picture::presets::shapira2019{}, flows::unidirectional{}, blocks::specs::shapira2019);
+    check(presets::mini_flowpic{}, flows::bidirectional{}, blocks::specs::mini_flowpic);
+    check(presets::shapira2019{}, flows::unidirectional{}, blocks::specs::shapira2019);
 }
 
 TEST_CASE("the lab dataset's split keeps every lab capture on one side, per class, reproducibly") {

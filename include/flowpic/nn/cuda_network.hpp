@@ -5,7 +5,7 @@
 // training loop or a classifier fed by GPU pictures (picture::cuda_maker::for_each_device_chunk)
 // moves nothing but labels and the loss across the bus:
 //
-//   nn::presets::mini_flowpic<5> net(nn::init_scheme::glorot_uniform, 1);
+//   nn::networks::mini_flowpic<5> net(nn::init_scheme::glorot_uniform, 1);
 //   nn::cuda_network dev(net);                                  // uploads the parameters
 //   double l = dev.gradient(d_x, n, d_labels, nn::categorical_crossentropy{}, ctx);
 //   dev.step(nn::adam::options{});                              // Adam on the device

@@ -7,7 +7,7 @@
 // it is an executor's job (nn/executor/executor.hpp), chosen by the backend tag; the members
 // below only check their arguments and call it:
 //
-//   nn::presets::shapira2019<5> net(nn::init_scheme::glorot_uniform, 42);
+//   nn::networks::shapira2019<5> net(nn::init_scheme::glorot_uniform, 42);
 //   net.predict(pictures, n, probabilities);                        // backend::default_backend
 //   net.predict(pictures, n, probabilities, backend::scalar{});     // the oracle
 //   double loss = net.gradient(pictures, n, targets, nn::categorical_crossentropy{}, ctx);

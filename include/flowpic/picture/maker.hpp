@@ -2,7 +2,7 @@
 // picture::maker<Histogram, Backend>: turns blocks into pictures, dense or sparse, reusing its
 // scratch memory from block to block (one maker per thread).
 //
-//   picture::maker<picture::presets::shapira2019::picture> m;      // A.1, backend::default_backend
+//   picture::maker<presets::shapira2019::picture> m;      // A.1, backend::default_backend
 //   flows::callback_sink out{[&](const blocks::block& b) {
 //       const auto& pic = m.dense(b);          // 1 x 1500 x 1500 uint16, valid until the next call
 //       auto sp = m.sparse(b);                 // sorted non-zero cells; sp.densify() == pic

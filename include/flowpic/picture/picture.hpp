@@ -1,5 +1,5 @@
 #pragma once
-// The picture stage: blocks -> FlowPics (policies, kernels, dense and sparse pictures, presets,
+// The picture stage: blocks -> FlowPics (policies, kernels, dense and sparse pictures,
 // .npy and PNG output).
 
 #include "flowpic/picture/bins.hpp"
@@ -13,7 +13,6 @@
 #include "flowpic/picture/maker.hpp"
 #include "flowpic/picture/npy.hpp"
 #include "flowpic/picture/png.hpp"
-#include "flowpic/picture/presets.hpp"
 #include "flowpic/picture/resolution.hpp"
 #include "flowpic/picture/size_axis.hpp"
 #include "flowpic/picture/sparse_picture.hpp"

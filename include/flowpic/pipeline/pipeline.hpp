@@ -119,7 +119,7 @@ class pipeline {
                   "(decision::per_block, majority_vote, mean_probability)");
     static_assert(pipeline_detail::count<pipeline_detail::network_kind, Policies...> != 0,
                   "flowpic::pipeline: the network is required: name it among the policies, e.g. "
-                  "pipeline<nn::presets::mini_flowpic<5>, ...>");
+                  "pipeline<nn::networks::mini_flowpic<5>, ...>");
     static_assert(pipeline_detail::count<pipeline_detail::network_kind, Policies...> <= 1,
                   "flowpic::pipeline: two networks given");
     static_assert(pipeline_detail::count<pipeline_detail::source_kind, Policies...> <= 1,

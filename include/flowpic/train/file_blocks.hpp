@@ -1,9 +1,9 @@
 #pragma once
-// The blocks of one input file under a picture preset (picture/presets.hpp): the preset's windows
+// The blocks of one input file under a preset (flowpic/presets/): the preset's windows
 // and flow grouping, and where each block came from. What `flowpic dataset` and `flowpic eval`
 // share with `flowpic render`:
 //
-//   train::for_each_block<picture::presets::mini_flowpic<32>>("x.fpr",
+//   train::for_each_block<presets::mini_flowpic>("x.fpr",
 //       [](const blocks::block& b, const train::block_origin& o) { /* o.capture, o.vpn */ });
 //
 // Flow grouping: the preset's flow key policy (flows::all_flows, A.3, mixes the flows of one
@@ -24,7 +24,7 @@
 #include "flowpic/blocks/window_spec.hpp"
 #include "flowpic/blocks/windowed_table.hpp"
 #include "flowpic/flows/key_policy.hpp"
-#include "flowpic/picture/presets.hpp"
+#include "flowpic/presets/preset.hpp"
 #include "flowpic/source/any_file.hpp"
 #include "flowpic/source/flow_records.hpp"
 

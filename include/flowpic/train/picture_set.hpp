@@ -56,7 +56,7 @@ struct sample_info {
 };
 
 struct picture_set {
-    std::string preset;                 // picture preset (picture/presets.hpp)
+    std::string preset;                 // the preset's name (flowpic/presets/)
     std::vector<std::string> classes;   // label order
     blocks::window_spec window;         // the windows the blocks were cut with
     std::uint64_t seed = 0;             // of the split

@@ -8,7 +8,7 @@
 #include <flowpic/picture/presets.hpp>
 
 int main() {
-    using H = flowpic::picture::presets::mini_flowpic<32>::picture;
+    using H = flowpic::presets::mini_flowpic::picture;
     const std::vector<flowpic::packet> p{{1'000'000'000, 700, flowpic::direction::forward}, {2'000'000'000, 40, flowpic::direction::reverse}};
     const std::vector<flowpic::blocks::block> blocks{{nullptr, p, 0, 15'000'000'000, 0}};
     try {
