@@ -4,7 +4,7 @@
 #include "flowpic/nn/networks.hpp"
 using namespace flowpic::nn;
 int main() {
-    presets::mini_flowpic<3> net;
+    networks::mini_flowpic<3> net;
     std::vector<float> x(net.input_shape.size());
     std::vector<std::int32_t> labels{0};
     return static_cast<int>(net.gradient(x.data(), 1, targets{labels}, binary_crossentropy{}, run_context{}));

@@ -180,7 +180,7 @@ TEST_CASE("flow records: bad files raise format_error naming the file and byte o
     CHECK(error_of(b).find("byte offset 8: unsupported version 2") != std::string::npos);
 
     b = good;
-    b.resize(b.size() - 3);
+    b.erase(b.end() - 3, b.end());  // resize(size - 3) trips GCC 12's -Wstringop-overflow
     CHECK(error_of(b).find("byte offset " + std::to_string(good.size() - 3) + ": file size is") != std::string::npos);
 
     CHECK(error_of(std::vector<std::uint8_t>(good.begin(), good.begin() + 20)).find("byte offset 0: truncated header") !=

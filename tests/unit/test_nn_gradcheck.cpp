@@ -86,16 +86,16 @@ using strided = sequential<input<1, 17, 19>, conv2d<3, 4, 3, padding::same>, rel
 }  // namespace
 
 TEST_CASE("gradient check: mini_flowpic layers (valid conv, ReLU, pool, dropout2d, dense), training mode") {
-    gradcheck<presets::mini_flowpic<3, 32>, categorical_crossentropy>(11, 2, true, 3);
+    gradcheck<networks::mini_flowpic<3, 32>, categorical_crossentropy>(11, 2, true, 3);
 }
 
 TEST_CASE("gradient check: shapira2019 layers on 100x100 (Keras same padding, stride 5)") {
-    gradcheck<presets::shapira2019_net<3, 100>, categorical_crossentropy>(12, 2, true, 3);
-    gradcheck<presets::shapira2019_net<3, 100>, categorical_crossentropy>(13, 2, false, 3);
+    gradcheck<networks::shapira2019<3, 100>, categorical_crossentropy>(12, 2, true, 3);
+    gradcheck<networks::shapira2019<3, 100>, categorical_crossentropy>(13, 2, false, 3);
 }
 
 TEST_CASE("gradient check: network_stats layers on 155x155 (valid, stride 5, sigmoid, binary cross-entropy)") {
-    gradcheck<presets::network_stats_net<155>, binary_crossentropy>(14, 2, true, 2);
+    gradcheck<networks::network_stats<155>, binary_crossentropy>(14, 2, true, 2);
 }
 
 TEST_CASE("gradient check: padding policies, strides, inner sigmoid and softmax, overlapping pooling") {

@@ -35,7 +35,7 @@ stats tensor_stats(const Net& net, std::size_t index) {
 }  // namespace
 
 TEST_CASE("Glorot-uniform: Keras bounds, variance a^2/3, zero biases, reproducible") {
-    using net_t = presets::shapira2019<5>;
+    using net_t = networks::shapira2019<5>;
     const net_t a(init_scheme::glorot_uniform, 1), b(init_scheme::glorot_uniform, 1), c(init_scheme::glorot_uniform, 2);
     // dense 4500 -> 64 (tensor 4): a = sqrt(6 / 4564); conv1 (tensor 0): fan_in 100, fan_out 1000
     const double a_dense = std::sqrt(6.0 / (4500 + 64)), a_conv = std::sqrt(6.0 / (100 + 1000));
@@ -52,7 +52,7 @@ TEST_CASE("Glorot-uniform: Keras bounds, variance a^2/3, zero biases, reproducib
 }
 
 TEST_CASE("Kaiming-uniform (PyTorch's default): U(+-1/sqrt(fan_in)) for weights and biases") {
-    const presets::mini_flowpic<5> net(init_scheme::kaiming_uniform, 3);
+    const networks::mini_flowpic<5> net(init_scheme::kaiming_uniform, 3);
     // dense 400 -> 120 (tensor 4) and its bias (tensor 5): a = 1/20
     const auto w = tensor_stats(net, 4), bias = tensor_stats(net, 5);
     CHECK(w.max_abs <= 0.05);

@@ -107,11 +107,11 @@ using no_conv = sequential<input<1, 7, 9>, flatten, dense<33>, relu, dropout<0.5
 }  // namespace
 
 TEST_CASE("fast kernels equal the scalar oracle: presets") {
-    fast_equals_scalar<presets::mini_flowpic<5>>(37, 1);  // several chunks
-    fast_equals_scalar<presets::mini_flowpic<4, 64>>(5, 2);
-    fast_equals_scalar<presets::shapira2019_net<5, 333, 250>>(3, 3);
-    fast_equals_scalar<presets::network_stats_net<301, 280>, binary_crossentropy>(2, 4);
-    fast_equals_scalar<presets::shapira2019_net<5, 400, 333>, categorical_crossentropy, true>(3, 5);
+    fast_equals_scalar<networks::mini_flowpic<5>>(37, 1);  // several chunks
+    fast_equals_scalar<networks::mini_flowpic<4, 64>>(5, 2);
+    fast_equals_scalar<networks::shapira2019<5, 333, 250>>(3, 3);
+    fast_equals_scalar<networks::network_stats<301, 280>, binary_crossentropy>(2, 4);
+    fast_equals_scalar<networks::shapira2019<5, 400, 333>, categorical_crossentropy, true>(3, 5);
 }
 
 TEST_CASE("fast kernels equal the scalar oracle: strides, paddings, unfused and overlapping pooling") {
@@ -122,7 +122,7 @@ TEST_CASE("fast kernels equal the scalar oracle: strides, paddings, unfused and 
 }
 
 TEST_CASE("results do not depend on the thread count or on how the batch is cut") {
-    using net_t = presets::shapira2019_net<5, 260, 240>;
+    using net_t = networks::shapira2019<5, 260, 240>;
     net_t net(init_scheme::glorot_uniform, 8);
     const std::size_t n = 7;
     const auto x = sparse_input<net_t>(n, 8);

@@ -45,7 +45,7 @@ std::string format_error_of(F&& f) {
     return "";
 }
 
-using small_net = presets::mini_flowpic<3>;
+using small_net = networks::mini_flowpic<3>;
 
 }  // namespace
 
@@ -67,7 +67,7 @@ TEST_CASE("model file round trip: parameters, classes and predictions") {
 }
 
 TEST_CASE("a model file refuses another architecture") {
-    presets::mini_flowpic<4> four(init_scheme::glorot_uniform, 2);
+    networks::mini_flowpic<4> four(init_scheme::glorot_uniform, 2);
     const auto path = temp_path("four.fpm");
     save_model(path, four, "mini_flowpic", {"a", "b", "c", "d"});
     small_net three;
@@ -75,7 +75,7 @@ TEST_CASE("a model file refuses another architecture") {
     CHECK(msg.find("four.fpm") != std::string::npos);
     CHECK(msg.find("different network") != std::string::npos);
     CHECK(msg.find("dense(4)") != std::string::npos);
-    presets::mini_flowpic<4, 64> wider;
+    networks::mini_flowpic<4, 64> wider;
     CHECK(!format_error_of([&] { load_model(path, wider); }).empty());
 }
 
@@ -118,7 +118,7 @@ TEST_CASE("truncated, corrupt and foreign model files are format errors with an 
 }
 
 TEST_CASE("weight directories: PyTorch layout round trip and shape checks") {
-    presets::shapira2019_net<5, 100> a(init_scheme::kaiming_uniform, 4);
+    networks::shapira2019<5, 100> a(init_scheme::kaiming_uniform, 4);
     const auto dir = temp_path("weights");
     std::filesystem::remove_all(dir);
     export_weights(a, dir);
@@ -127,7 +127,7 @@ TEST_CASE("weight directories: PyTorch layout round trip and shape checks") {
     CHECK(w0.shape == std::vector<std::size_t>{10, 1, 10, 10});
     CHECK(read_npy(dir + "/3.bias.npy").shape == std::vector<std::size_t>{5});
     CHECK(w0.data[7] == a.params()[7]);
-    presets::shapira2019_net<5, 100> b;
+    networks::shapira2019<5, 100> b;
     import_weights(b, dir);
     CHECK(std::equal(a.params().begin(), a.params().end(), b.params().begin()));
     // a dense weight of the wrong shape

@@ -97,28 +97,28 @@ void parity(const std::string& c, K kernels) {
 }  // namespace
 
 TEST_CASE("PyTorch parity: mini_flowpic 32x32, 5 classes (scalar and fast kernels)") {
-    parity<presets::mini_flowpic<5>, categorical_crossentropy>("mini_flowpic32_c5", flowpic::backend::scalar{});
-    parity<presets::mini_flowpic<5>, categorical_crossentropy>("mini_flowpic32_c5", flowpic::backend::tbb{});
+    parity<networks::mini_flowpic<5>, categorical_crossentropy>("mini_flowpic32_c5", flowpic::backend::scalar{});
+    parity<networks::mini_flowpic<5>, categorical_crossentropy>("mini_flowpic32_c5", flowpic::backend::tbb{});
 }
 
 TEST_CASE("PyTorch parity: mini_flowpic 64x64, 3 classes") {
-    parity<presets::mini_flowpic<3, 64>, categorical_crossentropy>("mini_flowpic64_c3", flowpic::backend::scalar{});
-    parity<presets::mini_flowpic<3, 64>, categorical_crossentropy>("mini_flowpic64_c3", flowpic::backend::tbb{});
+    parity<networks::mini_flowpic<3, 64>, categorical_crossentropy>("mini_flowpic64_c3", flowpic::backend::scalar{});
+    parity<networks::mini_flowpic<3, 64>, categorical_crossentropy>("mini_flowpic64_c3", flowpic::backend::tbb{});
 }
 
 TEST_CASE("PyTorch parity: FlowPic layers on 160x160 ('same' pads 2/3, then 4/5)") {
-    parity<presets::shapira2019_net<4, 160>, categorical_crossentropy>("shapira2019_160_c4", flowpic::backend::scalar{});
-    parity<presets::shapira2019_net<4, 160>, categorical_crossentropy>("shapira2019_160_c4", flowpic::backend::tbb{});
+    parity<networks::shapira2019<4, 160>, categorical_crossentropy>("shapira2019_160_c4", flowpic::backend::scalar{});
+    parity<networks::shapira2019<4, 160>, categorical_crossentropy>("shapira2019_160_c4", flowpic::backend::tbb{});
 }
 
 TEST_CASE("PyTorch parity: shapira2019 at 1500x1500, 5 classes") {
-    parity<presets::shapira2019<5>, categorical_crossentropy>("shapira2019_c5", flowpic::backend::tbb{});
+    parity<networks::shapira2019<5>, categorical_crossentropy>("shapira2019_c5", flowpic::backend::tbb{});
 }
 
 TEST_CASE("PyTorch parity: network_stats (valid padding, sigmoid, binary cross-entropy)") {
-    parity<presets::network_stats<>, binary_crossentropy>("network_stats", flowpic::backend::tbb{});
+    parity<networks::network_stats<>, binary_crossentropy>("network_stats", flowpic::backend::tbb{});
 }
 
 TEST_CASE("PyTorch parity: the scalar oracle at 1500x1500") {
-    parity<presets::shapira2019<5>, categorical_crossentropy>("shapira2019_c5", flowpic::backend::scalar{});
+    parity<networks::shapira2019<5>, categorical_crossentropy>("shapira2019_c5", flowpic::backend::scalar{});
 }

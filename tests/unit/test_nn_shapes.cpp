@@ -8,16 +8,16 @@
 using namespace flowpic::nn;
 
 // reference.md A.1: 309,419 parameters for C = 5 and 108.3 M multiply-adds (peers: 108,288,320).
-static_assert(presets::shapira2019<5>::param_count == 309'419);
-static_assert(presets::shapira2019<5>::macs == 108'288'320);
-static_assert(presets::shapira2019<5>::output_shape == shape{5, 1, 1});
+static_assert(networks::shapira2019<5>::param_count == 309'419);
+static_assert(networks::shapira2019<5>::macs == 108'288'320);
+static_assert(networks::shapira2019<5>::output_shape == shape{5, 1, 1});
 // A.2: 61,281 at 32x32, C = 5 (0.42 M MACs: peers 416,100); 337,761 at 64x64.
-static_assert(presets::mini_flowpic<5>::param_count == 61'281);
-static_assert(presets::mini_flowpic<5>::macs == 416'100);
-static_assert(presets::mini_flowpic<5, 64>::param_count == 337'761);
+static_assert(networks::mini_flowpic<5>::param_count == 61'281);
+static_assert(networks::mini_flowpic<5>::macs == 416'100);
+static_assert(networks::mini_flowpic<5, 64>::param_count == 337'761);
 // A.3: valid padding, flatten 3920, 272,039 parameters, one sigmoid output.
-static_assert(presets::network_stats<>::param_count == 272'039);
-static_assert(presets::network_stats<>::output_shape == shape{1, 1, 1});
+static_assert(networks::network_stats<>::param_count == 272'039);
+static_assert(networks::network_stats<>::output_shape == shape{1, 1, 1});
 
 // Keras 'same' for kernel 10, stride 5: 2 before, 3 after; 1500 -> 300 -> 150 -> 30 -> 15.
 using conv1 = conv2d<10, 10, 5, padding::same>::bind<shape{1, 1500, 1500}>;
@@ -41,18 +41,18 @@ static_assert(!softmax::accepts<shape{5, 2, 2}>, "softmax on a picture");
 static_assert(!layer_spec<int>);
 
 // Stages the fast kernels see: the FlowPic conv blocks fuse ReLU, dropout and the 2x2 pool.
-static_assert(presets::shapira2019<5>::stages::size == 8);  // conv, conv, flatten, dense, relu, dropout, dense, softmax
+static_assert(networks::shapira2019<5>::stages::size == 8);  // conv, conv, flatten, dense, relu, dropout, dense, softmax
 
 TEST_CASE("network signatures name every layer and shape") {
-    const auto s = presets::shapira2019<5>::signature();
+    const auto s = networks::shapira2019<5>::signature();
     CHECK(s.find("input(1x1500x1500);conv2d(10,k10,s5,pad 2/3/2/3)->10x300x300;relu;max_pool2d(2,s2)->10x150x150") == 0);
     CHECK(s.find("dense(5)->5x1x1;softmax") != std::string::npos);
-    CHECK(presets::shapira2019<5>::signature() != presets::shapira2019<4>::signature());
-    CHECK(presets::shapira2019<5>::signature() != presets::network_stats<>::signature());
+    CHECK(networks::shapira2019<5>::signature() != networks::shapira2019<4>::signature());
+    CHECK(networks::shapira2019<5>::signature() != networks::network_stats<>::signature());
 }
 
 TEST_CASE("parameter tensors follow PyTorch's layout and numbering") {
-    const auto t = presets::shapira2019<5>::tensors();
+    const auto t = networks::shapira2019<5>::tensors();
     REQUIRE(t.size() == 8);
     CHECK(t[0].group == 0);
     CHECK(t[0].info.role == "weight");
@@ -61,5 +61,5 @@ TEST_CASE("parameter tensors follow PyTorch's layout and numbering") {
     CHECK(t[4].group == 2);
     CHECK(t[4].info.dims == std::vector<std::size_t>{64, 4500});
     CHECK(t[7].group == 3);
-    CHECK(t[7].offset + t[7].info.size() == presets::shapira2019<5>::param_count);
+    CHECK(t[7].offset + t[7].info.size() == networks::shapira2019<5>::param_count);
 }

@@ -128,7 +128,7 @@ TEST_CASE("SGD with momentum steps match PyTorch's") {
 
 TEST_CASE("a short training run on a small FlowPic-like task learns") {
     const auto train_set = synthetic(100, 1), val_set = synthetic(50, 2);
-    presets::mini_flowpic<3> net(init_scheme::kaiming_uniform, 7);
+    networks::mini_flowpic<3> net(init_scheme::kaiming_uniform, 7);
     const auto [before, m0] = train::evaluate(net, val_set, categorical_crossentropy{});
     adam opt;
     train::fit_options o;
@@ -147,7 +147,7 @@ TEST_CASE("training is deterministic for a seed, whatever the thread count") {
     const auto data = synthetic(20, 3);
     auto run = [&](int threads) {
         oneapi::tbb::global_control gc(oneapi::tbb::global_control::max_allowed_parallelism, static_cast<std::size_t>(threads));
-        presets::mini_flowpic<3> net(init_scheme::kaiming_uniform, 9);
+        networks::mini_flowpic<3> net(init_scheme::kaiming_uniform, 9);
         adam opt;
         train::fit_options o;
         o.epochs = 2;
@@ -175,7 +175,7 @@ TEST_CASE("early stopping stops on a rising validation loss and restores the bes
     }
     const train::dense_dataset shuffled(1024, xs, ys);
     const auto val = synthetic(20, 5);
-    presets::mini_flowpic<3> net(init_scheme::kaiming_uniform, 13);
+    networks::mini_flowpic<3> net(init_scheme::kaiming_uniform, 13);
     adam opt({0.01});
     train::fit_options o;
     o.epochs = 40;

@@ -242,7 +242,7 @@ TEST_CASE("sparse stack: order, densify and O(non-zero cells) memory") {
 
 TEST_CASE("presets: names and their policies") {
     int hits = 0;
-    for (auto n : presets::names) {
+    for (const auto& n : presets::names()) {
         presets::visit(n, [&](auto p) {
             using P = decltype(p);
             CHECK(P::name == n);
