@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <oneapi/tbb/global_control.h>
@@ -160,4 +161,41 @@ TEST_CASE("pipeline: a capture file through the flow table's bounds still report
     });
     CHECK(n == stats.blocks);
     CHECK(n > 0);
+}
+
+TEST_CASE("pipeline: policies named in any order, the others defaulted; preset_pipeline is one of them") {
+    using named = pipeline<P::picture, decision::per_block, source::any_source, blocks::window<P::window>, net_t,
+                           P::flow_key>;
+    using preset = preset_pipeline<P, net_t, source::any_source>;
+    static_assert(std::is_same_v<named::source_type, preset::source_type>);
+    static_assert(std::is_same_v<named::flow_key_policy, preset::flow_key_policy>);
+    static_assert(std::is_same_v<named::blocks_policy, preset::blocks_policy>);
+    static_assert(std::is_same_v<named::picture_policy, preset::picture_policy>);
+    static_assert(std::is_same_v<named::network, preset::network>);
+    static_assert(std::is_same_v<named::backend_type, preset::backend_type>);
+    static_assert(std::is_same_v<named::decision_type, preset::decision_type>);
+
+    using defaults = pipeline<nn::presets::shapira2019<3>>;
+    static_assert(std::is_same_v<defaults::source_type, source::any_source>);
+    static_assert(std::is_same_v<defaults::flow_key_policy, flows::unidirectional>);
+    static_assert(defaults::blocks_policy::spec == blocks::specs::shapira2019);
+    static_assert(std::is_same_v<defaults::picture_policy, picture::histogram<>>);
+    static_assert(std::is_same_v<defaults::backend_type, backend::tbb>);
+    static_assert(std::is_same_v<defaults::decision_type, decision::per_block>);
+    static_assert(defaults::classes == 3);
+
+    using network_stats = picture::presets::network_stats;
+    using all = preset_pipeline<network_stats, nn::presets::network_stats<2>, source::pcap_file<>>;
+    static_assert(std::is_same_v<all::flow_key_policy, flows::all_flows>);
+    static_assert(std::is_same_v<all::source_type, source::pcap_file<>>);
+
+    net_t net(nn::init_scheme::kaiming_uniform, 25);
+    source::flow_records records(capture);
+    source::any_source src(records);
+    std::vector<row> got;
+    named(net).run(src, [&](const classification& c) {
+        got.push_back({c.key, c.block_start_ns, c.block_index, c.packets, c.blocks, c.label, c.score,
+                       std::vector<float>(c.probabilities.begin(), c.probabilities.end())});
+    });
+    check_equal(got, by_pipeline<backend::tbb>(capture, net, named::default_batch(), 3), 0.0f);
 }

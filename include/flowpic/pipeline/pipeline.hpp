@@ -99,8 +99,8 @@ struct pick<K, Default, P, Ps...> {
 
 // Stands in for a missing network so that only the static_assert that says so fires.
 struct no_network {
-    static constexpr nn::shape input_shape{0, 0, 0};
-    static constexpr nn::shape output_shape{0, 0, 0};
+    static constexpr nn::shape input_shape{1, 1, 1};
+    static constexpr nn::shape output_shape{1, 1, 1};
     template <class... A>
     void predict(A&&...) {}
 };
