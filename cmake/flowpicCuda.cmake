@@ -38,7 +38,7 @@ add_library(flowpic_cuda STATIC
   src/cuda/picture_api.cu
   src/cuda/network_api.cu
   src/cuda/picture_kernels.cu
-  src/cuda/device_buffers.cu)
+)
 add_library(flowpic::cuda ALIAS flowpic_cuda)
 set_target_properties(flowpic_cuda PROPERTIES EXPORT_NAME cuda POSITION_INDEPENDENT_CODE ON)
 flowpic_cuda_cxx20(flowpic_cuda)

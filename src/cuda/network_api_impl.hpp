@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <new>
 
+#include "flowpic/cuda/growing_buffer.hpp"
 #include "flowpic/cuda/network_api.hpp"
 #include "flowpic/cuda/network_math.hpp"
 
@@ -23,36 +24,12 @@ namespace nm = flowpic::cuda::nn_math;
 
 namespace flowpic::cuda::nn_detail {
 
-// A growing device buffer (contents are not kept across a growth).
-class buffer {
-public:
-    buffer() = default;
-    buffer(const buffer&) = delete;
-    buffer& operator=(const buffer&) = delete;
-    ~buffer() {
-        if (p_) dv::release(p_);
-    }
-    int reserve(std::size_t bytes) {
-        if (bytes <= cap_ && p_) return 0;
-        const std::size_t cap = bytes > cap_ + cap_ / 2 ? bytes : cap_ + cap_ / 2;
-        if (p_) dv::release(p_);
-        p_ = nullptr;
-        cap_ = 0;
-        if (const int e = dv::allocate(&p_, cap ? cap : 1); e) return e;
-        cap_ = cap;
-        return 0;
-    }
-    [[nodiscard]] void* data() const noexcept { return p_; }
-    [[nodiscard]] std::size_t capacity() const noexcept { return cap_; }
-    template <class T>
-    [[nodiscard]] T* as() const noexcept {
-        return static_cast<T*>(p_);
-    }
-
-private:
-    void* p_ = nullptr;
-    std::size_t cap_ = 0;
+// The device interface's memory, for the one growing buffer.
+struct device_memory {
+    int allocate(void** p, std::size_t bytes) { return dv::allocate(p, bytes); }
+    void release(void* p) noexcept { dv::release(p); }
 };
+using buffer = growing_buffer<device_memory>;
 
 }  // namespace flowpic::cuda::nn_detail
 

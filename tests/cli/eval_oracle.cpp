@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "flowpic/nn/npy.hpp"
+#include "flowpic/core/npy.hpp"
 
 int main(int argc, char** argv) {
     if (argc != 3) {
@@ -15,8 +15,8 @@ int main(int argc, char** argv) {
         return 2;
     }
     try {
-        const auto p = flowpic::nn::read_npy(argv[1]);
-        const auto y = flowpic::nn::read_npy(argv[2]);
+        const auto p = flowpic::npy::load_as<float>(argv[1]);
+        const auto y = flowpic::npy::load_as<float>(argv[2]);
         const std::size_t n = y.data.size();
         if (p.shape.size() != 2 || p.shape[0] != n || n == 0) {
             std::fprintf(stderr, "%s: [N, C] with N = %zu labels expected\n", argv[1], n);

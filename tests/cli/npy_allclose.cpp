@@ -7,7 +7,7 @@
 #include <exception>
 #include <string>
 
-#include "flowpic/nn/npy.hpp"
+#include "flowpic/core/npy.hpp"
 
 int main(int argc, char** argv) {
     if (argc < 4) {
@@ -15,8 +15,8 @@ int main(int argc, char** argv) {
         return 2;
     }
     try {
-        const auto a = flowpic::nn::read_npy(argv[1]);
-        const auto e = flowpic::nn::read_npy(argv[2]);
+        const auto a = flowpic::npy::load_as<float>(argv[1]);
+        const auto e = flowpic::npy::load_as<float>(argv[2]);
         const double rtol = std::strtod(argv[3], nullptr), atol = argc > 4 ? std::strtod(argv[4], nullptr) : 0.0;
         if (a.shape != e.shape) {
             std::fprintf(stderr, "%s and %s differ in shape\n", argv[1], argv[2]);

@@ -1,9 +1,9 @@
 // Two policies of one kind (two windowing policies).
-#include "flowpic/nn/presets.hpp"
+#include "flowpic/nn/networks.hpp"
 #include "flowpic/pipeline/pipeline.hpp"
 using namespace flowpic;
 int main() {
-    using classifier = pipeline<nn::presets::shapira2019<5>, blocks::window<blocks::specs::shapira2019>,
+    using classifier = pipeline<nn::networks::shapira2019<5>, blocks::window<blocks::specs::shapira2019>,
                                 blocks::window<blocks::specs::counted60>>;
     return static_cast<int>(classifier::classes);
 }

@@ -9,11 +9,14 @@
 #include <cstdint>
 #include <cstring>
 #include <random>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "picture_compare.hpp"
 #include "random_packets.hpp"
+#include "test_histograms.hpp"
 #include "flowpic/cuda/error.hpp"
 #include "flowpic/picture/kernels/cuda.hpp"
 #include "flowpic/picture/many_blocks.hpp"
@@ -26,6 +29,10 @@ namespace pic = flowpic::picture;
 namespace {
 
 using flowpic::test::random_packets;
+using namespace flowpic::test::histograms;
+using flowpic::test::same_bits;
+using flowpic::test::same_dense;
+using flowpic::test::same_sparse;
 
 // Blocks of every kind the CPU tests use, as one range.
 struct test_blocks {
@@ -92,11 +99,6 @@ const test_blocks& all_blocks() {
     return b;
 }
 
-template <class T>
-bool same_bits(const T* a, const T* b, std::size_t n) {
-    return n == 0 || std::memcmp(a, b, n * sizeof(T)) == 0;
-}
-
 template <class H>
 constexpr bool shared_fits = H::cells * (H::channels_type::needs_direction ? 2 : 1) * 4 <= 32 * 1024;
 
@@ -114,8 +116,7 @@ void check_maker(const std::vector<blocks::block>& bl, const std::vector<pic::sp
         std::size_t bad = 0;
         for (std::size_t i = 0; i < bl.size(); ++i) {
             const auto v = stack[i];
-            const bool ok = v.nnz() == ref[i].nnz() && same_bits(v.cells.data(), ref[i].cells.data(), v.nnz()) &&
-                            same_bits(v.values.data(), ref[i].values.data(), ref[i].values.size());
+            const bool ok = same_sparse(v, ref[i]);
             if (!ok && bad++ < 3) MESSAGE("sparse picture of block " << i << " differs (nnz " << v.nnz() << " vs " << ref[i].nnz() << ")");
         }
         CHECK(bad == 0);
@@ -124,7 +125,7 @@ void check_maker(const std::vector<blocks::block>& bl, const std::vector<pic::sp
         gpu.for_each_dense(bl, [&](std::size_t i, const pic::dense_picture<T>& d) {
             CHECK(i == seen++);  // in block order
             const auto want = ref[i].densify();
-            if (!(d.data.size() == want.data.size() && same_bits(d.data.data(), want.data.data(), want.data.size())) && bad++ < 3)
+            if (!same_dense(d, want) && bad++ < 3)
                 MESSAGE("dense picture of block " << i << " differs");
         });
         CHECK(seen == bl.size());
@@ -157,33 +158,9 @@ void check_policy() {
     const auto stack = pic::make_sparse_stack<H, backend::cuda>(bl);
     REQUIRE(stack.size() == bl.size());
     for (std::size_t i = 0; i < bl.size(); ++i) {
-        CHECK(std::equal(stack[i].cells.begin(), stack[i].cells.end(), ref[i].cells.begin(), ref[i].cells.end()));
-        CHECK(same_bits(stack[i].values.data(), ref[i].values.data(), std::min(stack[i].values.size(), ref[i].values.size())));
+        CHECK(same_sparse(stack[i], ref[i]));
     }
 }
-
-using a1_log1p = pic::histogram<pic::counts::log1p<float>>;
-using a1_bydir = pic::histogram<pic::channels::by_direction>;
-using a3_f64 = pic::histogram<pic::resolution<1500>, pic::orientation::time_rows,
-                              pic::time_axis::stretched<pic::clock::epoch_ticks<1'000'000>, pic::span::kept_min_max>,
-                              pic::counts::max_norm<double>, pic::channels::download_fraction>;
-using transposed_log = pic::histogram<pic::resolution<1500>, pic::orientation::time_rows, pic::counts::log1p<double>>;
-using first15_64 = pic::histogram<pic::resolution<64>, pic::size_axis::scaled<>, pic::time_axis::first_seconds<15>,
-                                  pic::counts::clip255<float>>;
-using rect_ns = pic::histogram<pic::resolution<100, 37>, pic::size_axis::scaled<1500, pic::overflow::drop>,
-                               pic::time_axis::stretched<pic::clock::epoch_ticks<1>>, pic::counts::raw<std::uint32_t>,
-                               pic::channels::by_direction>;
-using fixed_first = pic::histogram<pic::resolution<256>, pic::size_axis::scaled<>,
-                                   pic::time_axis::fixed_window<20'000'000'000, pic::from::first_packet, pic::clock::authors_us>,
-                                   pic::counts::max_norm<float>, pic::channels::download_fraction>;
-using small_bytes = pic::histogram<pic::resolution<32>, pic::size_axis::scaled<>, pic::counts::raw<std::uint8_t>,
-                                   pic::channels::by_direction>;
-using small_log = pic::histogram<pic::resolution<48, 40>, pic::orientation::time_rows, pic::size_axis::scaled<>,
-                                 pic::counts::log1p<double>, pic::channels::download_fraction>;
-using small_max = pic::histogram<pic::resolution<64>, pic::size_axis::scaled<>, pic::counts::max_norm<double>,
-                                 pic::channels::by_direction>;
-using raw_float_fraction = pic::histogram<pic::resolution<32>, pic::size_axis::scaled<>, pic::counts::raw<float>,
-                                          pic::channels::download_fraction>;
 
 }  // namespace
 
@@ -195,7 +172,7 @@ TEST_CASE("cuda: mini_flowpic 32, 64 and 1500") {
 }
 TEST_CASE("cuda: network_stats (time rows, max_norm, download fraction)") {
     check_policy<presets::network_stats::picture>();
-    check_policy<a3_f64>();
+    check_policy<a3>();
 }
 TEST_CASE("cuda: log1p values come from the host's table") {
     check_policy<a1_log1p>();
@@ -223,7 +200,7 @@ TEST_CASE("cuda: dense chunks, dense stacks, an exception in the callback, an em
     REQUIRE(stack.size() == bl.size() * H::cells);
     for (std::size_t i = 0; i < bl.size(); ++i) {
         const auto& d = oracle.dense(bl[i]);
-        CHECK(same_bits(stack.data() + i * H::cells, d.data.data(), H::cells));
+        CHECK(same_bits(std::span(stack.data() + i * H::cells, H::cells), d.data));
     }
     std::size_t next = 0;
     gpu.for_each_dense_chunk(bl, [&](std::size_t first, std::size_t count, std::span<const float> nchw) {

@@ -57,16 +57,12 @@ void check_all_backends(const std::vector<blocks::block>& bl) {
     std::size_t bad = 0;
     for (std::size_t i = 0; i < ref.size(); ++i) {
         const auto a = ref[i], b = simd[i], c = par[i];
-        const bool same = std::equal(a.cells.begin(), a.cells.end(), b.cells.begin(), b.cells.end()) &&
-                          std::equal(a.cells.begin(), a.cells.end(), c.cells.begin(), c.cells.end()) &&
-                          std::equal(a.values.begin(), a.values.end(), b.values.begin(), b.values.end()) &&
-                          std::equal(a.values.begin(), a.values.end(), c.values.begin(), c.values.end());
-        bad += !same;
+        bad += !(test::same_sparse(a, b) && test::same_sparse(a, c));
     }
     CHECK(bad == 0);
     std::size_t dense_bad = 0;
     pic::for_each_dense<H, backend::tbb>(bl, [&](std::size_t i, const pic::dense_picture<typename H::value_type>& d) {
-        if (!(d == ref[i].densify())) ++dense_bad;  // counted from the workers: a data race only when failing
+        if (!test::same_dense(d, ref[i].densify())) ++dense_bad;  // counted from the workers: a data race only when failing
     });
     CHECK(dense_bad == 0);
 }

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "flowpic/nn/model_file.hpp"
-#include "flowpic/nn/npy.hpp"
+#include "flowpic/core/npy.hpp"
 #include "flowpic/nn/networks.hpp"
 #include "flowpic/nn/weights_npy.hpp"
 
@@ -122,17 +122,17 @@ TEST_CASE("weight directories: PyTorch layout round trip and shape checks") {
     const auto dir = temp_path("weights");
     std::filesystem::remove_all(dir);
     export_weights(a, dir);
-    const auto w0 = read_npy(dir + "/0.weight.npy");
+    const auto w0 = flowpic::npy::load_as<float>(dir + "/0.weight.npy");
     CHECK(w0.dtype == "<f4");
     CHECK(w0.shape == std::vector<std::size_t>{10, 1, 10, 10});
-    CHECK(read_npy(dir + "/3.bias.npy").shape == std::vector<std::size_t>{5});
+    CHECK(flowpic::npy::load_as<float>(dir + "/3.bias.npy").shape == std::vector<std::size_t>{5});
     CHECK(w0.data[7] == a.params()[7]);
     networks::shapira2019<5, 100> b;
     import_weights(b, dir);
     CHECK(std::equal(a.params().begin(), a.params().end(), b.params().begin()));
     // a dense weight of the wrong shape
     std::vector<float> z(7 * 64, 0.0f);
-    write_npy(dir + "/3.weight.npy", {7, 64}, z.data());
+    flowpic::npy::save(dir + "/3.weight.npy", {7, 64}, z.data());
     const auto msg = format_error_of([&] { import_weights(b, dir); });
     CHECK(msg.find("3.weight.npy") != std::string::npos);
     CHECK(msg.find("PyTorch layout") != std::string::npos);
@@ -155,14 +155,14 @@ TEST_CASE(".npy reading: element types, and malformed files") {
         const std::uint16_t v[6] = {0, 1, 2, 300, 65535, 7};
         f.write(reinterpret_cast<const char*>(v), sizeof v);
     }
-    const auto t = read_npy(p);
+    const auto t = flowpic::npy::load_as<float>(p);
     CHECK(t.shape == std::vector<std::size_t>{2, 3});
     CHECK(t.data == std::vector<float>{0, 1, 2, 300, 65535, 7});
     auto d = read_all(p);
     d.resize(d.size() - 3);
     write_all(p, d);
-    const auto msg = format_error_of([&] { read_npy(p); });
+    const auto msg = format_error_of([&] { flowpic::npy::load_as<float>(p); });
     CHECK(msg.find("u2.npy: byte offset") != std::string::npos);
     write_all(p, std::vector<char>{'n', 'o', 't'});
-    CHECK(format_error_of([&] { read_npy(p); }).find("bad magic") != std::string::npos);
+    CHECK(format_error_of([&] { flowpic::npy::load_as<float>(p); }).find("bad magic") != std::string::npos);
 }

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "flowpic/nn/npy.hpp"
+#include "flowpic/core/npy.hpp"
 #include "flowpic/nn/networks.hpp"
 #include "shared_data.hpp"
 
@@ -22,8 +22,8 @@ using namespace flowpic::nn;
 
 namespace {
 
-npy_tensor fixture(const std::string& c, const std::string& name) {
-    return read_npy(test::repo("tests/fixtures/nn/" + c + "/" + name + ".npy"));
+flowpic::npy::array<float> fixture(const std::string& c, const std::string& name) {
+    return flowpic::npy::load_as<float>(test::repo("tests/fixtures/nn/" + c + "/" + name + ".npy"));
 }
 
 std::vector<float> input_of(const std::string& c, shape s, std::size_t n) {

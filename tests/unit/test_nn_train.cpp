@@ -13,7 +13,7 @@
 
 #include <oneapi/tbb/global_control.h>
 
-#include "flowpic/nn/npy.hpp"
+#include "flowpic/core/npy.hpp"
 #include "flowpic/nn/optimizer.hpp"
 #include "flowpic/nn/networks.hpp"
 #include "flowpic/train/dataset.hpp"
@@ -30,8 +30,8 @@ namespace {
 using lenet = sequential<input<1, 32, 32>, conv2d<6, 5>, relu, max_pool2d<2>, conv2d<16, 5>, relu, max_pool2d<2>,
                          flatten, dense<120>, relu, dense<84>, relu, dense<4>, softmax>;
 
-npy_tensor fixture(const std::string& c, const std::string& name) {
-    return read_npy(test::repo("tests/fixtures/nn/" + c + "/" + name + ".npy"));
+flowpic::npy::array<float> fixture(const std::string& c, const std::string& name) {
+    return flowpic::npy::load_as<float>(test::repo("tests/fixtures/nn/" + c + "/" + name + ".npy"));
 }
 
 template <class Opt>

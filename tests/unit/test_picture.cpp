@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "random_packets.hpp"
+#include "test_histograms.hpp"
 #include "flowpic/picture/many_blocks.hpp"
 #include "flowpic/picture/maker.hpp"
 #include "flowpic/presets/builtin.hpp"
@@ -33,6 +34,7 @@ std::int32_t searchsorted_bin(double v, std::int32_t n) {
 }
 
 using flowpic::test::random_packets;
+using namespace flowpic::test::histograms;
 
 template <class H>
 void check_backends_equal(const blocks::block& b) {
@@ -51,16 +53,6 @@ void check_backends_equal(const blocks::block& b) {
     CHECK((v.sparse(b) == ref));
     CHECK((v.dense(b) == dense));
 }
-
-using transposed_log = pic::histogram<pic::resolution<1500>, pic::orientation::time_rows, pic::counts::log1p<double>>;
-using first15_64 = pic::histogram<pic::resolution<64>, pic::size_axis::scaled<>, pic::time_axis::first_seconds<15>,
-                                  pic::counts::clip255<float>>;
-using rect_ns = pic::histogram<pic::resolution<100, 37>, pic::size_axis::scaled<1500, pic::overflow::drop>,
-                               pic::time_axis::stretched<pic::clock::epoch_ticks<1>>, pic::counts::raw<std::uint32_t>,
-                               pic::channels::by_direction>;
-using fixed_first = pic::histogram<pic::resolution<256>, pic::size_axis::scaled<>,
-                                   pic::time_axis::fixed_window<20'000'000'000, pic::from::first_packet, pic::clock::authors_us>,
-                                   pic::counts::max_norm<float>, pic::channels::download_fraction>;
 
 }  // namespace
 

@@ -15,7 +15,9 @@
 #include <type_traits>
 #include <vector>
 
+#include "picture_compare.hpp"
 #include "random_packets.hpp"
+#include "test_histograms.hpp"
 #include "flowpic/cuda/error.hpp"
 #include "flowpic/cuda/picture_math.hpp"
 #include "flowpic/picture/kernels/cuda.hpp"
@@ -29,6 +31,8 @@ namespace math = flowpic::cuda::math;
 namespace {
 
 using flowpic::test::random_packets;
+using namespace flowpic::test::histograms;
+using flowpic::test::same_bits;
 
 template <std::size_t N>
 using storage_t = std::conditional_t<N == 1, std::uint8_t,
@@ -129,11 +133,6 @@ std::vector<pic::sparse_picture<typename H::value_type>> emulate(const std::vect
     return out;
 }
 
-template <class T>
-bool same_bits(const std::vector<T>& a, const std::vector<T>& b) {
-    return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(T)) == 0);
-}
-
 template <class H>
 void check_emulation(const std::vector<blocks::block>& bl) {
     pic::maker<H, backend::scalar> oracle;
@@ -144,28 +143,11 @@ void check_emulation(const std::vector<blocks::block>& bl) {
         for (std::size_t i = 0; i < bl.size(); ++i) {
             CAPTURE(i);
             const auto ref = oracle.sparse(bl[i]);
-            CHECK(got[i].cells == ref.cells);
-            CHECK(same_bits(got[i].values, ref.values));
+            CHECK(flowpic::test::same_sparse(got[i], ref));
             CHECK(same_bits(got[i].background, ref.background));
         }
     }
 }
-
-using transposed_log = pic::histogram<pic::resolution<1500>, pic::orientation::time_rows, pic::counts::log1p<double>>;
-using first15_64 = pic::histogram<pic::resolution<64>, pic::size_axis::scaled<>, pic::time_axis::first_seconds<15>,
-                                  pic::counts::clip255<float>>;
-using rect_ns = pic::histogram<pic::resolution<100, 37>, pic::size_axis::scaled<1500, pic::overflow::drop>,
-                               pic::time_axis::stretched<pic::clock::epoch_ticks<1>>, pic::counts::raw<std::uint32_t>,
-                               pic::channels::by_direction>;
-using fixed_first = pic::histogram<pic::resolution<256>, pic::size_axis::scaled<>,
-                                   pic::time_axis::fixed_window<20'000'000'000, pic::from::first_packet, pic::clock::authors_us>,
-                                   pic::counts::max_norm<float>, pic::channels::download_fraction>;
-using small_bytes = pic::histogram<pic::resolution<32>, pic::size_axis::scaled<>, pic::counts::raw<std::uint8_t>,
-                                   pic::channels::by_direction>;
-using small_log = pic::histogram<pic::resolution<48, 40>, pic::orientation::time_rows, pic::size_axis::scaled<>,
-                                 pic::counts::log1p<double>, pic::channels::download_fraction>;
-using small_max = pic::histogram<pic::resolution<64>, pic::size_axis::scaled<>, pic::counts::max_norm<double>,
-                                 pic::channels::by_direction>;
 
 }  // namespace
 
@@ -323,8 +305,8 @@ TEST_CASE("cuda host: chunks respect their limits and pack blocks as the maker p
             return lut[pic::size_lut_index<H::size_axis_type>(s)] >= 0;
         });
         CHECK(times[b].origin == tp.origin);
-        CHECK(std::memcmp(&times[b].x0, &tp.x0, sizeof(double)) == 0);
-        CHECK(std::memcmp(&times[b].span, &tp.span, sizeof(double)) == 0);
+        CHECK(same_bits(times[b].x0, tp.x0));
+        CHECK(same_bits(times[b].span, tp.span));
     }
 }
 

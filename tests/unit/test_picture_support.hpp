@@ -17,29 +17,17 @@
 #include "flowpic/blocks/block.hpp"
 #include "flowpic/flows/flow.hpp"
 #include "flowpic/picture/histogram.hpp"
+#include "flowpic/core/npy.hpp"
 #include "flowpic/picture/npy.hpp"
 #include "flowpic/presets/builtin.hpp"
 #include "flowpic/picture/sparse_picture.hpp"
+#include "picture_compare.hpp"
+#include "test_histograms.hpp"
 #include "shared_data.hpp"
 
 namespace flowpic::test {
 
 namespace pic = flowpic::picture;
-
-// The variants of the fixture script, by name.
-using a1 = presets::shapira2019::picture;
-using a1_tps60 = pic::histogram<pic::time_axis::fixed_window<60'000'000'000, pic::from::first_packet, pic::clock::authors_us>>;
-using a1_log1p = pic::histogram<pic::counts::log1p<float>>;
-using a1_bydir = pic::histogram<pic::channels::by_direction>;
-using a2_32 = presets::mini_flowpic::picture;
-using a2_64 = presets::mini_flowpic64::picture;
-using a2_1500 = presets::mini_flowpic1500::picture;
-using a3 = pic::histogram<pic::resolution<1500>, pic::orientation::time_rows,
-                          pic::time_axis::stretched<pic::clock::epoch_ticks<1'000'000>, pic::span::kept_min_max>,
-                          pic::counts::max_norm<double>, pic::channels::download_fraction>;
-using a3_f32 = presets::network_stats::picture;
-
-static_assert(std::is_same_v<a3_f32::counts_type, pic::counts::max_norm<float>>);
 
 template <class F>
 void visit_variant(const std::string& name, F&& f) {
@@ -111,14 +99,14 @@ inline std::vector<fixture_block> load_fixture_blocks() {
         b.owner.first_ns = std::stoll(r.at("session_start_ns"));
         b.window_start_ns = std::stoll(r.at("window_start_ns"));
         b.window_end_ns = std::stoll(r.at("window_end_ns"));
-        const auto pk = pic::load_npy<std::int64_t>(fixture_dir() + "/" + b.name + ".packets.npy");
+        const auto pk = flowpic::npy::load<std::int64_t>(fixture_dir() + "/" + b.name + ".packets.npy");
         const std::size_t n = pk.shape.empty() ? 0 : pk.shape[0];
         REQUIRE(n == std::stoull(r.at("packets")));
         for (std::size_t i = 0; i < n; ++i)
             b.packets.push_back(packet{pk.data[i * 3], static_cast<std::uint32_t>(pk.data[i * 3 + 1]),
                                        pk.data[i * 3 + 2] ? direction::reverse : direction::forward});
         if (n) b.owner.last_ns = b.packets.back().time_ns;
-        const auto ex = pic::load_npy<double>(fixture_dir() + "/" + b.name + ".expected.npy");
+        const auto ex = flowpic::npy::load<double>(fixture_dir() + "/" + b.name + ".expected.npy");
         const std::size_t rows = ex.shape.empty() ? 0 : ex.shape[0];
         for (std::size_t i = 0; i < rows; ++i)
             b.expected[static_cast<int>(ex.data[i * 4])].push_back({ex.data[i * 4 + 1], ex.data[i * 4 + 2], ex.data[i * 4 + 3]});
@@ -126,9 +114,6 @@ inline std::vector<fixture_block> load_fixture_blocks() {
     }
     return out;
 }
-
-// Same float64 value, bit for bit (our float32 values widen exactly).
-inline bool same_bits(double a, double b) { return std::bit_cast<std::uint64_t>(a) == std::bit_cast<std::uint64_t>(b); }
 
 // Compares a sparse picture with a fixture's expected rows; returns the number of mismatches.
 template <class T>

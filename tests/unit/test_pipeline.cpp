@@ -175,7 +175,7 @@ TEST_CASE("pipeline: policies named in any order, the others defaulted; preset_p
     static_assert(std::is_same_v<named::backend_type, preset::backend_type>);
     static_assert(std::is_same_v<named::decision_type, preset::decision_type>);
 
-    using defaults = pipeline<nn::presets::shapira2019<3>>;
+    using defaults = pipeline<nn::networks::shapira2019<3>>;
     static_assert(std::is_same_v<defaults::source_type, source::any_source>);
     static_assert(std::is_same_v<defaults::flow_key_policy, flows::unidirectional>);
     static_assert(defaults::blocks_policy::spec == blocks::specs::shapira2019);
@@ -184,8 +184,8 @@ TEST_CASE("pipeline: policies named in any order, the others defaulted; preset_p
     static_assert(std::is_same_v<defaults::decision_type, decision::per_block>);
     static_assert(defaults::classes == 3);
 
-    using network_stats = picture::presets::network_stats;
-    using all = preset_pipeline<network_stats, nn::presets::network_stats<2>, source::pcap_file<>>;
+    using network_stats = presets::network_stats;
+    using all = preset_pipeline<network_stats, nn::networks::network_stats<2>, source::pcap_file<>>;
     static_assert(std::is_same_v<all::flow_key_policy, flows::all_flows>);
     static_assert(std::is_same_v<all::source_type, source::pcap_file<>>);
 

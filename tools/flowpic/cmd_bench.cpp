@@ -55,6 +55,7 @@
 #include "flowpic/source/flowpic1.hpp"
 #if FLOWPIC_HAS_CUDA  // the tool links flowpic::cuda where it was built
 #include "flowpic/picture/kernels/cuda.hpp"
+#include "options.hpp"
 #endif
 
 namespace flowpic::tool {
@@ -284,9 +285,7 @@ void add_bench_command(CLI::App& app) {
     auto* cmd = bench->add_subcommand("pictures", "Time picture making (blocks -> FlowPics) on a FLOWPIC1 workload");
     auto o = std::make_shared<bench_options>();
     cmd->add_option("--workload", o->workload, "FLOWPIC1 file (../shared/peers/gen_workload.py); default: a synthetic one in memory");
-    cmd->add_option("--preset", o->preset, "picture preset: " + presets::names_list())
-        ->check(CLI::IsMember(presets::names()))
-        ->capture_default_str();
+    add_picture_preset_option(*cmd, o->preset);
     cmd->add_option("--threads", o->threads, "worker threads (above 1: the tbb backend)")->check(CLI::Range(1, 1024))->capture_default_str();
     cmd->add_option("--backend", o->backend,
                     "scalar, simd, tbb or cuda (default: simd, tbb with --threads > 1; cuda where built with flowpic::cuda)")
@@ -297,7 +296,7 @@ void add_bench_command(CLI::App& app) {
         ->capture_default_str();
     cmd->add_option("--runs", o->runs, "timed passes over the workload (the median is reported)")->check(CLI::Range(1, 1000))->capture_default_str();
     cmd->add_option("--blocks", o->blocks, "blocks of the synthetic workload")->capture_default_str();
-    cmd->add_option("--seed", o->seed, "seed of the synthetic workload")->capture_default_str();
+    add_seed_option(*cmd, o->seed, "seed of the synthetic workload");
     cmd->add_option("--max-wait", o->max_wait, "seconds to wait for a quiet machine before timing (0: do not wait)")
         ->check(CLI::NonNegativeNumber);
     cmd->callback([o] { bench_pictures(*o); });

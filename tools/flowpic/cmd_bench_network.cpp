@@ -50,6 +50,7 @@
 #include "flowpic/picture/maker.hpp"
 #include "flowpic/presets/builtin.hpp"
 #include "flowpic/source/flowpic1.hpp"
+#include "options.hpp"
 
 namespace flowpic::tool {
 
@@ -277,7 +278,7 @@ void add_bench_network(CLI::App& app) {
     cmd->add_option("--preset", o->preset, "preset: " + presets::names_list())
         ->capture_default_str();
     cmd->add_option("--mode", o->mode, "infer or train")->check(CLI::IsMember({"infer", "train"}))->capture_default_str();
-    cmd->add_option("--batch", o->batch, "pictures per iteration")->check(CLI::PositiveNumber)->capture_default_str();
+    add_batch_option(*cmd, o->batch, "pictures per iteration")->capture_default_str();
     cmd->add_option("--threads", o->threads, "threads")->check(CLI::PositiveNumber)->capture_default_str();
     cmd->add_option("--input", o->input, "workload (FlowPic pictures) or dense (random counts everywhere)")
         ->check(CLI::IsMember({"workload", "dense"}))

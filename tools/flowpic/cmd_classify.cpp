@@ -14,6 +14,7 @@
 
 #include "commands.hpp"
 #include "default_model.hpp"
+#include "flowpic/core/binary_io.hpp"
 #include "flowpic/core/error.hpp"
 #include "flowpic/nn/model_file.hpp"
 #include "flowpic/presets/builtin.hpp"
@@ -35,8 +36,7 @@ struct classify_options {
     std::string decision = "block";
     std::size_t batch = 0;
     int threads = 0;
-    double idle_timeout = 0;
-    std::size_t max_flows = 0, max_packets = 0;
+    flow_limit_options flow_limits;
     bool stats = false;
     bool all_windows = false;
     std::optional<std::uint32_t> min_packets;
@@ -52,7 +52,7 @@ void classify_with(Net& net, const std::vector<std::string>& classes, const clas
     typename classifier::options po;
     if (o.batch > 0) po.batch = o.batch;
     if (o.in.live()) po.batch = 1;  // report each block as soon as its window closes
-    po.limits = flows::limits{blocks::seconds(o.idle_timeout), o.max_flows, o.max_packets};
+    po.limits = o.flow_limits.table_limits();
     if (o.all_windows || o.min_packets) {
         blocks::window_spec w = Preset::window;
         if (o.all_windows) {
@@ -114,7 +114,7 @@ void classify(classify_options o) {
         name = default_model_name;
         if (bytes.empty()) throw std::runtime_error("this flowpic was built without a bundled model: pass --model MODEL");
     } else {
-        bytes = nn::detail::slurp(o.model);
+        bytes = binary::read_file(o.model);
     }
     const nn::model_info info = nn::read_model_info(bytes, name);
     std::vector<std::string> classes = info.classes;
@@ -145,12 +145,8 @@ void add_classify_command(CLI::App& app) {
         ->check(CLI::IsMember({"block", "majority", "mean"}))
         ->capture_default_str();
     cmd->add_option("--batch", o->batch, "blocks per network call (default: 32, fewer for large pictures; live: 1)");
-    cmd->add_option("--threads", o->threads, "threads (0: all cores)")->check(CLI::NonNegativeNumber);
-    cmd->add_option("--idle-timeout", o->idle_timeout, "end a flow after this many idle seconds (0: never)")
-        ->check(CLI::NonNegativeNumber);
-    cmd->add_option("--max-flows", o->max_flows, "bound on live flows; the least recently active end early (0: none)");
-    cmd->add_option("--max-packets", o->max_packets,
-                    "bound on buffered packets; the least recently active flows end early (0: none)");
+    add_threads_option(*cmd, o->threads);
+    add_flow_limit_options(*cmd, o->flow_limits);
     cmd->add_flag("--all-windows", o->all_windows,
                   "every complete window of each flow, not only the preset's (mini_flowpic: the first 15 s); "
                   "the bundled model's default, as it was trained");
@@ -158,10 +154,7 @@ void add_classify_command(CLI::App& app) {
                     "classify blocks with at least this many packets (default: the preset's; bundled model: 10)");
     cmd->add_flag("--stats", o->stats, "print packets/s and blocks/s to stderr at the end");
     cmd->callback([o] {
-        std::unique_ptr<oneapi::tbb::global_control> limit;
-        if (o->threads > 0)
-            limit = std::make_unique<oneapi::tbb::global_control>(oneapi::tbb::global_control::max_allowed_parallelism,
-                                                                  static_cast<std::size_t>(o->threads));
+        const auto limit = thread_limit(o->threads);
         classify(*o);
     });
 }

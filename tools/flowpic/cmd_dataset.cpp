@@ -16,6 +16,7 @@
 #include "flowpic/train/build_dataset.hpp"
 #include "flowpic/train/dataset_file.hpp"
 #include "flowpic/train/split.hpp"
+#include "options.hpp"
 
 namespace flowpic::tool {
 
@@ -66,7 +67,7 @@ void add_dataset_command(CLI::App& app) {
     cmd->add_option("--out", o->out, "dataset file to write (.fpd)")->required();
     cmd->add_option("--split", o->split, "fractions of each class's captures for train,validation,test")
         ->capture_default_str();
-    cmd->add_option("--seed", o->seed, "seed of the split")->capture_default_str();
+    add_seed_option(*cmd, o->seed, "seed of the split");
     add_tree_options(*cmd, o->tree);
     cmd->callback([o] {
         train::build_options b = make_build_options(o->preset, o->tree);

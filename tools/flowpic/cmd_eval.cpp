@@ -22,12 +22,13 @@
 #include "dataset_options.hpp"
 #include "flowpic/core/error.hpp"
 #include "flowpic/nn/model_file.hpp"
-#include "flowpic/nn/npy.hpp"
+#include "flowpic/core/npy.hpp"
 #include "flowpic/presets/builtin.hpp"
 #include "flowpic/train/confusion_png.hpp"
 #include "flowpic/train/metrics.hpp"
 #include "flowpic/train/set_dataset.hpp"
 #include "flowpic/train/trainer.hpp"
+#include "options.hpp"
 
 namespace flowpic::tool {
 
@@ -163,16 +164,16 @@ void run_eval(const eval_options& o) {
     const std::size_t outputs = probs.size() / data.size();
     const auto r = train::classification_metrics(probs, labels, outputs);
 
-    if (!o.predictions.empty()) nn::write_npy(o.predictions, {data.size(), outputs}, probs.data());
+    if (!o.predictions.empty()) npy::save(o.predictions, {data.size(), outputs}, probs.data());
     if (!o.labels.empty()) {
         const std::vector<float> l(labels.begin(), labels.end());
-        nn::write_npy(o.labels, {data.size()}, l.data());
+        npy::save(o.labels, {data.size()}, l.data());
     }
     if (!o.pictures.empty()) {
         const std::size_t n = data.sample_size();
         std::vector<float> x(data.size() * n);
         for (std::size_t i = 0; i < data.size(); ++i) data.fill(i, x.data() + i * n);
-        nn::write_npy(o.pictures, {data.size(), set.pictures.channels(), set.pictures.height(), set.pictures.width()},
+        npy::save(o.pictures, {data.size(), set.pictures.channels(), set.pictures.height(), set.pictures.width()},
                       x.data());
     }
     if (!o.png.empty()) train::write_confusion_png(o.png, r);
@@ -190,7 +191,7 @@ void add_eval_command(CLI::App& app) {
     auto* cmd = app.add_subcommand("eval", "Accuracy, per-class precision/recall/F1 and confusion matrix of a model "
                                            "on a dataset file or a class-per-directory tree");
     auto o = std::make_shared<eval_options>();
-    cmd->add_option("--model", o->model, "model file (flowpic train)")->required()->check(CLI::ExistingFile);
+    add_model_option(*cmd, o->model, "model file (flowpic train)");
     cmd->add_option("--data", o->data, "dataset file (flowpic dataset), or a tree DIR/<class>/<files> made into "
                                        "pictures with the model's preset")
         ->required()
@@ -204,13 +205,10 @@ void add_eval_command(CLI::App& app) {
     cmd->add_option("--labels", o->labels, "write their true labels (model class indices), float32 [N] .npy");
     cmd->add_option("--predictions", o->predictions, "write the model's outputs, float32 [N, outputs] .npy");
     add_tree_options(*cmd, o->tree);
-    cmd->add_option("--batch", o->batch, "pictures per forward pass")->check(CLI::PositiveNumber)->capture_default_str();
-    cmd->add_option("--threads", o->threads, "threads (0: all cores)")->check(CLI::NonNegativeNumber);
+    add_batch_option(*cmd, o->batch)->capture_default_str();
+    add_threads_option(*cmd, o->threads);
     cmd->callback([o] {
-        std::unique_ptr<oneapi::tbb::global_control> limit;
-        if (o->threads > 0)
-            limit = std::make_unique<oneapi::tbb::global_control>(oneapi::tbb::global_control::max_allowed_parallelism,
-                                                                  static_cast<std::size_t>(o->threads));
+        const auto limit = thread_limit(o->threads);
         run_eval(*o);
     });
 }

@@ -10,6 +10,7 @@
 #include "flowpic/nn/model_file.hpp"
 #include "flowpic/presets/builtin.hpp"
 #include "flowpic/nn/weights_npy.hpp"
+#include "options.hpp"
 
 namespace flowpic::tool {
 
@@ -19,7 +20,7 @@ void add_export_weights_command(CLI::App& app) {
     auto* cmd = app.add_subcommand("export-weights", "Write a model file's tensors as .npy files in PyTorch layout");
     auto model = std::make_shared<std::string>();
     auto dir = std::make_shared<std::string>();
-    cmd->add_option("--model", *model, "model file")->required()->check(CLI::ExistingFile);
+    add_model_option(*cmd, *model);
     cmd->add_option("--to", *dir, "directory to write (created if missing)")->required();
     cmd->callback([model, dir] {
         const auto info = nn::read_model_info(*model);

@@ -15,6 +15,7 @@
 
 #include "commands.hpp"
 #include "flowpic/core/error.hpp"
+#include "options.hpp"
 
 #ifndef FLOWPIC_LAB_SOURCE_DIR
 #define FLOWPIC_LAB_SOURCE_DIR ""
@@ -112,7 +113,7 @@ void add_lab_command(CLI::App& app) {
     cmd->add_option("--sessions", o->sessions, "sessions at once per category and variant")
         ->check(CLI::Range(1, 250))
         ->capture_default_str();
-    cmd->add_option("--seed", o->seed, "seed of every random choice (same seed, same manifest)")->capture_default_str();
+    add_seed_option(*cmd, o->seed, "seed of every random choice (same seed, same manifest)");
     cmd->add_option("--snaplen", o->snaplen, "bytes kept per packet; sizes come from the IP header")
         ->check(CLI::Range(64, 65535))
         ->capture_default_str();

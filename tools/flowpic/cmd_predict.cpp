@@ -13,8 +13,9 @@
 #include "commands.hpp"
 #include "flowpic/core/error.hpp"
 #include "flowpic/nn/model_file.hpp"
-#include "flowpic/nn/npy.hpp"
+#include "flowpic/core/npy.hpp"
 #include "flowpic/presets/builtin.hpp"
+#include "options.hpp"
 
 namespace flowpic::tool {
 
@@ -29,7 +30,7 @@ struct predict_options {
 template <class Net>
 void predict_file(Net& net, const predict_options& o) {
     nn::load_model(o.model, net);
-    const nn::npy_tensor in = nn::read_npy(o.pictures);
+    const npy::array<float> in = npy::load_as<float>(o.pictures);
     constexpr auto s = Net::input_shape;
     const auto& d = in.shape;
     const bool ok = (d.size() == 4 && d[1] == s.c && d[2] == s.h && d[3] == s.w) ||
@@ -47,23 +48,20 @@ void predict_file(Net& net, const predict_options& o) {
         const std::size_t m = std::min(o.batch, n - i);
         net.predict(in.data.data() + i * s.size(), m, probs.data() + i * classes);
     }
-    nn::write_npy(o.out, {n, classes}, probs.data());
+    npy::save(o.out, {n, classes}, probs.data());
     std::fprintf(stderr, "%s: %zu x %zu probabilities\n", o.out.c_str(), n, classes);
 }
 
 void add_predict_command(CLI::App& app) {
     auto* cmd = app.add_subcommand("predict", "Class probabilities of a stack of pictures, with a trained model");
     auto o = std::make_shared<predict_options>();
-    cmd->add_option("--model", o->model, "model file")->required()->check(CLI::ExistingFile);
+    add_model_option(*cmd, o->model);
     cmd->add_option("--pictures", o->pictures, ".npy stack [N, channels, H, W]")->required()->check(CLI::ExistingFile);
     cmd->add_option("--out", o->out, ".npy of float32 [N, classes] to write")->required();
-    cmd->add_option("--batch", o->batch, "pictures per forward pass")->check(CLI::PositiveNumber)->capture_default_str();
-    cmd->add_option("--threads", o->threads, "threads (0: all cores)")->check(CLI::NonNegativeNumber);
+    add_batch_option(*cmd, o->batch)->capture_default_str();
+    add_threads_option(*cmd, o->threads);
     cmd->callback([o] {
-        std::unique_ptr<oneapi::tbb::global_control> limit;
-        if (o->threads > 0)
-            limit = std::make_unique<oneapi::tbb::global_control>(oneapi::tbb::global_control::max_allowed_parallelism,
-                                                                  static_cast<std::size_t>(o->threads));
+        const auto limit = thread_limit(o->threads);
         const auto info = nn::read_model_info(o->model);
         presets::visit_network(info.preset, info.classes.size(), [&](auto, auto& net) { predict_file(net, *o); });
     });

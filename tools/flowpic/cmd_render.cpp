@@ -25,6 +25,7 @@
 #include "flowpic/presets/builtin.hpp"
 #include "flowpic/source/flowpic1.hpp"
 #include "flowpic/train/file_blocks.hpp"
+#include "options.hpp"
 #include "text.hpp"
 
 namespace flowpic::tool {
@@ -112,15 +113,13 @@ void add_render_command(CLI::App& app) {
     auto* cmd = app.add_subcommand("render", "Render the FlowPic of every block: one .npy or .png per block, plus index.csv");
     auto o = std::make_shared<render_options>();
     cmd->add_option("INPUT", o->input, "pcap, pcapng, a supported CSV file or a FLOWPIC1 workload")->required();
-    cmd->add_option("--preset", o->preset, "picture preset: " + presets::names_list())
-        ->check(CLI::IsMember(presets::names()))
-        ->capture_default_str();
+    add_picture_preset_option(*cmd, o->preset);
     cmd->add_option("--out", o->out, "output directory (created if missing)")->required();
     cmd->add_option("--format", o->format, "npy (channels first; (H, W) for one channel) or png (log-scaled grey, "
                                            "x = time, y = size upwards)")
         ->check(CLI::IsMember({"npy", "png"}))
         ->capture_default_str();
-    cmd->add_flag("--bidirectional", o->bidirectional, "both directions of a connection in one flow");
+    add_bidirectional_flag(*cmd, o->bidirectional);
     cmd->callback([o] {
         presets::visit(o->preset, [&](auto p) {
             renderer<decltype(p)> r(*o);

@@ -26,6 +26,7 @@
 #include "flowpic/train/metrics.hpp"
 #include "flowpic/train/set_dataset.hpp"
 #include "flowpic/train/trainer.hpp"
+#include "options.hpp"
 
 namespace flowpic::tool {
 
@@ -161,12 +162,11 @@ void add_train_command(CLI::App& app) {
     cmd->add_option("--data", o->data, "dataset file (flowpic dataset)")->required()->check(CLI::ExistingFile);
     cmd->add_option("--preset", o->preset, "the dataset's preset (checked; default: the dataset's)");
     cmd->add_option("--out", o->out, "model file to write")->required();
-    cmd->add_option("--seed", o->seed, "seed of the initial weights, the batch order, dropout and augmentations")
-        ->capture_default_str();
+    add_seed_option(*cmd, o->seed, "seed of the initial weights, the batch order, dropout and augmentations");
     cmd->add_option("--augment", o->augment, "augmentations on the training packets, made anew every epoch: any of "
                                              "change_rtt,time_shift,packet_loss");
     cmd->add_option("--epochs", o->epochs, "at most this many epochs")->check(CLI::PositiveNumber)->capture_default_str();
-    cmd->add_option("--batch", o->batch, "batch size (default: the preset's, 128 for shapira2019, 32 otherwise)")->check(CLI::PositiveNumber);
+    add_batch_option(*cmd, o->batch, "batch size (default: the preset's, 128 for shapira2019, 32 otherwise)");
     cmd->add_option("--lr", o->lr, "Adam's learning rate")->check(CLI::PositiveNumber)->capture_default_str();
     cmd->add_option("--patience", o->patience, "stop after this many epochs without a lower validation loss (0: never)")
         ->capture_default_str();
@@ -175,13 +175,10 @@ void add_train_command(CLI::App& app) {
     cmd->add_option("--class-weights", o->class_weights, "none, or balanced: each class weighted n / (classes x n_class)")
         ->check(CLI::IsMember({"none", "balanced"}))
         ->capture_default_str();
-    cmd->add_option("--threads", o->threads, "threads (0: all cores)")->check(CLI::NonNegativeNumber);
+    add_threads_option(*cmd, o->threads);
     cmd->add_flag("--quiet", o->quiet, "no progress on stderr");
     cmd->callback([o] {
-        std::unique_ptr<oneapi::tbb::global_control> limit;
-        if (o->threads > 0)
-            limit = std::make_unique<oneapi::tbb::global_control>(oneapi::tbb::global_control::max_allowed_parallelism,
-                                                                  static_cast<std::size_t>(o->threads));
+        const auto limit = thread_limit(o->threads);
         try {
             train::parse_augmentations(o->augment);
         } catch (const std::invalid_argument& e) {

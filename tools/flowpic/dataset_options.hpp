@@ -13,6 +13,7 @@
 #include "flowpic/presets/builtin.hpp"
 #include "flowpic/train/build_dataset.hpp"
 #include "flowpic/train/dataset_file.hpp"
+#include "options.hpp"
 
 namespace flowpic::tool {
 
@@ -23,9 +24,7 @@ struct tree_options {
 };
 
 inline void add_preset_option(CLI::App& cmd, std::string& preset) {
-    cmd.add_option("--preset", preset, "picture preset (windows, flow grouping, picture): " + presets::names_list())
-        ->check(CLI::IsMember(presets::names()))
-        ->capture_default_str();
+    add_picture_preset_option(cmd, preset, "picture preset (windows, flow grouping, picture)");
 }
 
 inline void add_tree_options(CLI::App& cmd, tree_options& o) {

@@ -1,16 +1,59 @@
 #pragma once
-// Options shared by the subcommands that build flows and blocks.
+// Options shared by the subcommands, each declared once: input, flows and blocks, threads,
+// batch, model file, picture preset, seed.
 
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
+#include <oneapi/tbb/global_control.h>
 
 #include "flowpic/blocks/window_spec.hpp"
 #include "flowpic/flows/flow_table.hpp"
+#include "flowpic/presets/builtin.hpp"
 
 namespace flowpic::tool {
+
+// --threads N, 0 for all cores; thread_limit(N) holds oneTBB to N while it lives (none for 0).
+template <class N>
+CLI::Option* add_threads_option(CLI::App& cmd, N& threads) {
+    return cmd.add_option("--threads", threads, "threads (0: all cores)")->check(CLI::NonNegativeNumber);
+}
+template <class N>
+[[nodiscard]] std::unique_ptr<oneapi::tbb::global_control> thread_limit(N threads) {
+    if (threads <= 0) return nullptr;
+    return std::make_unique<oneapi::tbb::global_control>(oneapi::tbb::global_control::max_allowed_parallelism,
+                                                         static_cast<std::size_t>(threads));
+}
+
+// --batch B (positive).
+template <class N>
+CLI::Option* add_batch_option(CLI::App& cmd, N& batch, const std::string& help = "pictures per forward pass") {
+    return cmd.add_option("--batch", batch, help)->check(CLI::PositiveNumber);
+}
+
+// --model FILE, an existing model file the command needs.
+inline CLI::Option* add_model_option(CLI::App& cmd, std::string& model, const std::string& help = "model file") {
+    return cmd.add_option("--model", model, help)->required()->check(CLI::ExistingFile);
+}
+
+// --preset NAME, one of the presets (flowpic/presets/).
+inline CLI::Option* add_picture_preset_option(CLI::App& cmd, std::string& preset,
+                                              const std::string& what = "picture preset") {
+    return cmd.add_option("--preset", preset, what + ": " + presets::names_list())
+        ->check(CLI::IsMember(presets::names()))
+        ->capture_default_str();
+}
+
+// --seed S, its default shown.
+template <class N>
+CLI::Option* add_seed_option(CLI::App& cmd, N& seed, const std::string& help) {
+    return cmd.add_option("--seed", seed, help)->capture_default_str();
+}
 
 // Where packets come from: a file, or a live interface (exactly one of them).
 struct input_options {
@@ -36,8 +79,8 @@ inline void add_input_options(CLI::App& cmd, input_options& o) {
         ->needs(itf);
 }
 
-struct flow_options {
-    bool bidirectional = false;
+// The flow table's bounds.
+struct flow_limit_options {
     double idle_timeout = 0;
     std::size_t max_flows = 0;
     std::size_t max_packets = 0;
@@ -47,13 +90,25 @@ struct flow_options {
     }
 };
 
-inline void add_flow_options(CLI::App& cmd, flow_options& o) {
-    cmd.add_flag("--bidirectional", o.bidirectional, "both directions of a connection in one flow");
+struct flow_options : flow_limit_options {
+    bool bidirectional = false;
+};
+
+inline void add_bidirectional_flag(CLI::App& cmd, bool& bidirectional) {
+    cmd.add_flag("--bidirectional", bidirectional, "both directions of a connection in one flow");
+}
+
+inline void add_flow_limit_options(CLI::App& cmd, flow_limit_options& o) {
     cmd.add_option("--idle-timeout", o.idle_timeout, "end a flow after this many idle seconds (0: never)")
         ->check(CLI::NonNegativeNumber);
     cmd.add_option("--max-flows", o.max_flows, "bound on live flows; the least recently active end early (0: none)");
     cmd.add_option("--max-packets", o.max_packets,
                    "bound on buffered packets; the least recently active flows end early (0: none)");
+}
+
+inline void add_flow_options(CLI::App& cmd, flow_options& o) {
+    add_bidirectional_flag(cmd, o.bidirectional);
+    add_flow_limit_options(cmd, o);
 }
 
 struct block_options {

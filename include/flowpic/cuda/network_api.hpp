@@ -45,7 +45,7 @@ struct flowpic_cuda_pool2d {
 
 // An inverted dropout mask: element e of sample s is kept (and scaled) when
 // counter_bits(stream_key(seed, step, layer, sample_base + s), e / unit) >= threshold
-// (flowpic/nn/random.hpp), the same bits as every CPU kernel.
+// (flowpic/core/counter_random.hpp), the same bits as every CPU kernel.
 struct flowpic_cuda_dropout {
     std::uint64_t seed, step, layer, sample_base;
     std::uint32_t threshold;

@@ -15,66 +15,24 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "flowpic/core/counter_random.hpp"
+#include "flowpic/core/host_device.hpp"
 #include "flowpic/cuda/network_api.hpp"
-#include "flowpic/cuda/picture_math.hpp"  // FLOWPIC_HD and the float64 _rn operations
-#include "flowpic/nn/random.hpp"
 
 namespace flowpic::cuda::nn_math {
 
-using math::ddiv;
-using math::dmul;
-using math::dsub;
+using hd::dadd;
+using hd::ddiv;
+using hd::dexp;
+using hd::dlog;
+using hd::dlog1p;
+using hd::dmul;
+using hd::dsqrt;
+using hd::dsub;
+using hd::fexp;
+using hd::fmadd;
 using std::size_t;
 
-FLOWPIC_HD float fmadd(float a, float b, float c) {
-#if defined(__CUDA_ARCH__)
-    return __fmaf_rn(a, b, c);
-#else
-    return a * b + c;
-#endif
-}
-FLOWPIC_HD double dadd(double a, double b) {
-#if defined(__CUDA_ARCH__)
-    return __dadd_rn(a, b);
-#else
-    return a + b;
-#endif
-}
-FLOWPIC_HD double dsqrt(double a) {
-#if defined(__CUDA_ARCH__)
-    return __dsqrt_rn(a);
-#else
-    return std::sqrt(a);
-#endif
-}
-FLOWPIC_HD double dexp(double a) {
-#if defined(__CUDA_ARCH__)
-    return ::exp(a);
-#else
-    return std::exp(a);
-#endif
-}
-FLOWPIC_HD double dlog(double a) {
-#if defined(__CUDA_ARCH__)
-    return ::log(a);
-#else
-    return std::log(a);
-#endif
-}
-FLOWPIC_HD double dlog1p(double a) {
-#if defined(__CUDA_ARCH__)
-    return ::log1p(a);
-#else
-    return std::log1p(a);
-#endif
-}
-FLOWPIC_HD float fexp(float a) {
-#if defined(__CUDA_ARCH__)
-    return ::expf(a);
-#else
-    return std::exp(a);
-#endif
-}
 FLOWPIC_HD size_t min_of(size_t a, size_t b) { return a < b ? a : b; }
 
 // ---- convolution ---------------------------------------------------------------------------
@@ -336,8 +294,8 @@ struct dropout_op {
     FLOWPIC_HD size_t count() const { return n * per_sample; }
     FLOWPIC_HD void operator()(size_t i) const {
         const size_t s = i / per_sample, e = i % per_sample;
-        const std::uint64_t key = nn::stream_key(d.seed, d.step, d.layer, d.sample_base + s);
-        y[i] = x[i] * (nn::counter_bits(key, e / d.unit) >= d.threshold ? d.scale : 0.0f);  // -0 as on the CPU
+        const std::uint64_t key = stream_key(d.seed, d.step, d.layer, d.sample_base + s);
+        y[i] = x[i] * (counter_bits(key, e / d.unit) >= d.threshold ? d.scale : 0.0f);  // -0 as on the CPU
     }
 };
 

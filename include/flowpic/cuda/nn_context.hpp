@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "flowpic/cuda/error.hpp"
+#include "flowpic/cuda/growing_buffer.hpp"
 #include "flowpic/cuda/network_api.hpp"
 
 namespace flowpic::cuda {
@@ -53,74 +54,71 @@ private:
     flowpic_cuda_nn* ctx_ = nullptr;
 };
 
+// A network context's device memory, for the one growing buffer.
+struct nn_memory {
+    flowpic_cuda_nn* context = nullptr;
+    int allocate(void** p, std::size_t bytes) { return flowpic_cuda_nn_malloc(context, bytes, p); }
+    void release(void* p) noexcept { flowpic_cuda_nn_free(context, p); }
+};
+
 // Device memory for `size` values of a trivially copyable T, grown by reserve() (contents are
-// not kept across a growth).
+// not kept across a growth). capacity() is the most values reserved, which upload and download
+// check against (the buffer underneath may hold more).
 template <class T>
 class device_array {
     static_assert(std::is_trivially_copyable_v<T>, "flowpic::cuda::device_array holds trivially copyable values");
 
 public:
     device_array() = default;
-    device_array(const nn_context& ctx, std::size_t size) : ctx_(ctx.get()) { reserve(size); }
-    ~device_array() { release(); }
-    device_array(const device_array&) = delete;
-    device_array& operator=(const device_array&) = delete;
-    device_array(device_array&& o) noexcept
-        : ctx_(std::exchange(o.ctx_, nullptr)), p_(std::exchange(o.p_, nullptr)), cap_(std::exchange(o.cap_, 0)) {}
+    device_array(const nn_context& ctx, std::size_t size) : buf_(nn_memory{ctx.get()}) { reserve(size); }
+    device_array(device_array&& o) noexcept : buf_(std::move(o.buf_)), size_(std::exchange(o.size_, 0)) {}
     device_array& operator=(device_array&& o) noexcept {
         if (this != &o) {
-            release();
-            ctx_ = std::exchange(o.ctx_, nullptr);
-            p_ = std::exchange(o.p_, nullptr);
-            cap_ = std::exchange(o.cap_, 0);
+            buf_ = std::move(o.buf_);
+            size_ = std::exchange(o.size_, 0);
         }
         return *this;
     }
 
     void bind(const nn_context& ctx) {
-        if (ctx_ != ctx.get()) {
+        if (buf_.memory().context != ctx.get()) {
             release();
-            ctx_ = ctx.get();
+            buf_.memory().context = ctx.get();
         }
     }
     // At least `size` values (one at least, so that the pointer is never null).
     T* reserve(std::size_t size) {
-        if (!ctx_) throw std::logic_error("flowpic::cuda::device_array: no context bound");
-        if (size <= cap_ && p_) return p_;
-        release();
-        void* p = nullptr;
-        const std::size_t n = size ? size : 1;
-        if (n > static_cast<std::size_t>(-1) / sizeof(T))
+        if (!buf_.memory().context) throw std::logic_error("flowpic::cuda::device_array: no context bound");
+        if (size > static_cast<std::size_t>(-1) / sizeof(T))
             throw std::length_error("flowpic::cuda::device_array: " + std::to_string(size) + " values do not fit memory");
-        check_nn(flowpic_cuda_nn_malloc(ctx_, n * sizeof(T), &p), "flowpic_cuda_nn_malloc");
-        p_ = static_cast<T*>(p);
-        cap_ = n;
-        return p_;
+        const std::size_t n = size ? size : 1;
+        check_nn(buf_.reserve(n * sizeof(T)), "flowpic_cuda_nn_malloc");
+        if (n > size_) size_ = n;
+        return data();
     }
     void upload(std::span<const T> host, std::size_t at = 0) {
-        if (at + host.size() > cap_) throw std::out_of_range("flowpic::cuda::device_array::upload: beyond the array");
-        check_nn(flowpic_cuda_nn_upload(ctx_, p_ + at, host.data(), host.size_bytes()), "flowpic_cuda_nn_upload");
+        if (at + host.size() > capacity()) throw std::out_of_range("flowpic::cuda::device_array::upload: beyond the array");
+        check_nn(flowpic_cuda_nn_upload(ctx(), data() + at, host.data(), host.size_bytes()), "flowpic_cuda_nn_upload");
     }
     void download(std::span<T> host, std::size_t at = 0) const {
-        if (at + host.size() > cap_) throw std::out_of_range("flowpic::cuda::device_array::download: beyond the array");
-        check_nn(flowpic_cuda_nn_download(ctx_, host.data(), p_ + at, host.size_bytes()), "flowpic_cuda_nn_download");
+        if (at + host.size() > capacity()) throw std::out_of_range("flowpic::cuda::device_array::download: beyond the array");
+        check_nn(flowpic_cuda_nn_download(ctx(), host.data(), data() + at, host.size_bytes()), "flowpic_cuda_nn_download");
     }
     void zero(std::size_t count) {
-        check_nn(flowpic_cuda_nn_zero(ctx_, p_, count * sizeof(T)), "flowpic_cuda_nn_zero");
+        check_nn(flowpic_cuda_nn_zero(ctx(), data(), count * sizeof(T)), "flowpic_cuda_nn_zero");
     }
     void release() noexcept {
-        if (p_ && ctx_) flowpic_cuda_nn_free(ctx_, p_);  // a failure here has nowhere to go
-        p_ = nullptr;
-        cap_ = 0;
+        buf_.release();
+        size_ = 0;
     }
 
-    [[nodiscard]] T* data() const noexcept { return p_; }
-    [[nodiscard]] std::size_t capacity() const noexcept { return cap_; }
+    [[nodiscard]] T* data() const noexcept { return buf_.template as<T>(); }
+    [[nodiscard]] std::size_t capacity() const noexcept { return size_; }
 
 private:
-    flowpic_cuda_nn* ctx_ = nullptr;
-    T* p_ = nullptr;
-    std::size_t cap_ = 0;
+    [[nodiscard]] flowpic_cuda_nn* ctx() const noexcept { return buf_.memory().context; }
+    growing_buffer<nn_memory> buf_;
+    std::size_t size_ = 0;
 };
 
 }  // namespace flowpic::cuda

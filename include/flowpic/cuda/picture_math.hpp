@@ -6,8 +6,8 @@
 // Bit-exactness. Each function repeats the scalar kernel's operations in its order
 // (picture/time_axis.hpp, bins.hpp, counts.hpp, channels.hpp): integer clock arithmetic, then
 // float64 divisions, subtractions and multiplications that IEEE 754 rounds to nearest on both
-// sides. On the device they are spelled as the _rn intrinsics, so that no compiler flag can fuse
-// or reassociate them (the library is also built with --fmad=false). Values that a counts
+// sides, spelled once for both in core/host_device.hpp (the library is also built with
+// --fmad=false). Values that a counts
 // policy computes with a library function (std::log1p) come from a table the host fills with
 // the policy itself (FLOWPIC_CUDA_COUNTS_TABLE), since CUDA's log1p and glibc's may differ in the
 // last place.
@@ -18,75 +18,19 @@
 #include <cstdint>
 #include <cstring>
 
+#include "flowpic/core/host_device.hpp"
 #include "flowpic/cuda/picture_api.hpp"
-
-#if defined(__CUDACC__)
-#define FLOWPIC_HD __host__ __device__ __forceinline__
-#else
-#define FLOWPIC_HD inline
-#endif
 
 namespace flowpic::cuda::math {
 
-// ---- IEEE operations, rounded to nearest ---------------------------------------------------
-FLOWPIC_HD double ddiv(double a, double b) {
-#if defined(__CUDA_ARCH__)
-    return __ddiv_rn(a, b);
-#else
-    return a / b;
-#endif
-}
-FLOWPIC_HD double dsub(double a, double b) {
-#if defined(__CUDA_ARCH__)
-    return __dsub_rn(a, b);
-#else
-    return a - b;
-#endif
-}
-FLOWPIC_HD double dmul(double a, double b) {
-#if defined(__CUDA_ARCH__)
-    return __dmul_rn(a, b);
-#else
-    return a * b;
-#endif
-}
-FLOWPIC_HD double dfloor(double v) {
-#if defined(__CUDA_ARCH__)
-    return ::floor(v);
-#else
-    return std::floor(v);
-#endif
-}
-FLOWPIC_HD double i64_to_double(std::int64_t v) {
-#if defined(__CUDA_ARCH__)
-    return __ll2double_rn(v);
-#else
-    return static_cast<double>(v);
-#endif
-}
-FLOWPIC_HD double u32_to_double(std::uint32_t v) {
-    return static_cast<double>(v);  // exact
-}
-// The bits of a float64 result stored as float (rounded to nearest) or as double.
-FLOWPIC_HD std::uint32_t f32_bits(double v) {
-#if defined(__CUDA_ARCH__)
-    return __float_as_uint(__double2float_rn(v));
-#else
-    const float f = static_cast<float>(v);
-    std::uint32_t u;
-    std::memcpy(&u, &f, sizeof u);
-    return u;
-#endif
-}
-FLOWPIC_HD std::uint64_t f64_bits(double v) {
-#if defined(__CUDA_ARCH__)
-    return static_cast<std::uint64_t>(__double_as_longlong(v));
-#else
-    std::uint64_t u;
-    std::memcpy(&u, &v, sizeof u);
-    return u;
-#endif
-}
+using hd::ddiv;
+using hd::dfloor;
+using hd::dmul;
+using hd::dsub;
+using hd::f32_bits;
+using hd::f64_bits;
+using hd::i64_to_double;
+using hd::u32_to_double;
 
 // ---- step 1: packet -> cell ------------------------------------------------------------------
 

@@ -13,17 +13,15 @@
 // flowpic::format_error naming the file and the byte offset.
 
 #include <algorithm>
-#include <cerrno>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <fstream>
 #include <span>
 #include <string>
 #include <type_traits>
-#include <utility>
 #include <vector>
 
+#include "flowpic/core/binary_io.hpp"
 #include "flowpic/core/error.hpp"
 #include "flowpic/nn/layer.hpp"
 
@@ -40,114 +38,43 @@ struct model_info {
 
 namespace detail {
 
-inline std::uint64_t fnv1a(const unsigned char* p, std::size_t n) {
-    std::uint64_t h = 0xcbf29ce484222325ULL;
-    for (std::size_t i = 0; i < n; ++i) h = (h ^ p[i]) * 0x100000001b3ULL;
-    return h;
-}
-
-class model_writer {
-public:
-    void bytes(const void* p, std::size_t n) {
-        const auto* c = static_cast<const unsigned char*>(p);
-        buf_.insert(buf_.end(), c, c + n);
-    }
-    template <class T>
-    void num(T v) {
-        unsigned char b[sizeof(T)];
-        std::memcpy(b, &v, sizeof(T));  // the project targets little-endian machines
-        bytes(b, sizeof(T));
-    }
-    void str(const std::string& s) {
-        num(static_cast<std::uint32_t>(s.size()));
-        bytes(s.data(), s.size());
-    }
-    std::vector<unsigned char>& data() { return buf_; }
-
-private:
-    std::vector<unsigned char> buf_;
-};
-
-class model_reader {
-public:
-    model_reader(std::string path, std::vector<unsigned char> data) : path_(std::move(path)), buf_(std::move(data)) {}
-    [[nodiscard]] std::size_t offset() const { return pos_; }
-    [[nodiscard]] const std::string& path() const { return path_; }
-    [[noreturn]] void fail(const std::string& what, std::size_t at) const { throw format_error(location{path_, at}, what); }
-    [[noreturn]] void fail(const std::string& what) const { fail(what, pos_); }
-    void need(std::size_t n, const char* what) const {
-        if (n > end_ - pos_) fail(std::string("truncated model file: ") + what + " runs past the end");
-    }
-    void limit(std::size_t end) { end_ = end; }
-    template <class T>
-    T num(const char* what) {
-        need(sizeof(T), what);
-        T v;
-        std::memcpy(&v, buf_.data() + pos_, sizeof(T));
-        pos_ += sizeof(T);
-        return v;
-    }
-    std::string str(const char* what) {
-        const auto n = num<std::uint32_t>(what);
-        need(n, what);
-        std::string s(reinterpret_cast<const char*>(buf_.data() + pos_), n);
-        pos_ += n;
-        return s;
-    }
-    void floats(float* out, std::size_t n, const char* what) {
-        if (n > (end_ - pos_) / sizeof(float)) fail(std::string("truncated model file: ") + what + " runs past the end");
-        std::memcpy(out, buf_.data() + pos_, n * sizeof(float));
-        pos_ += n * sizeof(float);
-    }
-    [[nodiscard]] const std::vector<unsigned char>& data() const { return buf_; }
-
-private:
-    std::string path_;
-    std::vector<unsigned char> buf_;
-    std::size_t pos_ = 0;
-    std::size_t end_ = ~std::size_t{0};
-};
-
-inline std::vector<unsigned char> slurp(const std::string& path) {
-    std::ifstream f(path, std::ios::binary);
-    if (!f) throw io_error(location{path}, std::string("cannot open: ") + std::strerror(errno));
-    return std::vector<unsigned char>(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+inline binary::reader model_reader(std::span<const std::uint8_t> bytes, const std::string& name) {
+    return binary::reader(bytes, name, "model file");
 }
 
 // Checks magic, version and checksum; reads the header. Leaves r at the tensor count.
-inline model_info read_header(model_reader& r) {
-    const auto& d = r.data();
-    if (d.size() < 16 + 8) r.fail("truncated model file: " + std::to_string(d.size()) + " bytes", d.size());
-    if (std::memcmp(d.data(), model_magic, 8) != 0) r.fail("not a flowpic model file (bad magic)", 0);
+inline model_info read_header(binary::reader& r) {
+    const auto d = r.data();
+    if (d.size() < 16 + 8) r.fail(d.size(), "truncated model file: " + std::to_string(d.size()) + " bytes");
+    if (std::memcmp(d.data(), model_magic, 8) != 0) r.fail(0, "not a flowpic model file (bad magic)");
     r.num<std::uint64_t>("magic");
     const auto version = r.num<std::uint32_t>("version");
     if (version != model_format_version)
-        r.fail("model format version " + std::to_string(version) + ", this flowpic reads version " +
-                   std::to_string(model_format_version),
-               8);
+        r.fail(8, "model format version " + std::to_string(version) + ", this flowpic reads version " +
+                      std::to_string(model_format_version));
     r.num<std::uint32_t>("reserved");
     const std::size_t body = d.size() - 8;
-    std::uint64_t stored;
-    std::memcpy(&stored, d.data() + body, 8);
-    if (stored != fnv1a(d.data(), body)) r.fail("checksum mismatch: the model file is corrupt or truncated", body);
+    binary::reader sum(d.subspan(body), r.name(), "model file");
+    if (sum.num<std::uint64_t>("checksum") != binary::fnv1a(d.data(), body))
+        r.fail(body, "checksum mismatch: the model file is corrupt or truncated");
     r.limit(body);
     model_info info;
-    info.preset = r.str("preset name");
-    info.signature = r.str("architecture signature");
+    info.preset = r.str<std::uint32_t>("preset name");
+    info.signature = r.str<std::uint32_t>("architecture signature");
     const auto classes = r.num<std::uint32_t>("class count");
     if (classes > 1'000'000) r.fail("implausible class count " + std::to_string(classes));
-    for (std::uint32_t i = 0; i < classes; ++i) info.classes.push_back(r.str("class name"));
+    for (std::uint32_t i = 0; i < classes; ++i) info.classes.push_back(r.str<std::uint32_t>("class name"));
     return info;
 }
 
 }  // namespace detail
 
 // Preset, signature and class names of a model file, without loading its tensors.
-inline model_info read_model_info(std::vector<unsigned char> bytes, const std::string& name) {
-    detail::model_reader r(name, std::move(bytes));
+inline model_info read_model_info(std::span<const std::uint8_t> bytes, const std::string& name) {
+    auto r = detail::model_reader(bytes, name);
     return detail::read_header(r);
 }
-inline model_info read_model_info(const std::string& path) { return read_model_info(detail::slurp(path), path); }
+inline model_info read_model_info(const std::string& path) { return read_model_info(binary::read_file(path), path); }
 
 // What model files and weight directories need of a network, independent of its type.
 struct network_view {
@@ -163,68 +90,62 @@ network_view view_of(Net& net) {
 
 inline void save_model(const std::string& path, const network_view& net, const std::string& preset,
                        const std::vector<std::string>& classes) {
-    detail::model_writer w;
+    binary::writer w("model file");
     w.bytes(model_magic, 8);
     w.num(model_format_version);
     w.num(std::uint32_t{0});
-    w.str(preset);
-    w.str(net.signature);
+    w.str<std::uint32_t>(preset);
+    w.str<std::uint32_t>(net.signature);
     w.num(static_cast<std::uint32_t>(classes.size()));
-    for (const auto& c : classes) w.str(c);
+    for (const auto& c : classes) w.str<std::uint32_t>(c);
     w.num(static_cast<std::uint32_t>(net.tensors.size()));
     const auto params = net.params;
     for (const auto& t : net.tensors) {
-        w.str(std::to_string(t.group) + "." + t.info.role);
+        w.str<std::uint32_t>(std::to_string(t.group) + "." + t.info.role);
         w.num(static_cast<std::uint32_t>(t.info.dims.size()));
         for (auto dim : t.info.dims) w.num(static_cast<std::uint64_t>(dim));
         for (std::size_t i = 0; i < t.info.size(); ++i) w.num(static_cast<float>(params[t.offset + i]));
     }
-    auto& d = w.data();
-    const std::uint64_t sum = detail::fnv1a(d.data(), d.size());
-    w.num(sum);
-    std::ofstream f(path, std::ios::binary | std::ios::trunc);
-    if (!f) throw io_error(location{path}, std::string("cannot open for writing: ") + std::strerror(errno));
-    f.write(reinterpret_cast<const char*>(d.data()), static_cast<std::streamsize>(d.size()));
-    f.flush();
-    if (!f) throw io_error(location{path}, "write failed");
+    w.checksum();
+    binary::write_file(path, w.data());
 }
 
 // Loads the parameters of a model file's bytes (named `name` in errors) into net; returns its header.
-inline model_info load_model(std::vector<unsigned char> bytes, const std::string& name, const network_view& net) {
-    detail::model_reader r(name, std::move(bytes));
+inline model_info load_model(std::span<const std::uint8_t> bytes, const std::string& name, const network_view& net) {
+    auto r = detail::model_reader(bytes, name);
     model_info info = detail::read_header(r);
     if (info.signature != net.signature)
-        r.fail("the model file holds a different network: it was saved as\n  " + info.signature +
-                   "\nand is being loaded into\n  " + net.signature,
-               16);
+        r.fail(16, "the model file holds a different network: it was saved as\n  " + info.signature +
+                       "\nand is being loaded into\n  " + net.signature);
     const auto& expected = net.tensors;
     const std::size_t at = r.offset();
     const auto n = r.num<std::uint32_t>("tensor count");
     if (n != expected.size())
-        r.fail("the model file has " + std::to_string(n) + " tensors, the network " + std::to_string(expected.size()), at);
+        r.fail(at, "the model file has " + std::to_string(n) + " tensors, the network " + std::to_string(expected.size()));
     std::vector<float> values;
     auto params = net.params;
     for (const auto& t : expected) {
         const std::size_t start = r.offset();
-        const std::string tensor = r.str("tensor name");
+        const std::string tensor = r.str<std::uint32_t>("tensor name");
         const std::string want = std::to_string(t.group) + "." + t.info.role;
-        if (tensor != want) r.fail("tensor '" + tensor + "' where '" + want + "' was expected", start);
+        if (tensor != want) r.fail(start, "tensor '" + tensor + "' where '" + want + "' was expected");
         const auto rank = r.num<std::uint32_t>("tensor rank");
-        if (rank != t.info.dims.size()) r.fail("tensor '" + tensor + "' has rank " + std::to_string(rank) + ", expected " +
-                                                   std::to_string(t.info.dims.size()), start);
+        if (rank != t.info.dims.size())
+            r.fail(start, "tensor '" + tensor + "' has rank " + std::to_string(rank) + ", expected " +
+                              std::to_string(t.info.dims.size()));
         std::vector<std::size_t> dims;
         for (std::uint32_t i = 0; i < rank; ++i) dims.push_back(static_cast<std::size_t>(r.num<std::uint64_t>("tensor shape")));
-        if (dims != t.info.dims) r.fail("tensor '" + tensor + "' has another shape than the network's", start);
+        if (dims != t.info.dims) r.fail(start, "tensor '" + tensor + "' has another shape than the network's");
         values.resize(t.info.size());
-        r.floats(values.data(), values.size(), "tensor values");
+        r.nums(values.data(), values.size(), "tensor values");
         std::copy(values.begin(), values.end(), params.begin() + static_cast<std::ptrdiff_t>(t.offset));
     }
-    if (r.offset() != r.data().size() - 8) r.fail("unexpected bytes after the last tensor");
+    if (r.left() != 0) r.fail("unexpected bytes after the last tensor");
     return info;
 }
 
 inline model_info load_model(const std::string& path, const network_view& net) {
-    return load_model(detail::slurp(path), path, net);
+    return load_model(binary::read_file(path), path, net);
 }
 
 template <class Net>
@@ -236,8 +157,8 @@ model_info load_model(const std::string& path, Net& net) {
     return load_model(path, view_of(net));
 }
 template <class Net>
-model_info load_model(std::vector<unsigned char> bytes, const std::string& name, Net& net) {
-    return load_model(std::move(bytes), name, view_of(net));
+model_info load_model(std::span<const std::uint8_t> bytes, const std::string& name, Net& net) {
+    return load_model(bytes, name, view_of(net));
 }
 
 }  // namespace flowpic::nn

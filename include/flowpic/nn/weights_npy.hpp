@@ -11,7 +11,7 @@
 
 #include "flowpic/core/error.hpp"
 #include "flowpic/nn/model_file.hpp"
-#include "flowpic/nn/npy.hpp"
+#include "flowpic/core/npy.hpp"
 
 namespace flowpic::nn {
 
@@ -24,7 +24,7 @@ inline void export_weights(const network_view& net, const std::string& dir) {
     for (const auto& t : net.tensors) {
         buf.assign(params.begin() + static_cast<std::ptrdiff_t>(t.offset),
                    params.begin() + static_cast<std::ptrdiff_t>(t.offset + t.info.size()));
-        write_npy(dir + "/" + std::to_string(t.group) + "." + t.info.role + ".npy", t.info.dims, buf.data());
+        npy::save(dir + "/" + std::to_string(t.group) + "." + t.info.role + ".npy", t.info.dims, buf.data());
     }
 }
 
@@ -33,7 +33,7 @@ inline void import_weights(const network_view& net, const std::string& dir) {
     for (const auto& t : net.tensors) {
         const std::string path = dir + "/" + std::to_string(t.group) + "." + t.info.role + ".npy";
         if (!std::filesystem::exists(path)) throw io_error(location{path}, "missing: the network needs this tensor");
-        const npy_tensor a = read_npy(path);
+        const auto a = npy::load_as<float>(path);
         if (a.dtype != "<f4" && a.dtype != "<f8")
             throw format_error(location{path, 0}, "element type " + a.dtype + ", expected float32 or float64");
         if (a.shape != t.info.dims) {

@@ -17,20 +17,17 @@
 // (flowpic::format_error); the checksum is checked last, so that damage inside the structure is
 // reported where it is.
 
-#include <array>
-#include <cerrno>
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <fstream>
-#include <iterator>
-#include <limits>
 #include <stdexcept>
 #include <string>
-#include <utility>
+#include <type_traits>
 #include <vector>
 
+#include "flowpic/core/binary_io.hpp"
 #include "flowpic/core/error.hpp"
 #include "flowpic/presets/builtin.hpp"
 #include "flowpic/train/picture_set.hpp"
@@ -69,92 +66,13 @@ picture_geometry geometry_of(const std::string& preset) {
 
 namespace detail::fpd {
 
-inline std::uint64_t fnv1a(const std::uint8_t* p, std::size_t n) noexcept {
-    std::uint64_t h = 0xcbf29ce484222325ULL;
-    for (std::size_t i = 0; i < n; ++i) h = (h ^ p[i]) * 0x100000001b3ULL;
-    return h;
+using writer = binary::writer;
+using reader = binary::reader;
+
+inline writer make_writer() { return writer("dataset file"); }
+inline reader make_reader(const std::uint8_t* p, std::size_t n, const std::string& name) {
+    return reader({p, n}, name, "dataset file", reader::truncation::counted_bytes);
 }
-
-class writer {
-public:
-    std::vector<std::uint8_t> buf;
-    template <class T>
-    void num(T v) {
-        using U = std::make_unsigned_t<std::conditional_t<std::is_floating_point_v<T>,
-                                                          std::conditional_t<sizeof(T) == 4, std::int32_t, std::int64_t>, T>>;
-        U u;
-        std::memcpy(&u, &v, sizeof u);
-        for (std::size_t i = 0; i < sizeof u; ++i) buf.push_back(static_cast<std::uint8_t>(u >> (8 * i)));
-    }
-    void varint(std::uint64_t v) {
-        while (v >= 0x80) {
-            buf.push_back(static_cast<std::uint8_t>(v | 0x80));
-            v >>= 7;
-        }
-        buf.push_back(static_cast<std::uint8_t>(v));
-    }
-    void str(const std::string& s) {
-        if (s.size() > 0xffff) throw std::invalid_argument("dataset file: a name longer than 65535 bytes: " + s.substr(0, 64));
-        num(static_cast<std::uint16_t>(s.size()));
-        buf.insert(buf.end(), s.begin(), s.end());
-    }
-    template <class T>
-    void put(std::size_t at, T v) {
-        writer w;
-        w.num(v);
-        std::memcpy(buf.data() + at, w.buf.data(), sizeof v);
-    }
-};
-
-class reader {
-public:
-    reader(const std::uint8_t* p, std::size_t n, const std::string& name) : p_(p), end_(n), name_(name) {}
-    [[nodiscard]] std::size_t offset() const noexcept { return pos_; }
-    [[nodiscard]] std::size_t left() const noexcept { return end_ - pos_; }
-    [[noreturn]] void fail(std::size_t at, const std::string& why) const { throw format_error(location{name_, at}, why); }
-    void need(std::size_t n, const char* what) const {
-        if (n > end_ - pos_)
-            fail(pos_, std::string("truncated dataset file: ") + what + " needs " + std::to_string(n) + " bytes, " +
-                           std::to_string(end_ - pos_) + " left");
-    }
-    template <class T>
-    T num(const char* what) {
-        need(sizeof(T), what);
-        using U = std::make_unsigned_t<std::conditional_t<std::is_floating_point_v<T>,
-                                                          std::conditional_t<sizeof(T) == 4, std::int32_t, std::int64_t>, T>>;
-        U u = 0;
-        for (std::size_t i = 0; i < sizeof u; ++i) u |= static_cast<U>(static_cast<U>(p_[pos_ + i]) << (8 * i));
-        pos_ += sizeof u;
-        T v;
-        std::memcpy(&v, &u, sizeof v);
-        return v;
-    }
-    std::uint64_t varint(const char* what) {
-        const std::size_t at = pos_;
-        std::uint64_t v = 0;
-        for (unsigned shift = 0;; shift += 7) {
-            if (pos_ >= end_) fail(at, std::string("truncated dataset file: ") + what + " runs past the end");
-            const std::uint8_t b = p_[pos_++];
-            if (shift == 63 && b > 1) fail(at, std::string(what) + ": varint beyond 64 bits");
-            v |= static_cast<std::uint64_t>(b & 0x7f) << shift;
-            if (!(b & 0x80)) break;
-        }
-        return v;
-    }
-    std::string str(const char* what) {
-        const auto n = num<std::uint16_t>(what);
-        need(n, what);
-        std::string s(reinterpret_cast<const char*>(p_ + pos_), n);
-        pos_ += n;
-        return s;
-    }
-
-private:
-    const std::uint8_t* p_;
-    std::size_t end_;
-    std::size_t pos_ = 0;
-    const std::string& name_;
-};
 
 inline std::uint64_t zigzag(std::int64_t v) noexcept {
     return (static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63);
@@ -165,9 +83,9 @@ inline std::int64_t unzigzag(std::uint64_t v) noexcept {
 
 inline void write_key(writer& w, const flow_key& k) {
     w.num(static_cast<std::uint8_t>(k.src.family));
-    w.buf.insert(w.buf.end(), k.src.bytes.begin(), k.src.bytes.end());
+    w.bytes(k.src.bytes.data(), k.src.bytes.size());
     w.num(static_cast<std::uint8_t>(k.dst.family));
-    w.buf.insert(w.buf.end(), k.dst.bytes.begin(), k.dst.bytes.end());
+    w.bytes(k.dst.bytes.data(), k.dst.bytes.size());
     w.num(k.sport);
     w.num(k.dport);
     w.num(k.proto);
@@ -201,8 +119,8 @@ std::vector<std::uint8_t> encode_dataset(const picture_set& set) {
     if (!set.samples.empty() &&
         (set.pictures.channels() != g.channels || set.pictures.height() != g.height || set.pictures.width() != g.width))
         throw std::invalid_argument("dataset file: the pictures do not have the geometry of preset " + set.preset);
-    d::writer w;
-    w.buf.insert(w.buf.end(), dataset_magic, dataset_magic + 8);
+    auto w = d::make_writer();
+    w.bytes(dataset_magic, 8);
     w.num(dataset_format_version);
     w.num(static_cast<std::uint16_t>(dataset_header_size));
     w.num(g.value_type);
@@ -216,7 +134,7 @@ std::vector<std::uint8_t> encode_dataset(const picture_set& set) {
     w.num(static_cast<std::uint64_t>(set.samples.size()));
     w.num(static_cast<std::uint64_t>(set.packets.size()));
     w.num(std::uint64_t{0});  // file size, set at the end
-    w.str(set.preset);
+    w.str<std::uint16_t>(set.preset);
     for (double f : set.fractions) w.num(f);
     const auto& win = set.window;
     w.num(win.length_ns);
@@ -227,9 +145,9 @@ std::vector<std::uint8_t> encode_dataset(const picture_set& set) {
     w.num(static_cast<std::uint8_t>(win.ends));
     w.num(static_cast<std::uint8_t>(win.first_only));
     for (float b : g.background) w.num(b);
-    for (const auto& c : set.classes) w.str(c);
+    for (const auto& c : set.classes) w.str<std::uint16_t>(c);
     for (const auto& c : set.captures) {
-        w.str(c.name);
+        w.str<std::uint16_t>(c.name);
         w.num(c.label);
         w.num(c.vpn);
         w.num(static_cast<std::uint8_t>(c.part));
@@ -266,19 +184,14 @@ std::vector<std::uint8_t> encode_dataset(const picture_set& set) {
             }
         }
     }
-    w.put<std::uint64_t>(56, static_cast<std::uint64_t>(w.buf.size() + 8));
-    w.num(d::fnv1a(w.buf.data(), w.buf.size()));
-    return std::move(w.buf);
+    w.put<std::uint64_t>(56, static_cast<std::uint64_t>(w.size() + 8));
+    w.checksum();
+    return w.release();
 }
 
 template <class Presets = presets::builtin>
 void write_dataset(const std::string& path, const picture_set& set) {
-    const auto bytes = encode_dataset<Presets>(set);
-    std::ofstream f(path, std::ios::binary | std::ios::trunc);
-    if (!f) throw io_error(location{path}, std::string("cannot open for writing: ") + std::strerror(errno));
-    f.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-    f.flush();
-    if (!f) throw io_error(location{path}, "write failed");
+    binary::write_file(path, encode_dataset<Presets>(set));
 }
 
 struct dataset_read_options {
@@ -292,7 +205,7 @@ template <class Presets = presets::builtin>
 picture_set decode_dataset(const std::uint8_t* data, std::size_t size, const std::string& name,
                                   const dataset_read_options& o = {}) {
     namespace d = detail::fpd;
-    d::reader r(data, size, name);
+    auto r = d::make_reader(data, size, name);
     r.need(dataset_header_size, "header");
     if (std::memcmp(data, dataset_magic, 8) != 0) r.fail(0, "not a flowpic dataset file (bad magic)");
     r.num<std::uint64_t>("magic");
@@ -318,11 +231,11 @@ picture_set decode_dataset(const std::uint8_t* data, std::size_t size, const std
         r.fail(std::min<std::uint64_t>(declared, size), "file size is " + std::to_string(size) + " bytes, the header says " +
                                                             std::to_string(declared) + " (truncated or padded)");
     if (size < dataset_header_size + 8) r.fail(size, "truncated dataset file: no checksum");
-    d::reader body(data, size - 8, name);  // the checksum is not part of the structure
-    for (std::size_t i = 0; i < dataset_header_size; ++i) body.num<std::uint8_t>("header");
+    auto body = d::make_reader(data, size - 8, name);  // the checksum is not part of the structure
+    body.skip(dataset_header_size, "header");
 
     std::size_t at = body.offset();
-    set.preset = body.str("preset name");
+    set.preset = body.str<std::uint16_t>("preset name");
     picture_geometry g;
     try {
         g = geometry_of<Presets>(set.preset);
@@ -365,11 +278,11 @@ picture_set decode_dataset(const std::uint8_t* data, std::size_t size, const std
     // is left are damage, caught before anything is allocated for them
     if (nclasses > body.left() / 2) body.fail(32, "class count " + std::to_string(nclasses) + " exceeds the file");
     if (nclasses == 0 && nsamples > 0) body.fail(32, "samples but no class");
-    for (std::uint32_t c = 0; c < nclasses; ++c) set.classes.push_back(body.str("class name"));
+    for (std::uint32_t c = 0; c < nclasses; ++c) set.classes.push_back(body.str<std::uint16_t>("class name"));
     if (ncaptures > body.left() / 8) body.fail(36, "capture count " + std::to_string(ncaptures) + " exceeds the file");
     set.captures.resize(ncaptures);
     for (auto& c : set.captures) {
-        c.name = body.str("capture name");
+        c.name = body.str<std::uint16_t>("capture name");
         at = body.offset();
         c.label = body.num<std::uint32_t>("capture label");
         if (c.label >= nclasses) body.fail(at, "capture label " + std::to_string(c.label) + " out of range");
@@ -456,19 +369,16 @@ picture_set decode_dataset(const std::uint8_t* data, std::size_t size, const std
                           std::to_string(npackets));
     if (body.left() != 0) body.fail(body.offset(), "unexpected bytes after the last sample");
     if (o.verify_checksum) {
-        std::uint64_t stored = 0;
-        for (std::size_t i = 0; i < 8; ++i) stored |= static_cast<std::uint64_t>(data[size - 8 + i]) << (8 * i);
-        if (stored != d::fnv1a(data, size - 8)) r.fail(size - 8, "checksum mismatch: the dataset file is corrupt");
+        auto sum = d::make_reader(data + (size - 8), 8, name);
+        if (sum.num<std::uint64_t>("checksum") != binary::fnv1a(data, size - 8))
+            r.fail(size - 8, "checksum mismatch: the dataset file is corrupt");
     }
     return set;
 }
 
 template <class Presets = presets::builtin>
 picture_set read_dataset(const std::string& path, const dataset_read_options& o = {}) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw io_error(location{path}, std::string("cannot open: ") + std::strerror(errno));
-    const std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (in.bad()) throw io_error(location{path}, "read error");
+    const auto bytes = binary::read_file(path);
     return decode_dataset<Presets>(bytes.data(), bytes.size(), path, o);
 }
 
