@@ -53,8 +53,9 @@ int main(int argc, char** argv) {
         std::printf("%zu blocks of %zu classes (presets: %s)\n", set.size(), set.classes.size(),
                     presets::names_list<my_presets>().c_str());
 
-        presets::visit_network<my_presets>(set.preset, set.classes.size(), [&](auto preset, auto& net) {
-            using P = decltype(preset);
+        // the network of the preset for the dataset's classes (checked against quick24::classes)
+        presets::visit_network<quick24>(set.classes.size(), [&](auto& net) {
+            using P = quick24;
             net.init(P::init, 1);
             const train::set_dataset training(set, set.indices(train::split::train));
             const train::set_dataset validation(set, set.indices(train::split::validation));
