@@ -185,7 +185,7 @@ TEST_CASE("pipeline: policies named in any order, the others defaulted; preset_p
     static_assert(defaults::classes == 3);
 
     using network_stats = presets::network_stats;
-    using all = preset_pipeline<network_stats, nn::networks::network_stats<2>, source::pcap_file<>>;
+    using all = preset_pipeline<network_stats, presets::network_t<network_stats, 2>, source::pcap_file<>>;
     static_assert(std::is_same_v<all::flow_key_policy, flows::all_flows>);
     static_assert(std::is_same_v<all::source_type, source::pcap_file<>>);
 
