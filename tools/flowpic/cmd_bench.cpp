@@ -112,7 +112,7 @@ double wait_quiet(double max_wait) {
 
 struct bench_options {
     std::string workload;
-    std::string preset = "shapira2019";
+    std::string preset{presets::shapira2019::name};
     std::size_t threads = 1;
     std::string backend;
     bool sparse = false;

@@ -57,7 +57,7 @@ namespace flowpic::tool {
 namespace {
 
 struct network_bench_options {
-    std::string preset = "shapira2019", mode = "infer", input = "workload", workload, kernels = "tbb";
+    std::string preset{presets::shapira2019::name}, mode = "infer", input = "workload", workload, kernels = "tbb";
     std::string backend, gpu_data;  // empty: not given
     std::size_t batch = 32, threads = 2, repeats = 5;
     double min_repeat_s = 0.3, max_wait = 0;

@@ -23,7 +23,8 @@ namespace flowpic::tool {
 namespace {
 
 struct dataset_options {
-    std::string data, preset = "mini_flowpic", out, split = "0.7,0.15,0.15";
+    std::string preset{presets::mini_flowpic::name};
+    std::string data, out, split = "0.7,0.15,0.15";
     std::uint64_t seed = 1;
     tree_options tree;
 };

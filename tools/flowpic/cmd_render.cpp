@@ -34,7 +34,7 @@ namespace {
 
 struct render_options {
     std::string input;
-    std::string preset = "shapira2019";
+    std::string preset{presets::shapira2019::name};
     std::string out;
     std::string format = "npy";
     bool bidirectional = false;

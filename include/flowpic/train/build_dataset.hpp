@@ -64,7 +64,7 @@ inline where_clause parse_where(const std::string& text) {
 }
 
 struct build_options {
-    std::string preset = "mini_flowpic";
+    std::string preset{presets::mini_flowpic::name};
     std::optional<blocks::window_spec> window;  // instead of the preset's windows
     std::vector<where_clause> where;            // all must hold
     split_options split;
