@@ -21,6 +21,7 @@
 
 #include <unistd.h>
 
+#include "test_files.hpp"
 #include "flowpic/core/error.hpp"
 #include "flowpic/source/any_file.hpp"
 #include "flowpic/source/pcap_file.hpp"
@@ -185,21 +186,7 @@ std::vector<std::uint8_t> slurp(const std::string& path) {
     return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
-// A private folder per test process.
-struct temp_dir {
-    fs::path path;
-    temp_dir() {
-        static int n = 0;
-        path = fs::temp_directory_path() / ("flowpic-pcapng-suite-" + std::to_string(::getpid()) + "-" + std::to_string(n++));
-        fs::create_directories(path);
-    }
-    ~temp_dir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-    temp_dir(const temp_dir&) = delete;
-    temp_dir& operator=(const temp_dir&) = delete;
-};
+using test::temp_dir;
 
 }  // namespace
 
@@ -287,7 +274,7 @@ TEST_CASE("pcapng suite: every truncation of the multi-section files") {
     // Blocks are walked by their lengths here; a cut at a block end must read the packets of the
     // blocks before it (tshark's, from the expectations), any other cut must fail at the start
     // of the block it falls in, after those packets.
-    temp_dir dir;
+    temp_dir dir("pcapng-suite");
     std::size_t files = 0;
     for (const auto& e : read_expectations()) {
         if (!e.ok || e.sections < 3) continue;
@@ -378,7 +365,7 @@ TEST_CASE("pcapng: a Requet capture converted by editcap reads as the pcap does 
         MESSAGE("editcap (Debian: tshark) not found: the conversion check did not run");
         return;
     }
-    temp_dir dir;
+    temp_dir dir("pcapng-suite");
     const std::string pcap = test::shared("requet-youtube-b2/baseline_May03_exp_288.pcap");
     const std::string ng = (dir.path / "requet.pcapng").string();
     REQUIRE(std::system(("editcap -F pcapng '" + pcap + "' '" + ng + "'").c_str()) == 0);

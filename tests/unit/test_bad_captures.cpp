@@ -25,6 +25,7 @@
 #include <pcap/pcap.h>
 #include <unistd.h>
 
+#include "test_files.hpp"
 #include "flowpic/core/error.hpp"
 #include "flowpic/source/pcap_file.hpp"
 #include "flowpic/source/pcapng_file.hpp"
@@ -37,21 +38,7 @@ namespace {
 
 // ---- byte writers ---------------------------------------------------------------------------
 
-struct writer {
-    bool big = false;
-    bytes b;
-    void u8(std::uint8_t v) { b.push_back(v); }
-    void u16(std::uint16_t v) {
-        if (big) { u8(static_cast<std::uint8_t>(v >> 8)); u8(static_cast<std::uint8_t>(v)); }
-        else { u8(static_cast<std::uint8_t>(v)); u8(static_cast<std::uint8_t>(v >> 8)); }
-    }
-    void u32(std::uint32_t v) {
-        if (big) { u16(static_cast<std::uint16_t>(v >> 16)); u16(static_cast<std::uint16_t>(v)); }
-        else { u16(static_cast<std::uint16_t>(v)); u16(static_cast<std::uint16_t>(v >> 16)); }
-    }
-    void raw(const bytes& x) { b.insert(b.end(), x.begin(), x.end()); }
-    void pad4() { while (b.size() % 4) u8(0); }
-};
+using writer = test::byte_writer;
 
 // Ethernet + IPv4 + UDP 10.0.0.1:sport -> 10.0.0.2:dport with `payload` bytes.
 bytes udp_frame(std::uint16_t sport, std::uint16_t dport, std::size_t payload) {
@@ -207,30 +194,7 @@ built make_pcapng(const pcapng_layout& l = {}) {
 
 // ---- files and reading ----------------------------------------------------------------------
 
-// A private folder per test process (CTest runs the cases as parallel processes).
-struct temp_dir {
-    fs::path path;
-    temp_dir() {
-        static int n = 0;
-        path = fs::temp_directory_path() /
-               ("flowpic-bad-captures-" + std::to_string(::getpid()) + "-" + std::to_string(n++));
-        fs::create_directories(path);
-    }
-    ~temp_dir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-    temp_dir(const temp_dir&) = delete;
-    temp_dir& operator=(const temp_dir&) = delete;
-
-    [[nodiscard]] std::string write(const std::string& name, const bytes& data, std::size_t n = ~std::size_t{0}) const {
-        const auto p = (path / name).string();
-        std::ofstream out(p, std::ios::binary | std::ios::trunc);
-        out.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(std::min(n, data.size())));
-        REQUIRE(out.good());
-        return p;
-    }
-};
+using test::temp_dir;
 
 enum class kind { none, format, io, other };
 
@@ -351,7 +315,7 @@ void every_truncation(const temp_dir& dir, const built& b, const std::string& na
 
 TEST_CASE("bad captures: the hand-built pcap is byte for byte what libpcap's pcap_dump writes") {
     if constexpr (std::endian::native != std::endian::little) return;  // pcap_dump writes host order
-    temp_dir dir;
+    temp_dir dir("bad-captures");
     const std::string path = (dir.path / "dumped.pcap").string();
     pcap_t* dead = pcap_open_dead_with_tstamp_precision(DLT_EN10MB, 65535, PCAP_TSTAMP_PRECISION_MICRO);
     REQUIRE(dead);

@@ -17,6 +17,7 @@
 
 #include <unistd.h>
 
+#include "test_files.hpp"
 #include "flowpic/core/error.hpp"
 #include "flowpic/source/pcapng_file.hpp"
 
@@ -27,24 +28,7 @@ namespace {
 
 using bytes = std::vector<std::uint8_t>;
 
-struct writer {
-    bool big = false;
-    bytes b;
-    void u8(std::uint8_t v) { b.push_back(v); }
-    void u16(std::uint16_t v) {
-        if (big) { u8(static_cast<std::uint8_t>(v >> 8)); u8(static_cast<std::uint8_t>(v)); }
-        else { u8(static_cast<std::uint8_t>(v)); u8(static_cast<std::uint8_t>(v >> 8)); }
-    }
-    void u32(std::uint32_t v) {
-        if (big) { u16(static_cast<std::uint16_t>(v >> 16)); u16(static_cast<std::uint16_t>(v)); }
-        else { u16(static_cast<std::uint16_t>(v)); u16(static_cast<std::uint16_t>(v >> 16)); }
-    }
-    void u64(std::uint64_t v) {
-        if (big) { u32(static_cast<std::uint32_t>(v >> 32)); u32(static_cast<std::uint32_t>(v)); }
-        else { u32(static_cast<std::uint32_t>(v)); u32(static_cast<std::uint32_t>(v >> 32)); }
-    }
-    void raw(const bytes& x) { b.insert(b.end(), x.begin(), x.end()); }
-    void pad4() { while (b.size() % 4) u8(0); }
+struct writer : test::byte_writer {
 
     void block(std::uint32_t type, const bytes& body) {
         const auto len = static_cast<std::uint32_t>(12 + body.size());

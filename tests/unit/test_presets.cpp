@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <vector>
 
+#include "test_files.hpp"
 #include "flowpic/core/error.hpp"
 #include "flowpic/nn/model_file.hpp"
 #include "flowpic/nn/optimizer.hpp"
@@ -60,19 +61,7 @@ std::string name_of(P) {
     return std::string(P::name);
 }
 
-struct temp_dir {
-    fs::path path;
-    temp_dir() {
-        static std::atomic<int> n{0};
-        path = fs::temp_directory_path() / ("flowpic-presets-test-" + std::to_string(::getpid()) + "-" + std::to_string(n++));
-        fs::remove_all(path);
-        fs::create_directories(path);
-    }
-    ~temp_dir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-};
+using test::temp_dir;
 
 }  // namespace
 
@@ -155,7 +144,7 @@ TEST_CASE("presets: each built-in preset holds what reference.md pins") {
 }
 
 TEST_CASE("presets: a preset defined in a test runs through dataset, train and classify") {
-    temp_dir tmp;
+    temp_dir tmp("presets-test");
     const fs::path root = tmp.path / "tree";
     for (const char* cls : {"video", "voip"})
         for (const char* kind : {"plain", "vpn"}) {

@@ -21,6 +21,7 @@
 
 #include <unistd.h>
 
+#include "test_files.hpp"
 #include "flowpic/blocks/windowed_table.hpp"
 #include "flowpic/flows/flow_table.hpp"
 #include "flowpic/picture/maker.hpp"
@@ -40,20 +41,7 @@ using train::split;
 namespace {
 
 // A directory removed with everything in it at the end of the test.
-struct temp_dir {
-    fs::path path;
-    temp_dir() {
-        static std::atomic<int> n{0};
-        path = fs::temp_directory_path() / ("flowpic-train-test-" + std::to_string(::getpid()) + "-" + std::to_string(n++));
-        fs::remove_all(path);
-        fs::create_directories(path);
-    }
-    ~temp_dir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-    [[nodiscard]] std::string operator/(const std::string& rel) const { return (path / rel).string(); }
-};
+using test::temp_dir;
 
 void copy_into(const std::string& from, const std::string& to) {
     fs::create_directories(fs::path(to).parent_path());
@@ -239,7 +227,7 @@ TEST_CASE("the split is stratified by class, seeded, independent of order, and m
 }
 
 TEST_CASE("build_dataset: sorted classes, captures by file or lab capture, skipped files, --where") {
-    temp_dir t;
+    temp_dir t("train-test");
     small_tree(t);
     train::build_options o;
     o.preset = "mini_flowpic";
@@ -271,7 +259,7 @@ TEST_CASE("build_dataset: sorted classes, captures by file or lab capture, skipp
 }
 
 TEST_CASE("network_stats mixes the flows of each lab capture, in time order") {
-    temp_dir t;
+    temp_dir t("train-test");
     const std::int64_t t0 = 1'700'000'000'000'000'000;
     std::vector<fpr_flow> flows{{"c/one.pcap", 0, 1, 2, 150, 500'000, t0},
                                 {"c/two.pcap", 0, 1, 4, 130, 500'000, t0},
@@ -299,7 +287,7 @@ TEST_CASE("a dataset's pictures and packets equal an independent flow table and 
     // the preset's windows and grouping, spelled out here: mini_flowpic = bidirectional flows,
     // first 15 s; shapira2019 = unidirectional, 60 s windows as the authors cut them
     const std::string cap = test::repo("data/sample/sample.pcap");
-    temp_dir t;
+    temp_dir t("train-test");
     copy_into(cap, t / "tree/x/sample.pcap");
     auto check = [&](auto preset, auto key_policy, const blocks::window_spec& w) {
         using P = decltype(preset);
@@ -364,7 +352,7 @@ TEST_CASE("the lab dataset's split keeps every lab capture on one side, per clas
 }
 
 TEST_CASE("dataset file: every field reads back, and re-encoding gives the same bytes") {
-    temp_dir t;
+    temp_dir t("train-test");
     small_tree(t);
     for (const char* preset : {"mini_flowpic", "shapira2019", "network_stats"}) {
         train::build_options o;
@@ -411,7 +399,7 @@ TEST_CASE("dataset file: every field reads back, and re-encoding gives the same 
 }
 
 TEST_CASE("dataset file: every truncation and every damaged byte is a format_error with file and offset") {
-    temp_dir t;
+    temp_dir t("train-test");
     std::vector<fpr_flow> flows{{"c/a.pcap", 0, 1, 2, 12, 700'000}, {"c/b.pcap", 1, 1, 3, 9, 300'000}};
     write_fpr(t / "tree/video/v.fpr", flows);
     train::build_options o;
@@ -443,7 +431,7 @@ TEST_CASE("dataset file: every truncation and every damaged byte is a format_err
 }
 
 TEST_CASE("set_dataset: stored pictures, remapped labels, packet augmentations per draw") {
-    temp_dir t;
+    temp_dir t("train-test");
     std::vector<fpr_flow> flows{{"c/a.pcap", 0, 1, 2, 40, 300'000}, {"c/b.pcap", 0, 1, 3, 60, 200'000}};
     write_fpr(t / "tree/video/v.fpr", flows);
     train::build_options o;
