@@ -11,6 +11,7 @@
 #include "flowpic/nn/model_file.hpp"
 #include "flowpic/pipeline/decision.hpp"
 #include "flowpic/presets/mini_flowpic.hpp"
+#include "flowpic/presets/networks.hpp"
 #include "flowpic/presets/pipeline.hpp"
 #include "flowpic/source/pcap_file.hpp"
 

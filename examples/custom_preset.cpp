@@ -10,7 +10,7 @@
 
 #include "flowpic/nn/model_file.hpp"
 #include "flowpic/nn/optimizer.hpp"
-#include "flowpic/presets/builtin.hpp"
+#include "flowpic/presets/networks.hpp"
 #include "flowpic/train/build_dataset.hpp"
 #include "flowpic/train/metrics.hpp"
 #include "flowpic/train/set_dataset.hpp"

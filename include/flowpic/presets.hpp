@@ -6,6 +6,7 @@
 #include "flowpic/presets/list.hpp"
 #include "flowpic/presets/mini_flowpic.hpp"
 #include "flowpic/presets/network_stats.hpp"
+#include "flowpic/presets/networks.hpp"
 #include "flowpic/presets/pipeline.hpp"
 #include "flowpic/presets/preset.hpp"
 #include "flowpic/presets/shapira2019.hpp"

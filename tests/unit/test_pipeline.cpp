@@ -18,7 +18,7 @@
 #include "flowpic/flows/flow_table.hpp"
 #include "flowpic/nn/networks.hpp"
 #include "flowpic/picture/maker.hpp"
-#include "flowpic/presets/builtin.hpp"
+#include "flowpic/presets/networks.hpp"
 #include "flowpic/presets/pipeline.hpp"
 #include "flowpic/source/any_source.hpp"
 #include "flowpic/source/flow_records.hpp"

@@ -21,7 +21,7 @@
 #include "flowpic/nn/model_file.hpp"
 #include "flowpic/nn/optimizer.hpp"
 #include "flowpic/picture/maker.hpp"
-#include "flowpic/presets/builtin.hpp"
+#include "flowpic/presets/networks.hpp"
 #include "flowpic/presets/pipeline.hpp"
 #include "flowpic/source/any_source.hpp"
 #include "flowpic/source/flow_records.hpp"

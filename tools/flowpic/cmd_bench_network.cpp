@@ -48,7 +48,7 @@
 #endif
 #include "flowpic/nn/optimizer.hpp"
 #include "flowpic/picture/maker.hpp"
-#include "flowpic/presets/builtin.hpp"
+#include "flowpic/presets/networks.hpp"
 #include "flowpic/source/flowpic1.hpp"
 #include "options.hpp"
 

@@ -17,7 +17,7 @@
 #include "flowpic/core/binary_io.hpp"
 #include "flowpic/core/error.hpp"
 #include "flowpic/nn/model_file.hpp"
-#include "flowpic/presets/builtin.hpp"
+#include "flowpic/presets/networks.hpp"
 #include "flowpic/presets/pipeline.hpp"
 #include "flowpic/source/any_source.hpp"
 #include "input.hpp"

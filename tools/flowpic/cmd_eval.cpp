@@ -23,7 +23,7 @@
 #include "flowpic/core/error.hpp"
 #include "flowpic/nn/model_file.hpp"
 #include "flowpic/core/npy.hpp"
-#include "flowpic/presets/builtin.hpp"
+#include "flowpic/presets/networks.hpp"
 #include "flowpic/train/confusion_png.hpp"
 #include "flowpic/train/metrics.hpp"
 #include "flowpic/train/set_dataset.hpp"

@@ -8,7 +8,7 @@
 
 #include "commands.hpp"
 #include "flowpic/nn/model_file.hpp"
-#include "flowpic/presets/builtin.hpp"
+#include "flowpic/presets/networks.hpp"
 #include "flowpic/nn/weights_npy.hpp"
 #include "options.hpp"
 

@@ -14,7 +14,7 @@
 #include "flowpic/core/error.hpp"
 #include "flowpic/nn/model_file.hpp"
 #include "flowpic/core/npy.hpp"
-#include "flowpic/presets/builtin.hpp"
+#include "flowpic/presets/networks.hpp"
 #include "options.hpp"
 
 namespace flowpic::tool {

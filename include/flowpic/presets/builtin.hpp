@@ -16,16 +16,12 @@ namespace flowpic::presets {
 
 using builtin = list<shapira2019, mini_flowpic, mini_flowpic64, mini_flowpic1500, network_stats>;
 
-// The functions of list.hpp over the built-in list.
+// The functions of list.hpp over the built-in list (visit_network: presets/networks.hpp).
 inline std::vector<std::string> names() { return names<builtin>(); }
 inline std::string names_list() { return names_list<builtin>(); }
 template <class F>
 decltype(auto) visit(std::string_view name, F&& f) {
     return visit<builtin>(name, std::forward<F>(f));
-}
-template <class F>
-void visit_network(std::string_view name, std::size_t classes, F&& f) {
-    visit_network<builtin>(name, classes, std::forward<F>(f));
 }
 
 }  // namespace flowpic::presets

@@ -3,13 +3,11 @@
 // (a --preset option, a model or dataset file's header) derives from it.
 //
 //   presets::visit("mini_flowpic", [](auto p) { using P = decltype(p); ... });
-//   presets::visit_network<P>(classes, [](auto& net) { ... });         // P's network for `classes`
 //   using mine = presets::append<presets::builtin, my_preset>;          // a user's preset added
 //   presets::visit<mine>(name, f);
 
 #include <array>
 #include <cstddef>
-#include <memory>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -22,7 +20,9 @@ namespace flowpic::presets {
 
 template <class... P>
 struct list {
-    static_assert((check<P>() && ...));
+    static_assert((preset<P> && ...), "flowpic::presets::list: every element must be a preset: name, window, "
+                                      "flow_key, picture, network<C>, init, default_batch and classes "
+                                      "(see flowpic/presets/preset.hpp)");
     static constexpr std::size_t size = sizeof...(P);
 };
 
@@ -79,48 +79,12 @@ decltype(auto) visit_in(std::string_view name, F& f, list<P, Rest...>) {
     }
 }
 
-// One out-of-line function per network keeps the optimiser from inlining all of them into one.
-template <class Net, class F>
-[[gnu::noinline]] void visit_one(F& f) {
-    f(*std::make_unique<Net>());
-}
-template <class P, class F, std::size_t... I>
-void visit_classes(std::size_t classes, F& f, std::index_sequence<I...>) {
-    ((classes == P::classes.min + I ? (visit_one<network_t<P, P::classes.min + I>>(f), true) : false) || ...);
-}
 }  // namespace detail
 
 // f(P{}) for the preset of L called (or aliased) `name`; std::invalid_argument for others.
 template <class L, class F>
 decltype(auto) visit(std::string_view name, F&& f) {
     return detail::visit_in<L>(name, f, L{});
-}
-
-// "network mini_flowpic is built for 2 to 10 classes": empty when P takes `classes`.
-template <preset P>
-std::string class_count_problem(std::size_t classes) {
-    if (P::classes.accepts(classes)) return {};
-    const auto n = [](std::size_t v) { return std::to_string(v); };
-    return "network " + std::string(P::name) + " is built for " +
-           (P::classes.min == P::classes.max ? n(P::classes.min) : n(P::classes.min) + " to " + n(P::classes.max)) +
-           " classes, not " + n(classes);
-}
-
-// f(net) with net (heap-held) P's network for `classes`; std::invalid_argument when P's rule
-// does not take that many.
-template <preset P, class F>
-void visit_network(std::size_t classes, F&& f) {
-    if (const auto problem = class_count_problem<P>(classes); !problem.empty()) throw std::invalid_argument(problem);
-    detail::visit_classes<P>(classes, f, std::make_index_sequence<P::classes.max - P::classes.min + 1>{});
-}
-
-// f(P{}, net) for the preset of L called `name` and its network for `classes`.
-template <class L, class F>
-void visit_network(std::string_view name, std::size_t classes, F&& f) {
-    visit<L>(name, [&](auto p) {
-        using P = decltype(p);
-        visit_network<P>(classes, [&](auto& net) { f(p, net); });
-    });
 }
 
 }  // namespace flowpic::presets

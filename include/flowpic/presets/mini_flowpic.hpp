@@ -8,7 +8,7 @@
 #include "flowpic/blocks/window_spec.hpp"
 #include "flowpic/flows/key_policy.hpp"
 #include "flowpic/nn/layer.hpp"
-#include "flowpic/nn/networks.hpp"
+#include "flowpic/nn/networks_fwd.hpp"
 #include "flowpic/picture/histogram.hpp"
 #include "flowpic/presets/preset.hpp"
 
@@ -32,7 +32,7 @@ struct mini_flowpic_at {
         picture::size_axis::scaled<1500, picture::overflow::clip>, picture::counts::clip255<float>,
         picture::channels::counts>;
     template <std::size_t Classes>
-    using network = nn::networks::mini_flowpic<Classes, Dim>;
+    using network = typename nn::networks::mini_flowpic_of<Classes, Dim>::type;
     static constexpr nn::init_scheme init = nn::init_scheme::kaiming_uniform;
     static constexpr std::size_t default_batch = 32;
     static constexpr class_rule classes{2, 10};
@@ -51,7 +51,7 @@ struct mini_flowpic64 : mini_flowpic_at<64> {
 struct mini_flowpic1500 : mini_flowpic_at<1500> {
     static constexpr std::string_view name = "mini_flowpic1500";
     template <std::size_t Classes>
-    using network = nn::networks::shapira2019<Classes>;
+    using network = typename nn::networks::shapira2019_of<Classes, 1500, 1500, 1>::type;
 };
 
 }  // namespace flowpic::presets

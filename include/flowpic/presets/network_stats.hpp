@@ -7,7 +7,7 @@
 #include "flowpic/blocks/window_spec.hpp"
 #include "flowpic/flows/key_policy.hpp"
 #include "flowpic/nn/layer.hpp"
-#include "flowpic/nn/networks.hpp"
+#include "flowpic/nn/networks_fwd.hpp"
 #include "flowpic/picture/histogram.hpp"
 #include "flowpic/presets/preset.hpp"
 
@@ -26,8 +26,9 @@ struct network_stats {
                                                                      picture::span::kept_min_max>,
                                        picture::size_axis::identity<1500, picture::overflow::drop>,
                                        picture::counts::max_norm<float>, picture::channels::download_fraction>;
-    template <std::size_t>
-    using network = nn::networks::network_stats<1500, 1500, picture::channel_count>;
+    // (the channel count written to depend on Classes, so that the network is looked up only when used)
+    template <std::size_t Classes>
+    using network = typename nn::networks::network_stats_of<1500, 1500, picture::channel_count + 0 * Classes>::type;
     static constexpr nn::init_scheme init = nn::init_scheme::glorot_uniform;
     static constexpr std::size_t default_batch = 32;
     static constexpr class_rule classes{1, 2};

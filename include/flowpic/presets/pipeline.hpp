@@ -9,6 +9,7 @@
 #include "flowpic/blocks/window_spec.hpp"
 #include "flowpic/pipeline/decision.hpp"
 #include "flowpic/pipeline/pipeline.hpp"
+#include "flowpic/presets/networks.hpp"
 #include "flowpic/presets/preset.hpp"
 
 namespace flowpic {

@@ -43,27 +43,8 @@ concept preset = requires {
     { P::classes } -> std::convertible_to<class_rule>;
     typename P::flow_key;
     typename P::picture;
-    typename P::template network<class_rule(P::classes).min>;
 } && flows::key_policy<typename P::flow_key> && picture::histogram_policy<typename P::picture>;
-
-// The network of preset P for C classes.
-template <preset P, std::size_t Classes>
-using network_t = typename P::template network<Classes>;
-
-// A preset whose network takes its pictures: what a pipeline and a training run need.
-template <class P>
-consteval bool check() {
-    static_assert(preset<P>, "flowpic::presets: a preset needs name, window, flow_key, picture, network<C>, init, "
-                             "default_batch and classes (see flowpic/presets/preset.hpp)");
-    using H = typename P::picture;
-    using N = network_t<P, P::classes.min>;
-    static_assert(N::input_shape.c == H::channel_count && N::input_shape.h == H::height && N::input_shape.w == H::width,
-                  "flowpic::presets: the preset's network does not take the preset's pictures "
-                  "(channels x height x width differ)");
-    static_assert(P::classes.min >= 1 && P::classes.min <= P::classes.max,
-                  "flowpic::presets: classes needs 1 <= min <= max");
-    static_assert(P::default_batch > 0, "flowpic::presets: default_batch must be positive");
-    return true;
-}
+// The network (P::network<C>) is checked where it is used (presets/networks.hpp): code that only
+// needs a preset's windows and pictures never compiles a network.
 
 }  // namespace flowpic::presets

@@ -8,7 +8,7 @@
 #include "flowpic/blocks/window_spec.hpp"
 #include "flowpic/flows/key_policy.hpp"
 #include "flowpic/nn/layer.hpp"
-#include "flowpic/nn/networks.hpp"
+#include "flowpic/nn/networks_fwd.hpp"
 #include "flowpic/picture/histogram.hpp"
 #include "flowpic/presets/preset.hpp"
 
@@ -26,7 +26,7 @@ struct shapira2019 {
                                        picture::size_axis::identity<1500, picture::overflow::drop>,
                                        picture::counts::raw<std::uint16_t>, picture::channels::counts>;
     template <std::size_t Classes>
-    using network = nn::networks::shapira2019<Classes>;
+    using network = typename nn::networks::shapira2019_of<Classes, 1500, 1500, 1>::type;
     static constexpr nn::init_scheme init = nn::init_scheme::glorot_uniform;
     static constexpr std::size_t default_batch = 128;
     static constexpr class_rule classes{2, 10};

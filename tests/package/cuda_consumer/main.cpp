@@ -5,7 +5,7 @@
 
 #include <flowpic/picture/kernels/cuda.hpp>
 #include <flowpic/picture/maker.hpp>
-#include <flowpic/picture/presets.hpp>
+#include <flowpic/presets/mini_flowpic.hpp>
 
 int main() {
     using H = flowpic::presets::mini_flowpic::picture;
