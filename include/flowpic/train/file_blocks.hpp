@@ -27,6 +27,7 @@
 #include "flowpic/presets/preset.hpp"
 #include "flowpic/source/any_file.hpp"
 #include "flowpic/source/flow_records.hpp"
+#include "flowpic/source/memory.hpp"
 
 namespace flowpic::train {
 
@@ -51,21 +52,6 @@ void blocks_of(Source& src, const blocks::window_spec& w, F& on_block) {
     flows::callback_sink sink{[&](const blocks::block& b) { on_block(b); }, flows::ignore{}};
     table.consume(src, sink);
 }
-
-// A memory source over the keyed packets of one lab capture.
-class keyed_memory {
-public:
-    explicit keyed_memory(const std::vector<keyed_packet>& p) : p_(p) {}
-    bool next(keyed_packet& out) {
-        if (i_ >= p_.size()) return false;
-        out = p_[i_++];
-        return true;
-    }
-
-private:
-    const std::vector<keyed_packet>& p_;
-    std::size_t i_ = 0;
-};
 
 template <class Key, class Source, class F>
 void blocks_of_file(Source& src, const blocks::window_spec& w, F& f) {
@@ -97,7 +83,7 @@ void blocks_of_file(Source& src, const blocks::window_spec& w, F& f) {
                                  [](const keyed_packet& a, const keyed_packet& b) { return a.pkt.time_ns < b.pkt.time_ns; });
                 const block_origin origin{names[c], vpn[c], app[c], false};
                 auto cb = [&](const blocks::block& b) { f(b, origin); };
-                keyed_memory mem(v);
+                source::memory mem(v);
                 blocks_of<Key>(mem, w, cb);
                 std::vector<keyed_packet>().swap(v);
             }
