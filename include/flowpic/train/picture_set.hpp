@@ -65,6 +65,8 @@ struct picture_set {
     std::vector<sample_info> samples;
     picture::sparse_stack<float> pictures;  // one per sample
     std::vector<packet> packets;        // every sample's block, back to back (absolute times)
+    std::string label_map;              // the label map (CSV text) that named the classes; empty
+                                        // when they came from class directories only
 
     [[nodiscard]] std::size_t size() const noexcept { return samples.size(); }
     [[nodiscard]] std::span<const packet> packets_of(std::size_t i) const {
