@@ -423,8 +423,8 @@ TEST_CASE("dataset file: every truncation and every damaged byte is a format_err
     magic[0] = 'X';
     CHECK(decode_error(magic).find("byte offset 0: not a flowpic dataset file") != std::string::npos);
     auto version = bytes;
-    version[8] = 2;
-    CHECK(decode_error(version).find("byte offset 8: dataset format version 2") != std::string::npos);
+    version[8] = 3;  // version 2 (label maps) reads since issue 14
+    CHECK(decode_error(version).find("byte offset 8: dataset format version 3") != std::string::npos);
     auto tail = bytes;
     tail[tail.size() - 1] ^= 1;
     CHECK(decode_error(tail).find("checksum mismatch") != std::string::npos);

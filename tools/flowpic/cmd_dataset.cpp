@@ -1,10 +1,13 @@
-// flowpic dataset --data DIR --preset NAME --out FILE [--split 0.7,0.15,0.15] [--seed N]
-//                 [--where KEY=VALUE ...] [--all-windows] [--min-packets N]:
-// labelled pictures of every block of a class-per-directory tree, held sparse with their packets,
-// split by capture (train/build_dataset.hpp, train/split.hpp), written as a dataset file
-// (train/dataset_file.hpp, docs/formats.md). A summary of samples per class and split goes to
-// stderr.
+// flowpic dataset [--data DIR]... [--labels FILE]... [--map FILE] --preset NAME --out FILE
+//                 [--split 0.7,0.15,0.15] [--seed N] [--where KEY=VALUE ...] [--all-windows]
+//                 [--min-packets N] [CAPTURE...]:
+// labelled pictures of every block of class-per-directory trees and of the flows of captures that
+// label files name, held sparse with their packets, split by capture file
+// (train/build_dataset.hpp, train/split.hpp), written as a dataset file (train/dataset_file.hpp,
+// docs/formats.md). A summary of samples per class and split goes to stderr.
+#include <algorithm>
 #include <cstdio>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <vector>
@@ -13,6 +16,8 @@
 
 #include "commands.hpp"
 #include "dataset_options.hpp"
+#include "flowpic/labels/label_file.hpp"
+#include "flowpic/labels/label_map.hpp"
 #include "flowpic/train/build_dataset.hpp"
 #include "flowpic/train/dataset_file.hpp"
 #include "flowpic/train/split.hpp"
@@ -24,7 +29,8 @@ namespace {
 
 struct dataset_options {
     std::string preset{presets::mini_flowpic::name};
-    std::string data, out, split = "0.7,0.15,0.15";
+    std::vector<std::string> data, labels, captures;
+    std::string map, out, split = "0.7,0.15,0.15";
     std::uint64_t seed = 1;
     tree_options tree;
 };
@@ -51,19 +57,36 @@ void print_summary(const train::picture_set& set, const std::string& out) {
     }
     std::fprintf(stderr, "%-16s %6zu %6zu %6zu %6zu %7zu %7zu %7zu %7zu\n", "total", total[0], total[1], total[2],
                  total[3], total[4], total[5], total[6], total[7]);
+    std::size_t files = 0;  // capture files: a labelled file holds one capture per class
+    {
+        std::vector<std::string> names;
+        for (const auto& cap : set.captures) names.push_back(cap.name);
+        std::sort(names.begin(), names.end());
+        files = static_cast<std::size_t>(std::unique(names.begin(), names.end()) - names.begin());
+    }
+    if (files != set.captures.size())
+        std::fprintf(stderr, "flowpic: %zu capture files (a file with flows of several classes counts once per class above; "
+                             "each file is on one side of the split)\n", files);
     for (std::uint32_t c = 0; c < set.classes.size(); ++c)
         if (set.class_counts(train::split::train)[c] == 0)
             std::fprintf(stderr, "flowpic: warning: class %s has no training sample\n", set.classes[c].c_str());
 }
 
 void add_dataset_command(CLI::App& app) {
-    auto* cmd = app.add_subcommand("dataset", "Labelled pictures of a class-per-directory tree, split by capture, "
-                                              "as a dataset file for train and eval");
+    auto* cmd = app.add_subcommand("dataset", "Labelled pictures of class-per-directory trees and of labelled captures, "
+                                              "split by capture file, as a dataset file for train and eval");
     auto o = std::make_shared<dataset_options>();
-    cmd->add_option("--data", o->data, "tree DIR/<class>/<captures or CSV files>; classes are the sorted first-level "
-                                       "directory names")
-        ->required()
+    cmd->add_option("--data", o->data, "tree DIR/<class>/<captures or CSV files>; its classes are the first-level "
+                                       "directory names (repeatable)")
         ->check(CLI::ExistingDirectory);
+    cmd->add_option("--labels", o->labels, "label file (flowpic label: one row per connection) naming the flows of "
+                                           "the CAPTUREs; flows without a row, unnamed or `ignore` are left out "
+                                           "(repeatable)")
+        ->check(CLI::ExistingFile);
+    cmd->add_option("--map", o->map, "label map (kind,name,class): each row's class from its application and category "
+                                     "instead of its class column")
+        ->check(CLI::ExistingFile);
+    cmd->add_option("captures", o->captures, "captures (files or directories) the label files describe");
     add_preset_option(*cmd, o->preset);
     cmd->add_option("--out", o->out, "dataset file to write (.fpd)")->required();
     cmd->add_option("--split", o->split, "fractions of each class's captures for train,validation,test")
@@ -78,10 +101,37 @@ void add_dataset_command(CLI::App& app) {
             throw CLI::ValidationError("--split", e.what());
         }
         b.split.seed = o->seed;
+        if (o->labels.empty() != o->captures.empty())
+            throw CLI::ValidationError("dataset", o->labels.empty() ? "captures need label files (--labels FILE)"
+                                                                    : "--labels needs the captures it describes");
+        if (o->data.empty() && o->labels.empty())
+            throw CLI::ValidationError("dataset", "give a tree (--data DIR) or label files (--labels FILE) with captures");
+        if (!o->map.empty() && o->labels.empty()) throw CLI::ValidationError("--map", "--map re-maps the rows of --labels");
+        if (!o->labels.empty()) {
+            train::labelled_captures l;
+            std::vector<labels::flow_label> rows;
+            for (const auto& f : o->labels) {
+                auto r = labels::read_label_file(f);
+                rows.insert(rows.end(), std::make_move_iterator(r.begin()), std::make_move_iterator(r.end()));
+            }
+            l.rows = labels::label_index(std::move(rows));
+            l.captures = o->captures;
+            if (!o->map.empty()) l.map = labels::label_map::load(o->map);
+            l.files_name.clear();
+            for (const auto& f : o->labels) l.files_name += (l.files_name.empty() ? "" : ", ") + f;
+            b.labelled = std::move(l);
+        }
         train::build_report report;
         const train::picture_set set = train::build_dataset(o->data, b, &report);
         report_skipped(report);
-        if (set.samples.empty()) throw format_error(location{o->data}, "no blocks: the dataset would be empty");
+        if (b.labelled) {
+            std::fprintf(stderr, "flowpic: labelled flows: %zu kept, %zu without a row, %zu unnamed, %zu ignored",
+                         report.flows_labelled, report.flows_without_row, report.flows_unnamed, report.flows_ignored);
+            if (!b.classes.empty()) std::fprintf(stderr, ", %zu of other classes", report.flows_unlisted);
+            std::fprintf(stderr, "\n");
+        }
+        const std::string where = o->data.empty() ? o->labels.front() : o->data.front();
+        if (set.samples.empty()) throw format_error(location{where}, "no blocks: the dataset would be empty");
         train::write_dataset(o->out, set);
         print_summary(set, o->out);
     });

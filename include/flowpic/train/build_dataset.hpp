@@ -1,10 +1,14 @@
 #pragma once
-// A picture set from a directory tree whose first level names the classes:
+// A picture set from directory trees whose first level names the classes, and from captures
+// whose flows a label file names (labels/label_file.hpp, `flowpic label`):
 //
 //   DIR/<class>/**/<file>     captures (pcap, pcapng) or any format source::visit_file opens
+//   labels.csv + captures     each flow (per the preset's flow key; both directions of a
+//                             connection take its row) takes its row's class; flows without a
+//                             row, with an empty class or `ignore` are left out and counted
 //
-// Classes are the first-level directory names, sorted (byte order): that is the label order of
-// the dataset and of every model trained on it. Files are read in sorted path order; hidden
+// Classes are the first-level directory names and the label classes met, sorted (byte order):
+// that is the label order of the dataset and of every model trained on it. Files are read in sorted path order; hidden
 // files and directories (".name") are ignored, and files that are no supported format (text that
 // is no known CSV, unknown binary, empty, FLOWPIC1) are skipped and listed in the report. The
 // capture of a block, the unit of the split, is its file (relative to DIR), or for lab flow
@@ -14,6 +18,10 @@
 //   o.preset = "mini_flowpic";
 //   o.where = {train::parse_where("vpn=no")};
 //   train::picture_set set = train::build_dataset("data/lab/dataset", o);   // split as o.split says
+//
+//   o.labelled = train::labelled_captures{labels::label_index(labels::read_label_file("labels.csv")),
+//                                         {"captures/"}};
+//   train::picture_set mixed = train::build_dataset({"data/lab/dataset"}, o);
 
 #include <algorithm>
 #include <cstddef>
@@ -27,6 +35,8 @@
 #include <vector>
 
 #include "flowpic/core/error.hpp"
+#include "flowpic/labels/label_file.hpp"
+#include "flowpic/labels/label_map.hpp"
 #include "flowpic/picture/maker.hpp"
 #include "flowpic/presets/builtin.hpp"
 #include "flowpic/source/any_file.hpp"
@@ -36,15 +46,15 @@
 
 namespace flowpic::train {
 
-// A condition on a block's origin: vpn=no|yes, application=NAME (lab flow records say both; a
-// block of another file matches no condition).
+// A condition on a block's origin: vpn=no|yes, application=NAME (lab flow records say both,
+// labelled captures the application nDPI named; a block of another file matches no condition).
 struct where_clause {
     std::string key;
     std::string value;
 
     [[nodiscard]] bool matches(const block_origin& o) const {
         if (key == "vpn") return o.vpn == (value == "yes" ? 1 : 0);
-        if (key == "application") return o.vpn >= 0 && o.application == value;
+        if (key == "application") return !o.application.empty() && o.application == value;
         return false;
     }
 };
@@ -63,20 +73,47 @@ inline where_clause parse_where(const std::string& text) {
     return w;
 }
 
+// Captures and the label files that name their flows.
+struct labelled_captures {
+    labels::label_index rows{};                 // every label file's rows together
+    std::vector<std::string> captures{};        // files, or directories walked as class_files does
+    std::optional<labels::label_map> map{};     // when set: a row's class is map.classify(application,
+                                                // category), not its class column
+    std::string files_name = "the label files"; // what the dataset's label map note calls them
+};
+
 struct build_options {
     std::string preset{presets::mini_flowpic::name};
     std::optional<blocks::window_spec> window;  // instead of the preset's windows
     std::vector<where_clause> where;            // all must hold
     split_options split;
     std::vector<std::string> classes;           // when not empty: these classes, in this order
-                                                // (each must be a directory of the tree)
+                                                // (each a directory of a tree, unless labels are read)
+    std::optional<labelled_captures> labelled;  // flows named by label files
 };
 
 struct build_report {
     std::size_t files = 0;                      // files read
     std::vector<std::string> skipped;           // "path (why)"
     std::size_t blocks = 0;                     // blocks seen, before --where
+    // labelled captures: flows (that made a block) by what their row said
+    std::size_t flows_labelled = 0;             // a class: kept
+    std::size_t flows_without_row = 0;          // no row in the label files
+    std::size_t flows_unnamed = 0;              // a row with an empty class
+    std::size_t flows_ignored = 0;              // class `ignore`
+    std::size_t flows_unlisted = 0;             // a class not in build_options::classes
 };
+
+// What a dataset made with label files records as its label map: the map given; else the default
+// map's text when every row's class is what the default map makes of it; else a map with no rows
+// whose comment says the classes were taken as written.
+[[nodiscard]] inline std::string label_map_of(const labelled_captures& l) {
+    if (l.map) return l.map->text();
+    const auto& d = labels::default_map();
+    for (const auto& r : l.rows.rows())
+        if (r.cls != d.classify(r.application, r.category)) return "kind,name,class\n# classes as written in " + l.files_name + "\n";
+    return std::string(labels::default_map_text);
+}
 
 // The first-level directories of a tree, sorted.
 inline std::vector<std::string> class_directories(const std::string& root) {
@@ -115,21 +152,41 @@ inline std::vector<std::filesystem::path> class_files(const std::filesystem::pat
 
 namespace detail {
 
-template <class Preset>
-void add_file(picture_set& set, const std::string& path, const std::string& capture_name, std::uint32_t label,
-              const build_options& o, std::map<std::pair<std::uint32_t, std::string>, std::uint32_t>& capture_index,
-              picture::maker<typename Preset::picture>& m, build_report& report) {
+// The captures of a set under construction: by (class name, capture name), labels provisional
+// (the order classes were met) until finish() sorts them.
+struct set_builder {
+    picture_set& set;
+    std::vector<std::string> names;                               // provisional label -> class
+    std::map<std::string, std::uint32_t> label_of;                // class -> provisional label
+    std::map<std::pair<std::uint32_t, std::string>, std::uint32_t> capture_index;
+
+    std::uint32_t label(const std::string& cls) {
+        auto [it, fresh] = label_of.try_emplace(cls, static_cast<std::uint32_t>(names.size()));
+        if (fresh) names.push_back(cls);
+        return it->second;
+    }
+};
+
+// Adds the blocks of one file. `classify(block, origin, label&)` says whether a block is kept
+// and under which provisional label.
+template <class Preset, class Classify>
+void add_file(set_builder& sb, const std::string& path, const std::string& capture_name, const build_options& o,
+              picture::maker<typename Preset::picture>& m, build_report& report, Classify&& classify) {
     using T = typename Preset::picture::value_type;
+    picture_set& set = sb.set;
     picture::sparse_picture<T> pic;
     std::vector<float> values;
     for_each_block<Preset>(
         path,
-        [&](const blocks::block& b, const block_origin& origin) {
+        [&](const blocks::block& b, const block_origin& origin0) {
             ++report.blocks;
+            block_origin origin = origin0;
+            std::uint32_t label = 0;
+            if (!classify(b, origin, label)) return;
             for (const auto& w : o.where)
                 if (!w.matches(origin)) return;
             std::string name = origin.capture.empty() ? capture_name : std::string(origin.capture);
-            auto [it, fresh] = capture_index.try_emplace({label, name}, static_cast<std::uint32_t>(set.captures.size()));
+            auto [it, fresh] = sb.capture_index.try_emplace({label, name}, static_cast<std::uint32_t>(set.captures.size()));
             if (fresh) set.captures.push_back({std::move(name), label, static_cast<std::int8_t>(origin.vpn), split::train});
             sample_info s;
             s.label = label;
@@ -149,21 +206,62 @@ void add_file(picture_set& set, const std::string& path, const std::string& capt
         file_block_options{o.window, false});
 }
 
+// Files a dataset cannot read, reported and skipped.
+inline bool readable(const std::string& path, build_report& rep) {
+    const auto format = source::sniff_format(path);
+    if (format == source::file_format::unknown_text || format == source::file_format::unknown ||
+        format == source::file_format::empty || format == source::file_format::flowpic1) {
+        rep.skipped.push_back(path + " (" + source::format_name(format) + ")");
+        return false;
+    }
+    return true;
+}
+
 }  // namespace detail
 
-// Reads the tree at `root` into a picture set of o.preset (one of Presets) and splits it (o.split).
+// Reads the trees at `roots` (a capture's name is its file relative to its tree; with several
+// trees, the file's path) and the labelled captures of o.labelled into a picture set of o.preset
+// (one of Presets), and splits it (o.split). Samples: the trees' files class by class, then the
+// labelled captures in path order.
 template <class Presets = presets::builtin>
-picture_set build_dataset(const std::string& root, const build_options& o, build_report* report = nullptr) {
+picture_set build_dataset(const std::vector<std::string>& roots, const build_options& o, build_report* report = nullptr) {
     namespace fs = std::filesystem;
     build_report local;
     build_report& rep = report ? *report : local;
-    const auto dirs = class_directories(root);
+    if (roots.empty() && !o.labelled) throw std::invalid_argument("dataset: give a class-per-directory tree or label files");
+    std::vector<std::vector<std::string>> dirs;  // per tree
+    std::vector<std::string> all_dirs;
+    for (const auto& root : roots) {
+        dirs.push_back(class_directories(root));
+        if (dirs.back().empty() && !o.labelled)
+            throw io_error(location{root}, "no class directories (DIR/<class>/<files>)");
+        all_dirs.insert(all_dirs.end(), dirs.back().begin(), dirs.back().end());
+    }
+    std::sort(all_dirs.begin(), all_dirs.end());
+    all_dirs.erase(std::unique(all_dirs.begin(), all_dirs.end()), all_dirs.end());
+    if (!o.labelled)
+        for (const auto& c : o.classes)
+            if (!std::binary_search(all_dirs.begin(), all_dirs.end(), c))
+                throw io_error(location{(fs::path(roots.front()) / c).string()}, "no such class directory");
+    const std::vector<std::string>& tree_classes = o.classes.empty() ? all_dirs : o.classes;
+
+    // labelled captures: the files, walked like a class directory
+    std::vector<std::string> labelled_files;
+    if (o.labelled) {
+        for (const auto& c : o.labelled->captures) {
+            std::error_code ec;
+            if (fs::is_directory(c, ec)) {
+                for (const auto& f : class_files(c)) labelled_files.push_back(f.generic_string());
+            } else if (fs::exists(c, ec)) {
+                labelled_files.push_back(c);
+            } else {
+                throw io_error(location{c}, "no such file or directory");
+            }
+        }
+    }
+
     picture_set set;
-    set.classes = o.classes.empty() ? dirs : o.classes;
-    if (set.classes.empty()) throw io_error(location{root}, "no class directories (DIR/<class>/<files>)");
-    for (const auto& c : set.classes)
-        if (!std::binary_search(dirs.begin(), dirs.end(), c))
-            throw io_error(location{(fs::path(root) / c).string()}, "no such class directory");
+    detail::set_builder sb{set, {}, {}, {}};
     set.preset = o.preset;
     presets::visit<Presets>(o.preset, [&](auto p) {
         using P = decltype(p);
@@ -174,24 +272,85 @@ picture_set build_dataset(const std::string& root, const build_options& o, build
             for (auto v : m.background()) bg.push_back(static_cast<float>(v));
             return bg;
         }());
-        std::map<std::pair<std::uint32_t, std::string>, std::uint32_t> capture_index;
-        for (std::uint32_t label = 0; label < set.classes.size(); ++label) {
-            const fs::path dir = fs::path(root) / set.classes[label];
-            for (const auto& file : class_files(dir)) {
-                const std::string path = file.string();
-                const auto format = source::sniff_format(path);
-                if (format == source::file_format::unknown_text || format == source::file_format::unknown ||
-                    format == source::file_format::empty || format == source::file_format::flowpic1) {
-                    rep.skipped.push_back(path + " (" + source::format_name(format) + ")");
-                    continue;
+        for (const auto& cls : tree_classes) {
+            const std::uint32_t label = sb.label(cls);
+            for (std::size_t t = 0; t < roots.size(); ++t) {
+                const fs::path dir = fs::path(roots[t]) / cls;
+                if (!std::binary_search(dirs[t].begin(), dirs[t].end(), cls)) continue;
+                for (const auto& file : class_files(dir)) {
+                    const std::string path = file.string();
+                    if (!detail::readable(path, rep)) continue;
+                    ++rep.files;
+                    const std::string name = roots.size() == 1 ? fs::relative(file, roots[t]).generic_string() : file.generic_string();
+                    detail::add_file<P>(sb, path, name, o, m, rep,
+                                        [&](const blocks::block&, block_origin&, std::uint32_t& l) { l = label; return true; });
                 }
+            }
+        }
+        if (!o.labelled) return;
+        if constexpr (!P::flow_key::keyed) {
+            throw std::invalid_argument("dataset: label files name flows, and preset " + std::string(P::name) +
+                                        " mixes the flows of a capture (use a preset with flows)");
+        } else {
+            const auto& L = *o.labelled;
+            const std::vector<std::string> listed = o.classes;
+            for (const auto& path : labelled_files) {
+                if (!detail::readable(path, rep)) continue;
                 ++rep.files;
-                detail::add_file<P>(set, path, fs::relative(file, root).generic_string(), label, o, capture_index, m, rep);
+                // per flow (key with session, first packet): the verdict, counted once
+                std::map<std::pair<flow_key, std::int64_t>, std::optional<std::uint32_t>> seen;
+                detail::add_file<P>(sb, path, path, o, m, rep,
+                                    [&](const blocks::block& b, block_origin& origin, std::uint32_t& l) {
+                    if (!b.owner) return false;
+                    const flows::flow& f = *b.owner;
+                    const labels::flow_label* row = L.rows.find(f.key, f.first_ns);
+                    if (row) origin.application = row->application;
+                    auto [it, fresh] = seen.try_emplace({f.key, f.first_ns});
+                    if (fresh) {
+                        if (!row) {
+                            ++rep.flows_without_row;
+                        } else {
+                            const std::string cls = L.map ? L.map->classify(row->application, row->category) : row->cls;
+                            if (cls.empty()) ++rep.flows_unnamed;
+                            else if (cls == labels::ignore_class) ++rep.flows_ignored;
+                            else if (!listed.empty() && std::find(listed.begin(), listed.end(), cls) == listed.end())
+                                ++rep.flows_unlisted;
+                            else {
+                                ++rep.flows_labelled;
+                                it->second = sb.label(cls);
+                            }
+                        }
+                    }
+                    if (!it->second) return false;
+                    l = *it->second;
+                    return true;
+                });
             }
         }
     });
+
+    // the final label order: as given, or the classes met, sorted
+    if (!o.classes.empty()) {
+        set.classes = o.classes;
+    } else {
+        set.classes = o.labelled ? sb.names : all_dirs;
+        std::sort(set.classes.begin(), set.classes.end());
+    }
+    if (set.classes.empty()) throw io_error(location{roots.empty() ? std::string("dataset") : roots.front()}, "no classes: no class directories and no labelled flow");
+    std::vector<std::uint32_t> final_label(sb.names.size());
+    for (std::size_t i = 0; i < sb.names.size(); ++i)
+        final_label[i] = static_cast<std::uint32_t>(std::find(set.classes.begin(), set.classes.end(), sb.names[i]) - set.classes.begin());
+    for (auto& c : set.captures) c.label = final_label[c.label];
+    for (auto& s : set.samples) s.label = final_label[s.label];
+    if (o.labelled) set.label_map = label_map_of(*o.labelled);
     apply_split(set, o.split);
     return set;
+}
+
+// Reads the tree at `root` (see above).
+template <class Presets = presets::builtin>
+picture_set build_dataset(const std::string& root, const build_options& o, build_report* report = nullptr) {
+    return build_dataset<Presets>(std::vector<std::string>{root}, o, report);
 }
 
 }  // namespace flowpic::train

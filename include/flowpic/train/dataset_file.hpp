@@ -2,11 +2,12 @@
 // The dataset file (.fpd): a train::picture_set on disk. Little-endian, versioned, checksummed;
 // the layout is documented in docs/formats.md ("The dataset file"). In short:
 //
-//   header (64 B)  "FLOWPICD", u16 version 1, u16 header size 64, u8 value type (1 uint16,
+//   header (64 B)  "FLOWPICD", u16 version (1, or 2 with a label map), u16 header size 64, u8 value type (1 uint16,
 //                  2 float32), u8 0, u16 channels, u32 height, u32 width, u64 split seed,
 //                  u32 classes, u32 captures, u64 samples, u64 packets, u64 file size
 //   metadata       str preset; f64 x 3 split fractions; the window spec; f32 background per
-//                  channel; str class names; captures (str name, u32 label, i8 vpn, u8 split)
+//                  channel; str class names; captures (str name, u32 label, i8 vpn, u8 split);
+//                  version 2: the label map (u32 length + text)
 //   samples        u32 label, u8 split, u32 capture, the flow key (43 B), i64 window start and
 //                  end (ns), u32 packets, u32 cells, then the packets (varint time deltas in ns,
 //                  varint size << 1 | direction), the cells (varint deltas of flat indices) and
@@ -35,7 +36,8 @@
 namespace flowpic::train {
 
 inline constexpr char dataset_magic[8] = {'F', 'L', 'O', 'W', 'P', 'I', 'C', 'D'};
-inline constexpr std::uint16_t dataset_format_version = 1;
+// Version 2 adds the label map; a set without one is written as version 1, as before it.
+inline constexpr std::uint16_t dataset_format_version = 2;
 inline constexpr std::size_t dataset_header_size = 64;
 
 // What a preset's pictures look like: checked against a file's header.
@@ -121,7 +123,8 @@ std::vector<std::uint8_t> encode_dataset(const picture_set& set) {
         throw std::invalid_argument("dataset file: the pictures do not have the geometry of preset " + set.preset);
     auto w = d::make_writer();
     w.bytes(dataset_magic, 8);
-    w.num(dataset_format_version);
+    const bool has_map = !set.label_map.empty();
+    w.num(has_map ? dataset_format_version : std::uint16_t{1});
     w.num(static_cast<std::uint16_t>(dataset_header_size));
     w.num(g.value_type);
     w.num(std::uint8_t{0});
@@ -152,6 +155,7 @@ std::vector<std::uint8_t> encode_dataset(const picture_set& set) {
         w.num(c.vpn);
         w.num(static_cast<std::uint8_t>(c.part));
     }
+    if (has_map) w.str<std::uint32_t>(set.label_map);
     for (std::size_t i = 0; i < set.samples.size(); ++i) {
         const auto& s = set.samples[i];
         w.num(s.label);
@@ -210,8 +214,8 @@ picture_set decode_dataset(const std::uint8_t* data, std::size_t size, const std
     if (std::memcmp(data, dataset_magic, 8) != 0) r.fail(0, "not a flowpic dataset file (bad magic)");
     r.num<std::uint64_t>("magic");
     const auto version = r.num<std::uint16_t>("version");
-    if (version != dataset_format_version)
-        r.fail(8, "dataset format version " + std::to_string(version) + ", this flowpic reads version " +
+    if (version != 1 && version != dataset_format_version)
+        r.fail(8, "dataset format version " + std::to_string(version) + ", this flowpic reads versions 1 to " +
                       std::to_string(dataset_format_version));
     if (r.num<std::uint16_t>("header size") != dataset_header_size) r.fail(10, "header size is not 64");
     const auto value_type = r.num<std::uint8_t>("value type");
@@ -294,6 +298,7 @@ picture_set decode_dataset(const std::uint8_t* data, std::size_t size, const std
         if (part > 2) body.fail(at, "capture split " + std::to_string(part) + " (not 0, 1 or 2)");
         c.part = static_cast<split>(part);
     }
+    if (version >= 2) set.label_map = body.str<std::uint32_t>("label map");
     if (nsamples > body.left() / 76) body.fail(40, "sample count " + std::to_string(nsamples) + " exceeds the file");
     if (npackets > body.left() / 2) body.fail(48, "packet count " + std::to_string(npackets) + " exceeds the file");
     set.samples.resize(static_cast<std::size_t>(nsamples));

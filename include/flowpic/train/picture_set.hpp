@@ -4,8 +4,9 @@
 // What `flowpic dataset` writes (train/dataset_file.hpp) and `flowpic train` / `flowpic eval`
 // read. Values are held as float whatever the preset's type: uint16 counts are exact in float.
 //
-// A capture is the unit of the split: one input file, or one lab capture inside a .fpr file.
-// Every sample of a capture has the capture's label and split.
+// A capture is one input file, or one lab capture inside a .fpr file, of one class; a labelled
+// capture with flows of several classes is one capture per class under the same name. The name
+// is the unit of the split (train/split.hpp). Every sample of a capture has its label and split.
 
 #include <array>
 #include <cstddef>

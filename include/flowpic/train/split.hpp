@@ -1,23 +1,36 @@
 #pragma once
-// The seeded split of a picture set into train, validation and test by capture, never by window
-// (reference.md A.4: windows of one session on both sides would leak), stratified by class:
+// The seeded split of a picture set into train, validation and test by capture file, never by
+// window (reference.md A.4: windows of one session on both sides would leak), stratified by class.
+// A capture_info is one (file, class) pair: a file of one class (a tree's file, a lab capture of a
+// .fpr file, a labelled capture with flows of one class) is one capture; a labelled capture with
+// flows of several classes is one capture per class under one name. The unit of the split is the
+// name: every capture of one name lands in the same split.
 //
-// - per class, its captures get counts by the largest remainder of n x fraction (ties: test, then
-//   validation, then train), with at least one capture in train (when its fraction is not 0) and,
-//   for classes of 3 captures or more, at least one in validation and in test (when theirs are
-//   not 0);
-// - which captures: sorted by name, shuffled per VPN flag (plain, VPN, unknown) with a generator
+// Files of one class (every file of a class-per-directory tree), per class:
+// - its files get counts by the largest remainder of n x fraction (ties: test, then validation,
+//   then train), with at least one file in train (when its fraction is not 0) and, for classes of
+//   3 files or more, at least one in validation and in test (when theirs are not 0);
+// - which files: sorted by name, shuffled per VPN flag (plain, VPN, unknown) with a generator
 //   seeded by (seed, class), then interleaved, so that small splits get both variants; test takes
 //   the first, validation the next, train the rest.
+// Files of several classes, afterwards (sorted by name, shuffled with a generator of the seed):
+// - coverage: for each class in 3 files or more (the rarest first), each split with a fraction
+//   above 0 that holds none of its files yet takes its smallest unassigned file of that class
+//   (train first, then test, then validation);
+// - balance: the rest, largest first (in samples), each to the split whose per-class targets
+//   (each class's samples x fraction) it helps most: the split of largest sum over its classes of
+//   its samples x (target - samples there so far) / the class's samples.
 //
-// The result depends only on the captures (names, labels, VPN flags), the fractions and the seed:
-// not on the samples or their order.
+// The result depends only on the captures (names, labels, VPN flags, sample weights), the
+// fractions and the seed: not on the samples' or the captures' order.
 
 #include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <map>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -84,12 +97,16 @@ inline std::array<std::size_t, 3> split_counts(std::size_t n, std::array<double,
     return c;
 }
 
-// Sets captures[i].part for every capture; `classes` bounds the labels.
-inline void assign_splits(std::vector<capture_info>& captures, std::size_t classes, const split_options& o) {
+namespace detail {
+
+// Today's per-class split of files of one class: `pick(i)` says which captures take part.
+template <class Pick>
+void split_single_class_files(std::vector<capture_info>& captures, std::size_t classes, const split_options& o, Pick pick) {
     for (std::size_t label = 0; label < classes; ++label) {
         std::array<std::vector<std::size_t>, 3> strata;  // plain, VPN, unknown
         for (std::size_t i = 0; i < captures.size(); ++i)
-            if (captures[i].label == label) strata[captures[i].vpn == 0 ? 0 : captures[i].vpn == 1 ? 1 : 2].push_back(i);
+            if (captures[i].label == label && pick(i))
+                strata[captures[i].vpn == 0 ? 0 : captures[i].vpn == 1 ? 1 : 2].push_back(i);
         nn::rng r(nn::mix64(o.seed ^ nn::mix64(0x5b17 + label)));
         std::size_t n = 0;
         for (auto& s : strata) {
@@ -108,9 +125,109 @@ inline void assign_splits(std::vector<capture_info>& captures, std::size_t class
     }
 }
 
-// Splits a picture set: captures by assign_splits, every sample as its capture.
+}  // namespace detail
+
+// Sets captures[i].part for every capture; `classes` bounds the labels. `weights` (samples per
+// capture; empty: 1 each) sizes the files of several classes.
+inline void assign_splits(std::vector<capture_info>& captures, std::size_t classes, const split_options& o,
+                          std::span<const std::size_t> weights = {}) {
+    if (!weights.empty() && weights.size() != captures.size()) throw std::invalid_argument("split: one weight per capture");
+    auto weight = [&](std::size_t i) { return weights.empty() ? std::size_t{1} : weights[i]; };
+    // files by name: the captures of each
+    std::map<std::string, std::vector<std::size_t>> files;
+    for (std::size_t i = 0; i < captures.size(); ++i) files[captures[i].name].push_back(i);
+    std::vector<char> single(captures.size(), 0);
+    for (const auto& [name, members] : files)
+        if (members.size() == 1) single[members[0]] = 1;
+    detail::split_single_class_files(captures, classes, o, [&](std::size_t i) { return single[i] != 0; });
+    if (files.size() == captures.size()) return;  // every file of one class
+
+    struct file {
+        std::vector<std::size_t> members;
+        std::size_t total = 0;
+        bool assigned = false;
+    };
+    std::vector<file> multi;  // sorted by name (the map's order), then shuffled
+    for (const auto& [name, members] : files)
+        if (members.size() > 1) {
+            file f{members, 0, false};
+            for (std::size_t i : members) f.total += weight(i);
+            multi.push_back(std::move(f));
+        }
+    nn::rng r(nn::mix64(o.seed ^ nn::mix64(0x6d17)));
+    for (std::size_t i = multi.size(); i > 1; --i) std::swap(multi[i - 1], multi[static_cast<std::size_t>(r.below(i))]);
+
+    const double sum = o.fractions[0] + o.fractions[1] + o.fractions[2];
+    std::vector<double> total(classes, 0.0);
+    std::vector<std::array<double, 3>> have(classes, std::array<double, 3>{});
+    std::vector<std::array<std::size_t, 3>> files_in(classes, std::array<std::size_t, 3>{});  // files of a class per split
+    std::vector<std::size_t> file_count(classes, 0);
+    for (std::size_t i = 0; i < captures.size(); ++i) {
+        if (captures[i].label >= classes) throw std::invalid_argument("split: capture label out of range");
+        total[captures[i].label] += static_cast<double>(weight(i));
+        ++file_count[captures[i].label];
+        if (single[i]) {
+            have[captures[i].label][static_cast<std::size_t>(captures[i].part)] += static_cast<double>(weight(i));
+            ++files_in[captures[i].label][static_cast<std::size_t>(captures[i].part)];
+        }
+    }
+    auto assign = [&](file& f, std::size_t s) {
+        f.assigned = true;
+        for (std::size_t i : f.members) {
+            captures[i].part = static_cast<split>(s);
+            have[captures[i].label][s] += static_cast<double>(weight(i));
+            ++files_in[captures[i].label][s];
+        }
+    };
+    auto holds = [&](const file& f, std::size_t label) {
+        return std::any_of(f.members.begin(), f.members.end(), [&](std::size_t i) { return captures[i].label == label; });
+    };
+
+    // coverage: the rarest classes first
+    std::vector<std::size_t> by_rarity(classes);
+    for (std::size_t c = 0; c < classes; ++c) by_rarity[c] = c;
+    std::stable_sort(by_rarity.begin(), by_rarity.end(), [&](std::size_t a, std::size_t b) { return file_count[a] < file_count[b]; });
+    for (std::size_t c : by_rarity) {
+        if (file_count[c] < 3) continue;
+        for (std::size_t s : {std::size_t{0}, std::size_t{2}, std::size_t{1}}) {
+            if (!(o.fractions[s] > 0) || files_in[c][s] > 0) continue;
+            file* best = nullptr;
+            for (auto& f : multi)
+                if (!f.assigned && holds(f, c) && (!best || f.total < best->total)) best = &f;
+            if (best) assign(*best, s);
+        }
+    }
+
+    // balance: the largest files first
+    std::vector<std::size_t> rest;
+    for (std::size_t k = 0; k < multi.size(); ++k)
+        if (!multi[k].assigned) rest.push_back(k);
+    std::stable_sort(rest.begin(), rest.end(), [&](std::size_t a, std::size_t b) { return multi[a].total > multi[b].total; });
+    for (std::size_t k : rest) {
+        std::size_t pick = 3;
+        double best = 0;
+        for (std::size_t s = 0; s < 3; ++s) {
+            if (!(o.fractions[s] > 0)) continue;
+            double gain = 0;
+            for (std::size_t i : multi[k].members) {
+                const std::size_t c = captures[i].label;
+                gain += static_cast<double>(weight(i)) * (total[c] * o.fractions[s] / sum - have[c][s]) / std::max(total[c], 1.0);
+            }
+            if (pick == 3 || gain > best + 1e-12) {
+                pick = s;
+                best = gain;
+            }
+        }
+        assign(multi[k], pick);
+    }
+}
+
+// Splits a picture set: captures by assign_splits (weighted by their samples), every sample as
+// its capture.
 inline void apply_split(picture_set& set, const split_options& o) {
-    assign_splits(set.captures, set.classes.size(), o);
+    std::vector<std::size_t> weights(set.captures.size(), 0);
+    for (const auto& s : set.samples) ++weights.at(s.capture);
+    assign_splits(set.captures, set.classes.size(), o, weights);
     for (auto& s : set.samples) s.part = set.captures.at(s.capture).part;
     set.seed = o.seed;
     set.fractions = o.fractions;
