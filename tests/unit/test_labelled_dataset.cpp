@@ -232,9 +232,8 @@ TEST_CASE("labelled captures and a tree together: the union of classes, each fil
     }
     CHECK(sides.size() == 4);
     for (const auto& [name, parts] : sides) CHECK_MESSAGE(parts.size() == 1, name);
-    const std::string tree = t / "tree";
-    CHECK(classes_of[tree + "/alpha/sample.pcap"] == std::set<std::string>{"alpha"});
-    CHECK(classes_of[tree + "/web/sample.pcap"] == std::set<std::string>{"web"});
+    CHECK(classes_of["alpha/sample.pcap"] == std::set<std::string>{"alpha"});  // relative to its tree
+    CHECK(classes_of["web/sample.pcap"] == std::set<std::string>{"web"});
     CHECK(classes_of[t / "caps/one.pcap"] == std::set<std::string>{"chat", "voip", "web"});
     // the tree's part of the set is what the tree alone gives (labels after it)
     train::build_options tree_only;
@@ -315,10 +314,14 @@ TEST_CASE("dataset file version 2 keeps the label map; version 1 files still rea
     temp_dir t("labelled-test");
     copy_into(sample_pcap(), t / "caps/sample.pcap");
     copy_into(sample_pcap(), t / "tree/x/sample.pcap");
+    auto rows = sample_rows();
+    for (auto& r : rows) {
+        r.application = client_port(r.key) == 40004 ? "RTP" : "HTTP";
+        r.category = "Web";
+    }
     train::build_options o;
     o.preset = "mini_flowpic";
-    o.labelled = train::labelled_captures{labels::label_index(sample_rows()), {t / "caps"},
-                                          labels::default_map()};
+    o.labelled = train::labelled_captures{labels::label_index(rows), {t / "caps"}, labels::default_map()};
     const auto set = train::build_dataset(std::vector<std::string>{}, o);
     REQUIRE(set.label_map == labels::default_map_text);
     const auto bytes = train::encode_dataset(set);
