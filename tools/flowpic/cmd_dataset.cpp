@@ -86,7 +86,8 @@ void add_dataset_command(CLI::App& app) {
     cmd->add_option("--map", o->map, "label map (kind,name,class): each row's class from its application and category "
                                      "instead of its class column")
         ->check(CLI::ExistingFile);
-    cmd->add_option("captures", o->captures, "captures (files or directories) the label files describe");
+    cmd->add_option("CAPTURE", o->captures, "captures (files or directories, walked like a class directory) that the "
+                                            "label files describe");
     add_preset_option(*cmd, o->preset);
     cmd->add_option("--out", o->out, "dataset file to write (.fpd)")->required();
     cmd->add_option("--split", o->split, "fractions of each class's captures for train,validation,test")
