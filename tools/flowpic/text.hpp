@@ -5,18 +5,11 @@
 #include <cstdio>
 #include <string>
 
-#include "flowpic/picture/time_axis.hpp"
+#include "flowpic/core/time_text.hpp"
 
 namespace flowpic::tool {
 
-// Epoch seconds with microsecond precision, rounded to the nearest microsecond.
-inline std::string epoch_seconds(std::int64_t ns) {
-    const std::int64_t us = picture::floor_div<1000>(ns + 500);
-    const std::int64_t s = picture::floor_div<1'000'000>(us);
-    char buf[48];
-    std::snprintf(buf, sizeof buf, "%lld.%06lld", static_cast<long long>(s), static_cast<long long>(us - s * 1'000'000));
-    return buf;
-}
+using flowpic::epoch_seconds;
 
 // RFC 4180 quoting when the value needs it.
 inline std::string csv_field(const std::string& v) {
