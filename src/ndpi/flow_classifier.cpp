@@ -39,6 +39,7 @@ struct flow_state {
     flow_result out;
     ndpi_flow_ptr flow;       // released once detection is complete
     ndpi_protocol proto = NDPI_PROTOCOL_NULL;
+    std::uint64_t whole_packets = 0;  // those nDPI was offered: its packet budget counts these
     bool completed = false;
 };
 
@@ -107,7 +108,7 @@ bool flow_classifier::add(std::int64_t time_ns, std::span<const std::uint8_t> ip
     // ndpiReader hands nDPI only whole IP packets (the captured bytes cover the IP length) and
     // never a later fragment.
     if (ip.size() < d.ip_length || (d.fragment && !d.first_fragment)) return true;
-    const std::uint64_t n = s.out.packets;
+    const std::uint64_t n = ++s.whole_packets;
     bool enough = (d.key.proto == 17 && n > m.opt.max_udp_packets) || (d.key.proto == 6 && n > m.opt.max_tcp_packets);
     const auto len = static_cast<unsigned short>(std::min<std::size_t>(ip.size(), 0xffff));
     // milliseconds from the microseconds a pcap header holds, as ndpiReader computes them

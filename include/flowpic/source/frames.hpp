@@ -50,8 +50,8 @@ void visit_frames(const std::string& path, F&& f) {
     }
     if (fmt == file_format::empty) throw format_error(location{path, 0}, "empty file");
     if (fmt != file_format::pcap && fmt != file_format::unknown)
-        throw format_error(location{path, 0}, std::string("a ") + format_name(fmt) +
-                                                  " file carries no packet payloads; a pcap or pcapng capture is needed");
+        throw format_error(location{path, 0}, std::string("no packet payloads in a file of this format (") +
+                                                  format_name(fmt) + "): a pcap or pcapng capture is needed");
     struct stat st {};
     if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
         throw io_error(location{path}, "is a directory, not a capture file");
