@@ -10,7 +10,8 @@ target_include_directories(flowpic_ndpi PUBLIC
   $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
 # libndpi is linked from the static library, so consumers need it too (PUBLIC in the link sense)
 target_link_libraries(flowpic_ndpi PUBLIC flowpic PkgConfig::NDPI)
-# the warning flags of flowpic_build_options, without linking it (it is never exported)
-target_compile_options(flowpic_ndpi PRIVATE $<TARGET_PROPERTY:flowpic_build_options,INTERFACE_COMPILE_OPTIONS>)
+# flowpic's warnings, but no -march: the installed library runs on any x86-64
+target_compile_options(flowpic_ndpi PRIVATE $<$<CXX_COMPILER_ID:GNU,Clang>:-Wall -Wextra -Wpedantic -Wshadow>
+                       $<$<BOOL:${FLOWPIC_WARNINGS_AS_ERRORS}>:-Werror>)
 target_compile_definitions(flowpic_ndpi INTERFACE FLOWPIC_HAS_NDPI=1)
 message(STATUS "flowpic: flowpic::ndpi with nDPI ${NDPI_VERSION}")
