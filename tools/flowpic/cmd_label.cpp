@@ -29,6 +29,7 @@ struct label_options {
     std::string out;
     std::string map;
     bool quiet = false;
+    bool keep_going = false;
 };
 
 #if defined(FLOWPIC_HAS_NDPI)
@@ -55,16 +56,26 @@ std::vector<labels::flow_label> label_capture(const std::string& path, const lab
 void run_label(const label_options& o) {
     const labels::label_map map = o.map.empty() ? labels::default_map() : labels::label_map::load(o.map);
     std::vector<labels::flow_label> rows;
+    std::size_t skipped = 0;
     for (const auto& c : o.captures) {
-        auto r = label_capture(c, map);
+        std::vector<labels::flow_label> r;
+        try {
+            r = label_capture(c, map);
+        } catch (const flowpic::error& e) {
+            if (!o.keep_going) throw;
+            std::fprintf(stderr, "flowpic label: skipped: %s\n", e.what());  // none of its rows
+            ++skipped;
+            continue;
+        }
         rows.insert(rows.end(), std::make_move_iterator(r.begin()), std::make_move_iterator(r.end()));
     }
     labels::write_label_file(o.out, rows);
     if (o.quiet) return;
     std::map<std::string, std::size_t> per_class;
     for (const auto& r : rows) ++per_class[r.cls.empty() ? "(unnamed)" : r.cls];
-    std::fprintf(stderr, "flowpic label: %zu flows of %zu capture%s (nDPI %s)\n", rows.size(), o.captures.size(),
-                 o.captures.size() == 1 ? "" : "s", ndpi::flow_classifier::ndpi_version().c_str());
+    const std::size_t read = o.captures.size() - skipped;
+    std::fprintf(stderr, "flowpic label: %zu flows of %zu capture%s (nDPI %s)\n", rows.size(), read,
+                 read == 1 ? "" : "s", ndpi::flow_classifier::ndpi_version().c_str());
     for (const auto& [cls, n] : per_class) std::fprintf(stderr, "  %-14s %zu\n", cls.c_str(), n);
 }
 #else
@@ -84,6 +95,9 @@ void add_label_command(CLI::App& app) {
     cmd->add_option("--map", o->map, "label map CSV (kind,name,class) replacing the default one (docs/labels.md)")
         ->check(CLI::ExistingFile);
     cmd->add_flag("-q,--quiet", o->quiet, "no per-class summary on standard error");
+    cmd->add_flag("--keep-going", o->keep_going,
+                  "a capture that cannot be read (corrupt, unsupported link type) is reported on standard error and "
+                  "left out, instead of stopping");
     cmd->callback([o] { run_label(*o); });
 }
 
