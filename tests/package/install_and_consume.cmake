@@ -1,6 +1,7 @@
 # Installs flowpic into a scratch prefix, then builds and runs a five-line consumer three ways:
 # find_package(flowpic CONFIG), pkg-config, add_subdirectory and FetchContent; with
-# FLOWPIC_WITH_CUDA also a consumer of the flowpic::cuda component.
+# FLOWPIC_WITH_CUDA also a consumer of the flowpic::cuda component, with FLOWPIC_WITH_NDPI one of
+# flowpic::ndpi.
 file(REMOVE_RECURSE ${WORK_DIR})
 set(prefix ${WORK_DIR}/prefix)
 
@@ -66,5 +67,16 @@ if(FLOWPIC_WITH_CUDA)
   run(${CMAKE_COMMAND} --build ${WORK_DIR}/cuda)
   run(${WORK_DIR}/cuda/consumer)
   message(STATUS "find_package(flowpic COMPONENTS cuda) consumer built and ran")
+endif()
+# 6. the compiled nDPI component, where it was built: find_package(flowpic COMPONENTS ndpi)
+if(FLOWPIC_WITH_NDPI)
+  if(NOT EXISTS ${prefix}/share/cmake/flowpic/flowpicNdpiTargets.cmake)
+    message(FATAL_ERROR "install is missing share/cmake/flowpic/flowpicNdpiTargets.cmake")
+  endif()
+  run(${CMAKE_COMMAND} -S ${FLOWPIC_SOURCE_DIR}/tests/package/ndpi_consumer -B ${WORK_DIR}/ndpi
+      -DCMAKE_PREFIX_PATH=${prefix} -DCMAKE_CXX_COMPILER=${CMAKE_CXX_COMPILER})
+  run(${CMAKE_COMMAND} --build ${WORK_DIR}/ndpi)
+  run(${WORK_DIR}/ndpi/consumer)
+  message(STATUS "find_package(flowpic COMPONENTS ndpi) consumer built and ran")
 endif()
 message(STATUS "find_package, pkg-config, add_subdirectory and FetchContent consumers all built and ran")

@@ -23,5 +23,6 @@ add_test(NAME package/install_and_consume
            -DWORK_DIR=${CMAKE_CURRENT_BINARY_DIR}/package_work
            -DCMAKE_CXX_COMPILER=${CMAKE_CXX_COMPILER}
            -DFLOWPIC_WITH_CUDA=$<TARGET_EXISTS:flowpic_cuda>
+           -DFLOWPIC_WITH_NDPI=$<TARGET_EXISTS:flowpic_ndpi>
            -P ${CMAKE_CURRENT_LIST_DIR}/install_and_consume.cmake)
 set_tests_properties(package/install_and_consume PROPERTIES RUN_SERIAL TRUE)

@@ -114,6 +114,11 @@ application,SMBv1,file_transfer
 application,SMBv23,file_transfer
 application,NFS,file_transfer
 application,TFTP,file_transfer
+# nDPI 4.2 files these under a category of another class (Jabber: Web; SnapchatCall: Web; cloud drives: Cloud)
+application,Jabber,chat
+application,SnapchatCall,voip
+application,GoogleDrive,file_transfer
+application,MS_OneDrive,file_transfer
 )";
 
 class label_map {

@@ -1,0 +1,107 @@
+// flowpic label CAPTURE... --out labels.csv [--map FILE]: nDPI names each flow's application and
+// category, the label map turns them into a FlowPic class; one row per flow (docs/labels.md).
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "commands.hpp"
+#include "flowpic/core/error.hpp"
+#include "flowpic/labels/label_file.hpp"
+#include "flowpic/labels/label_map.hpp"
+
+#if defined(FLOWPIC_HAS_NDPI)
+#include "flowpic/ndpi/flow_classifier.hpp"
+#include "flowpic/source/frames.hpp"
+#endif
+
+namespace flowpic::tool {
+
+namespace {
+
+struct label_options {
+    std::vector<std::string> captures;
+    std::string out;
+    std::string map;
+    bool quiet = false;
+    bool keep_going = false;
+};
+
+#if defined(FLOWPIC_HAS_NDPI)
+// One capture's flows, labelled, ordered by first packet time, then key.
+std::vector<labels::flow_label> label_capture(const std::string& path, const labels::label_map& map) {
+    ndpi::flow_classifier classifier;
+    source::visit_frames(path, [&](const source::frame& f) { classifier.add_frame(f.time_ns, f.link_type, f.data, f.caplen); });
+    std::vector<labels::flow_label> rows;
+    for (auto& f : classifier.finish()) {
+        labels::flow_label r;
+        r.key = f.key;
+        r.first_ns = f.first_ns;
+        r.cls = map.classify(f.application, f.category);
+        r.application = std::move(f.application);
+        r.category = std::move(f.category);
+        rows.push_back(std::move(r));
+    }
+    std::stable_sort(rows.begin(), rows.end(), [](const labels::flow_label& a, const labels::flow_label& b) {
+        return std::tie(a.first_ns, a.key) < std::tie(b.first_ns, b.key);
+    });
+    return rows;
+}
+
+void run_label(const label_options& o) {
+    const labels::label_map map = o.map.empty() ? labels::default_map() : labels::label_map::load(o.map);
+    std::vector<labels::flow_label> rows;
+    std::size_t skipped = 0;
+    for (const auto& c : o.captures) {
+        std::vector<labels::flow_label> r;
+        try {
+            r = label_capture(c, map);
+        } catch (const flowpic::error& e) {
+            if (!o.keep_going) throw;
+            std::fprintf(stderr, "flowpic label: skipped: %s\n", e.what());  // none of its rows
+            ++skipped;
+            continue;
+        }
+        rows.insert(rows.end(), std::make_move_iterator(r.begin()), std::make_move_iterator(r.end()));
+    }
+    labels::write_label_file(o.out, rows);
+    if (o.quiet) return;
+    std::map<std::string, std::size_t> per_class;
+    for (const auto& r : rows) ++per_class[r.cls.empty() ? "(unnamed)" : r.cls];
+    const std::size_t read = o.captures.size() - skipped;
+    std::fprintf(stderr, "flowpic label: %zu flows of %zu capture%s (nDPI %s)\n", rows.size(), read,
+                 read == 1 ? "" : "s", ndpi::flow_classifier::ndpi_version().c_str());
+    for (const auto& [cls, n] : per_class) std::fprintf(stderr, "  %-14s %zu\n", cls.c_str(), n);
+}
+#else
+[[noreturn]] void run_label(const label_options&) {
+    throw flowpic::error("flowpic was built without nDPI, so it cannot label flows: install libndpi-dev "
+                         "and build with -DFLOWPIC_ENABLE_NDPI=ON");
+}
+#endif
+
+void add_label_command(CLI::App& app) {
+    auto* cmd = app.add_subcommand(
+        "label", "Label each flow of pcap/pcapng captures with nDPI's application and category, and a FlowPic "
+                 "class from them: CSV " + std::string(labels::label_file_header));
+    auto o = std::make_shared<label_options>();
+    cmd->add_option("CAPTURE", o->captures, "pcap or pcapng captures")->required()->check(CLI::ExistingFile);
+    cmd->add_option("--out", o->out, "the label file to write (- for standard output)")->required();
+    cmd->add_option("--map", o->map, "label map CSV (kind,name,class) replacing the default one (docs/labels.md)")
+        ->check(CLI::ExistingFile);
+    cmd->add_flag("-q,--quiet", o->quiet, "no per-class summary on standard error");
+    cmd->add_flag("--keep-going", o->keep_going,
+                  "a capture that cannot be read (corrupt, unsupported link type) is reported on standard error and "
+                  "left out, instead of stopping");
+    cmd->callback([o] { run_label(*o); });
+}
+
+const registrar reg_label{"label", 65, &add_label_command};
+}  // namespace
+
+}  // namespace flowpic::tool
