@@ -48,8 +48,8 @@ LABELS=(--labels "$W/ndpi.labels.csv" --labels "$W/requet.labels.csv")
     --split 0.85,0.15,0 --seed 1 --out "$W/lab.fpd" 2> "$W/lab.fpd.txt"
 
 # 4. Train: real + lab (the bundled model), and the lab alone (for comparison).
-[ -s "$W/default.fpm" ] || "$FLOWPIC" train --data "$W/train.fpd" --out "$W/default.fpm" "${TRAIN[@]}"
-[ -s "$W/lab-only.fpm" ] || "$FLOWPIC" train --data "$W/lab.fpd" --out "$W/lab-only.fpm" "${TRAIN[@]}"
+[ -s "$W/default.fpm" ] || "$FLOWPIC" train --data "$W/train.fpd" --out "$W/default.fpm" "${TRAIN[@]}" > "$W/default.train.txt"
+[ -s "$W/lab-only.fpm" ] || "$FLOWPIC" train --data "$W/lab.fpd" --out "$W/lab-only.fpm" "${TRAIN[@]}" > "$W/lab-only.train.txt"
 
 # 5. Measure both on the held-out real captures.
 for m in default lab-only; do
@@ -57,3 +57,13 @@ for m in default lab-only; do
     "$FLOWPIC" eval --model "$W/$m.fpm" --data "$W/test.fpd" --split all > "$W/$m.test.txt"
 done
 "$PY" scripts/models/real_test_report.py "$W/default.test.json" "$W/lab-only.test.json"
+
+# 6. What `flowpic classify` prints on the held-out captures, joined to their labels: per true
+#    class, the share of blocks given each label (with the model's score thresholds, and without).
+CLS=(--flowpic "$FLOWPIC" --labels "$W/ndpi.labels.csv" --labels "$W/requet.labels.csv")
+for m in default lab-only; do
+    echo "## classify --model $m.fpm, held-out captures"
+    "$PY" scripts/models/real_classify_report.py "${CLS[@]}" --model "$W/$m.fpm" "${test_caps[@]}"
+    echo "## the same, --min-score 0 (no unknown)"
+    "$PY" scripts/models/real_classify_report.py "${CLS[@]}" --model "$W/$m.fpm" --min-score 0 "${test_caps[@]}"
+done

@@ -41,12 +41,12 @@ for cand in "$@"; do
             grep -qF "skipped: $f:" "$W/ndpi.labels.txt" 2> /dev/null && continue
             if [ "$(fold_of "$f")" -eq $k ]; then test+=("$f"); else train+=("$f"); fi
         done
-        "$FLOWPIC" dataset --preset "$preset" "${FLAGS[@]}" --data data/lab/dataset "${LABELS[@]}" --split 0.85,0.15,0 \
+        "$FLOWPIC" dataset --preset "$preset" "${FLAGS[@]}" --data "${LAB:-data/lab/dataset}" "${LABELS[@]}" --split 0.85,0.15,0 \
             --seed 1 --out "$D/train.fpd" "${train[@]}" 2> "$D/train.txt"
         "$FLOWPIC" dataset --preset "$preset" "${FLAGS[@]}" "${LABELS[@]}" --split 0,0,1 --seed 1 --out "$D/test.fpd" \
             "${test[@]}" 2> "$D/test.txt"
         "$FLOWPIC" train --data "$D/train.fpd" --out "$D/model.fpm" --seed 2 --augment change_rtt,time_shift \
-            --epochs 100 --patience 10 --class-weights balanced --threads "$THREADS" --quiet
+            --epochs 100 --patience 10 --class-weights balanced --threads "$THREADS" --quiet > "$D/train.log"
         "$FLOWPIC" eval --model "$D/model.fpm" --data "$D/test.fpd" --split all --json > "$D/eval.json"
     done
     echo "## $name ($preset $flags), 4 folds pooled"
