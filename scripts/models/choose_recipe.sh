@@ -8,6 +8,7 @@
 #
 # A candidate is NAME=PRESET:FLAGS, e.g. "c10=mini_flowpic:--all-windows --min-packets 10". Needs
 # the label files that build_default_model.sh writes in the same WORKDIR (it runs step 1 of it).
+# LAB=DIR replaces the lab tree (e.g. a tree of its plain captures only).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 W=${1:-/tmp/flowpic-model}
