@@ -14,16 +14,16 @@
 #include "flowpic/presets/recipe.hpp"
 #include "flowpic/source/pcap_file.hpp"
 #include "flowpic/train/calibration.hpp"
-#include "support/shared_data.hpp"
+#include "shared_data.hpp"
+#include "test_files.hpp"
 
 using namespace flowpic;
 
 namespace {
 
 std::string temp_path(const std::string& name) {
-    const auto dir = std::filesystem::temp_directory_path() / "flowpic_test_recipe";
-    std::filesystem::create_directories(dir);
-    return (dir / name).string();
+    static const test::temp_dir dir("recipe");
+    return (dir.path / name).string();
 }
 
 template <class F>
