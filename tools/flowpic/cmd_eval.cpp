@@ -197,7 +197,10 @@ void run_eval(const eval_options& o) {
                     train::format_report(r, info.classes).c_str());
         if (unknown) {
             std::string t;
-            for (float v : min_score) t += (t.empty() ? "" : " ") + json_number(v);
+            for (float v : min_score) {
+                if (!t.empty()) t += ' ';
+                t += json_number(v);
+            }
             std::printf("min score per class %s: %zu of %zu samples unknown, accuracy %.4f on the other %zu\n",
                         t.c_str(), unknown->unknown, unknown->samples, unknown->kept_accuracy(),
                         unknown->samples - unknown->unknown);

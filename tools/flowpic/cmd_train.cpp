@@ -112,7 +112,8 @@ std::string scores_text(const std::vector<float>& v) {
     for (float x : v) {
         char buf[16];
         std::snprintf(buf, sizeof buf, "%.3f", double(x));
-        s += (s.empty() ? "" : " ") + std::string(buf);
+        if (!s.empty()) s += ' ';
+        s += buf;
     }
     return s;
 }

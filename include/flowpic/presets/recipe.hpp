@@ -139,7 +139,10 @@ inline std::vector<float> scores_of(const nn::model_field& f, const std::string&
     if (!r.label_map.empty()) f.emplace_back("label_map", r.label_map);
     if (!r.min_score.empty()) {
         std::string s;
-        for (std::size_t i = 0; i < r.min_score.size(); ++i) s += (i ? "," : "") + detail::number_text(r.min_score[i]);
+        for (std::size_t i = 0; i < r.min_score.size(); ++i) {
+            if (i) s += ',';
+            s += detail::number_text(r.min_score[i]);
+        }
         f.emplace_back("min_score", s);
     }
     return f;
