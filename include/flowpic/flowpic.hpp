@@ -49,6 +49,7 @@
 #include "flowpic/nn/weights_npy.hpp"
 
 #include "flowpic/train/augment.hpp"
+#include "flowpic/train/calibration.hpp"
 #include "flowpic/train/dataset.hpp"
 #include "flowpic/train/metrics.hpp"
 #include "flowpic/train/trainer.hpp"

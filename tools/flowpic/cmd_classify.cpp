@@ -2,6 +2,8 @@
 // one CSV row per block as it completes (or per flow when it ends, with a per-flow decision):
 //   src,dst,sport,dport,proto,block_start,label,score
 // Without --model the tool's bundled default model classifies (data/models/, embedded at build).
+// Blocks are cut as the model's recipe says (its windows; --all-windows, --min-packets override);
+// a result under its class's score threshold (the model's, or --min-score) is labelled unknown.
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -16,11 +18,11 @@
 #include "default_model.hpp"
 #include "flowpic/core/binary_io.hpp"
 #include "flowpic/core/error.hpp"
-#include "flowpic/nn/model_file.hpp"
-#include "flowpic/presets/networks.hpp"
-#include "flowpic/presets/pipeline.hpp"
+#include "flowpic/presets/model.hpp"
+#include "flowpic/presets/recipe.hpp"
 #include "flowpic/source/any_source.hpp"
 #include "input.hpp"
+#include "model_loading.hpp"
 #include "options.hpp"
 #include "text.hpp"
 
@@ -40,96 +42,71 @@ struct classify_options {
     bool stats = false;
     bool all_windows = false;
     std::optional<std::uint32_t> min_packets;
+    std::optional<float> min_score;
 };
 
-// A block's label is the arg max of a softmax over the classes.
-template <class Net>
-inline constexpr bool labels_blocks = Net::output_shape.size() > 1;
-
-template <class Preset, class Net, class Decision>
-void classify_with(Net& net, const std::vector<std::string>& classes, const classify_options& o) {
-    using classifier = preset_pipeline<Preset, Net, source::any_source, backend::tbb, Decision>;
-    typename classifier::options po;
-    if (o.batch > 0) po.batch = o.batch;
-    if (o.in.live()) po.batch = 1;  // report each block as soon as its window closes
-    po.limits = o.flow_limits.table_limits();
-    if (o.all_windows || o.min_packets) {
-        blocks::window_spec w = Preset::window;
-        if (o.all_windows) {
-            w.first_only = false;
-            w.ends = blocks::end_rule::complete;
+template <class Decision>
+void classify_with(const presets::model& m, const classify_options& o) {
+    // a single sigmoid output names its two classes by the model's two names, or "not X" and X
+    std::vector<std::string> classes = m.info.classes;
+    if (classes.size() == 1) classes.insert(classes.begin(), "not " + classes.front());
+    const auto adjust = [&](auto& po) {
+        if (o.batch > 0) po.batch = o.batch;
+        if (o.in.live()) po.batch = 1;  // report each block as soon as its window closes
+        po.limits = o.flow_limits.table_limits();
+        if (o.all_windows) po.window = presets::every_window(*po.window);
+        if (o.min_packets) po.window->min_packets = *o.min_packets;
+        po.min_score = min_scores(m.recipe, o.min_score, m.info.classes.size());
+    };
+    presets::visit_classifier<source::any_source, backend::tbb, Decision>(m, [&](auto& pipe) {
+        const bool live = o.in.live();
+        std::puts(classify_header);
+        const auto t0 = std::chrono::steady_clock::now();
+        const auto stats = with_input(o.in, [&](auto& src) {
+            source::any_source any(src);
+            auto emit = [&](const classification& r) {
+                std::string row;
+                if (!(r.key == flow_key{})) {
+                    row = r.key.src.str() + ',' + r.key.dst.str() + ',' + std::to_string(r.key.sport) + ',' +
+                          std::to_string(r.key.dport) + ',' + std::to_string(r.key.proto);
+                } else {
+                    row = ",,0,0,0";  // all flows of the input in one stream (network_stats)
+                }
+                char tail[64];
+                std::snprintf(tail, sizeof tail, ",%.6f", double(r.score));
+                row += ',' + epoch_seconds(r.block_start_ns) + ',' +
+                       (r.unknown ? std::string("unknown") : csv_field(classes.at(r.label))) + tail;
+                std::puts(row.c_str());
+                if (live) std::fflush(stdout);
+            };
+            return pipe.run(any, emit);
+        });
+        std::fflush(stdout);
+        if (o.stats) {
+            const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+            std::fprintf(stderr, "flowpic classify: packets=%llu flows=%llu blocks=%llu results=%llu seconds=%.3f "
+                         "packets_per_s=%.0f blocks_per_s=%.1f batch=%zu\n",
+                         static_cast<unsigned long long>(stats.packets), static_cast<unsigned long long>(stats.flows),
+                         static_cast<unsigned long long>(stats.blocks), static_cast<unsigned long long>(stats.results),
+                         s, double(stats.packets) / s, double(stats.blocks) / s, pipe.settings().batch);
         }
-        if (o.min_packets) w.min_packets = *o.min_packets;
-        po.window = w;
-    }
-    classifier pipe(net, po);
-    const bool live = o.in.live();
-    std::puts(classify_header);
-    const auto t0 = std::chrono::steady_clock::now();
-    const auto stats = with_input(o.in, [&](auto& src) {
-        source::any_source any(src);
-        auto emit = [&](const classification& r) {
-            std::string row;
-            if (!(r.key == flow_key{})) {
-                row = r.key.src.str() + ',' + r.key.dst.str() + ',' + std::to_string(r.key.sport) + ',' +
-                      std::to_string(r.key.dport) + ',' + std::to_string(r.key.proto);
-            } else {
-                row = ",,0,0,0";  // all flows of the input in one stream (network_stats)
-            }
-            char tail[64];
-            std::snprintf(tail, sizeof tail, ",%.6f", double(r.score));
-            row += ',' + epoch_seconds(r.block_start_ns) + ',' + csv_field(classes.at(r.label)) + tail;
-            std::puts(row.c_str());
-            if (live) std::fflush(stdout);
-        };
-        return pipe.run(any, emit);
-    });
-    std::fflush(stdout);
-    if (o.stats) {
-        const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        std::fprintf(stderr, "flowpic classify: packets=%llu flows=%llu blocks=%llu results=%llu seconds=%.3f "
-                     "packets_per_s=%.0f blocks_per_s=%.1f batch=%zu\n",
-                     static_cast<unsigned long long>(stats.packets), static_cast<unsigned long long>(stats.flows),
-                     static_cast<unsigned long long>(stats.blocks), static_cast<unsigned long long>(stats.results), s,
-                     double(stats.packets) / s, double(stats.blocks) / s, pipe.settings().batch);
-    }
+    }, adjust);
 }
 
-template <class Preset, class Net>
-void classify_decided(Net& net, const std::vector<std::string>& classes, const classify_options& o) {
-    if (o.decision == "block") classify_with<Preset, Net, decision::per_block>(net, classes, o);
-    else if (o.decision == "majority") classify_with<Preset, Net, decision::majority_vote>(net, classes, o);
-    else classify_with<Preset, Net, decision::mean_probability>(net, classes, o);
-}
-
-void classify(classify_options o) {
+void classify(const classify_options& o) {
     std::vector<unsigned char> bytes;
     std::string name = o.model;
     if (o.model.empty()) {
-        if (!o.min_packets) {  // the windows it was trained on, unless the user chose others
-            o.all_windows = o.all_windows || default_model_all_windows;
-            o.min_packets = default_model_min_packets;
-        }
         bytes = default_model_bytes();
         name = default_model_name;
         if (bytes.empty()) throw std::runtime_error("this flowpic was built without a bundled model: pass --model MODEL");
     } else {
         bytes = binary::read_file(o.model);
     }
-    const nn::model_info info = nn::read_model_info(bytes, name);
-    std::vector<std::string> classes = info.classes;
-    bool ran = false;
-    presets::visit_network(info.preset, std::max<std::size_t>(classes.size(), 1), [&](auto preset, auto& net) {
-        using Net = std::remove_reference_t<decltype(net)>;
-        nn::load_model(bytes, name, net);
-        if constexpr (labels_blocks<Net>) {
-            classify_decided<decltype(preset)>(net, classes, o);
-            ran = true;
-        }
-    });
-    if (!ran)
-        throw format_error(location{name, 0}, "a " + info.preset + " model: its network does not take the pictures of "
-                                              "the preset of that name, so it cannot classify traffic end to end");
+    const presets::model m = read_model_noting(std::move(bytes), name);
+    if (o.decision == "block") classify_with<decision::per_block>(m, o);
+    else if (o.decision == "majority") classify_with<decision::majority_vote>(m, o);
+    else classify_with<decision::mean_probability>(m, o);
 }
 
 void add_classify_command(CLI::App& app) {
@@ -148,10 +125,11 @@ void add_classify_command(CLI::App& app) {
     add_threads_option(*cmd, o->threads);
     add_flow_limit_options(*cmd, o->flow_limits);
     cmd->add_flag("--all-windows", o->all_windows,
-                  "every complete window of each flow, not only the preset's (mini_flowpic: the first 15 s); "
-                  "the bundled model's default, as it was trained");
+                  "every complete window of each flow, not only the first (mini_flowpic: the first 15 s) "
+                  "(default: the windows the model was trained on)");
     cmd->add_option("--min-packets", o->min_packets,
-                    "classify blocks with at least this many packets (default: the preset's; bundled model: 10)");
+                    "classify blocks with at least this many packets (default: as the model was trained)");
+    add_min_score_option(*cmd, o->min_score);
     cmd->add_flag("--stats", o->stats, "print packets/s and blocks/s to stderr at the end");
     cmd->callback([o] {
         const auto limit = thread_limit(o->threads);

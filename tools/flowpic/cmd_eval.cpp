@@ -6,12 +6,15 @@
 // into pictures with the model's preset. Dataset classes are matched to the model's by name.
 // --json prints one object: accuracy, samples, per_class {name: precision, recall, f1, support},
 // confusion (rows = true class, columns = predicted, in the model's class order), classes, top2,
-// macro_f1, model, data, preset, split.
+// macro_f1, model, data, preset, split, and with score thresholds (the model's, or --min-score)
+// min_score, unknown (samples under their class's threshold) and accuracy_known (of the others).
+// A tree is cut with the windows the model was trained on (--all-windows, --min-packets adjust).
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,11 +26,13 @@
 #include "flowpic/core/error.hpp"
 #include "flowpic/nn/model_file.hpp"
 #include "flowpic/core/npy.hpp"
-#include "flowpic/presets/networks.hpp"
+#include "flowpic/presets/model.hpp"
+#include "flowpic/train/calibration.hpp"
 #include "flowpic/train/confusion_png.hpp"
 #include "flowpic/train/metrics.hpp"
 #include "flowpic/train/set_dataset.hpp"
 #include "flowpic/train/trainer.hpp"
+#include "model_loading.hpp"
 #include "options.hpp"
 
 namespace flowpic::tool {
@@ -37,6 +42,7 @@ namespace {
 struct eval_options {
     std::string model, data, split, png, pictures, labels, predictions;
     bool json = false;
+    std::optional<float> min_score;
     std::size_t batch = 64;
     int threads = 0;
     tree_options tree;
@@ -67,7 +73,8 @@ std::string json_number(double v) {
 }
 
 std::string report_json(const train::classification_report& r, const std::vector<std::string>& classes,
-                        const eval_options& o, const std::string& preset, const std::string& split) {
+                        const eval_options& o, const std::string& preset, const std::string& split,
+                        const std::vector<float>& min_score, const std::optional<train::unknown_effect>& unknown) {
     std::string j = "{\n";
     j += "  \"model\": " + json_string(o.model) + ",\n";
     j += "  \"data\": " + json_string(o.data) + ",\n";
@@ -77,6 +84,12 @@ std::string report_json(const train::classification_report& r, const std::vector
     j += "  \"accuracy\": " + json_number(r.accuracy) + ",\n";
     j += "  \"top2\": " + json_number(r.top2) + ",\n";
     j += "  \"macro_f1\": " + json_number(r.macro_f1) + ",\n";
+    if (unknown) {  // the score thresholds: results labelled unknown, accuracy of the others
+        j += "  \"min_score\": [";
+        for (std::size_t c = 0; c < min_score.size(); ++c) j += (c ? ", " : "") + json_number(min_score[c]);
+        j += "],\n  \"unknown\": " + std::to_string(unknown->unknown) + ",\n";
+        j += "  \"accuracy_known\": " + json_number(unknown->kept_accuracy()) + ",\n";
+    }
     j += "  \"classes\": [";
     for (std::size_t c = 0; c < classes.size(); ++c) j += (c ? ", " : "") + json_string(classes[c]);
     j += "],\n  \"per_class\": {\n";
@@ -96,14 +109,9 @@ std::string report_json(const train::classification_report& r, const std::vector
     return j + "]\n}\n";
 }
 
-template <class Net>
-std::vector<float> predict(Net& net, const train::set_dataset& data, const eval_options& o) {
-    nn::load_model(o.model, net);
-    return train::predict_all(net, data, o.batch);
-}
-
 void run_eval(const eval_options& o) {
-    const nn::model_info info = nn::read_model_info(o.model);
+    const presets::model model = read_model_noting(o.model);
+    const nn::model_info& info = model.info;
     const bool tree = std::filesystem::is_directory(o.data);
     train::picture_set set;
     std::string split_name = o.split.empty() ? (tree ? "all" : "test") : o.split;
@@ -112,7 +120,7 @@ void run_eval(const eval_options& o) {
             throw CLI::ValidationError("--split", "a directory is evaluated whole; --split applies to dataset files");
         train::build_report report;
         try {
-            set = train::build_dataset(o.data, make_build_options(info.preset, o.tree), &report);
+            set = train::build_dataset(o.data, make_build_options(info.preset, o.tree, model.recipe.window), &report);
         } catch (const std::invalid_argument& e) {  // a model of a preset without pictures
             throw format_error(location{o.model}, e.what());
         }
@@ -158,11 +166,14 @@ void run_eval(const eval_options& o) {
         throw format_error(location{o.data}, "no samples to evaluate" + (tree ? std::string() : " in split " + split_name));
 
     std::vector<float> probs;
-    presets::visit_network(info.preset, info.classes.size(), [&](auto, auto& net) { probs = predict(net, data, o); });
+    presets::visit_model(model, [&](auto, auto& net) { probs = train::predict_all(net, data, o.batch); });
     std::vector<std::int32_t> labels(data.size());
     for (std::size_t i = 0; i < data.size(); ++i) labels[i] = data.label(i);
     const std::size_t outputs = probs.size() / data.size();
     const auto r = train::classification_metrics(probs, labels, outputs);
+    const std::vector<float> min_score = min_scores(model.recipe, o.min_score, info.classes.size());
+    std::optional<train::unknown_effect> unknown;
+    if (!min_score.empty()) unknown = train::effect_of(probs, labels, outputs, min_score);
 
     if (!o.predictions.empty()) npy::save(o.predictions, {data.size(), outputs}, probs.data());
     if (!o.labels.empty()) {
@@ -178,12 +189,22 @@ void run_eval(const eval_options& o) {
     }
     if (!o.png.empty()) train::write_confusion_png(o.png, r);
     if (o.json) {
-        std::fputs(report_json(r, info.classes, o, info.preset, split_name).c_str(), stdout);
+        std::fputs(report_json(r, info.classes, o, info.preset, split_name, min_score, unknown).c_str(), stdout);
     } else {
         std::string what = split_name;
         for (const auto& w : o.tree.where) what += ", " + w;
         std::printf("%s on %s (%s)\n%s", o.model.c_str(), o.data.c_str(), what.c_str(),
                     train::format_report(r, info.classes).c_str());
+        if (unknown) {
+            std::string t;
+            for (float v : min_score) {
+                if (!t.empty()) t += ' ';
+                t += json_number(v);
+            }
+            std::printf("min score per class %s: %zu of %zu samples unknown, accuracy %.4f on the other %zu\n",
+                        t.c_str(), unknown->unknown, unknown->samples, unknown->kept_accuracy(),
+                        unknown->samples - unknown->unknown);
+        }
     }
 }
 
@@ -205,6 +226,7 @@ void add_eval_command(CLI::App& app) {
     cmd->add_option("--labels", o->labels, "write their true labels (model class indices), float32 [N] .npy");
     cmd->add_option("--predictions", o->predictions, "write the model's outputs, float32 [N, outputs] .npy");
     add_tree_options(*cmd, o->tree);
+    add_min_score_option(*cmd, o->min_score);
     add_batch_option(*cmd, o->batch)->capture_default_str();
     add_threads_option(*cmd, o->threads);
     cmd->callback([o] {

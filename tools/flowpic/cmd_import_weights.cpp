@@ -1,5 +1,6 @@
 // flowpic import-weights --preset NAME --classes C --from DIR --out MODEL [--class-names a,b,...]:
-// a directory of PyTorch-layout .npy tensors (<i>.weight.npy, <i>.bias.npy) into a model file.
+// a directory of PyTorch-layout .npy tensors (<i>.weight.npy, <i>.bias.npy) into a model file,
+// whose recipe is the preset's windows and grouping.
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -10,6 +11,7 @@
 #include "commands.hpp"
 #include "flowpic/nn/model_file.hpp"
 #include "flowpic/presets/networks.hpp"
+#include "flowpic/presets/recipe.hpp"
 #include "flowpic/nn/weights_npy.hpp"
 
 namespace flowpic::tool {
@@ -32,14 +34,18 @@ void add_import_weights_command(CLI::App& app) {
     cmd->add_option("--out", o->out, "model file to write")->required();
     cmd->add_option("--class-names", o->names, "class names in output order (default: 0, 1, ...)")->delimiter(',');
     cmd->callback([o] {
-        presets::visit_network(o->preset, o->classes, [&](auto, auto& net) {
+        presets::visit_network(o->preset, o->classes, [&](auto p, auto& net) {
+            using P = decltype(p);
             nn::import_weights(net, o->from);
             std::vector<std::string> names = o->names;
             if (names.empty())
                 for (std::size_t i = 0; i < o->classes; ++i) names.push_back(std::to_string(i));
             if (names.size() != o->classes)
                 throw CLI::ValidationError("--class-names", "needs " + std::to_string(o->classes) + " names");
-            nn::save_model(o->out, net, o->preset, names);
+            presets::recipe rec;  // the preset's windows and grouping: how its pictures are made
+            rec.window = P::window;
+            rec.flows = presets::grouping_of<typename P::flow_key>();
+            nn::save_model(o->out, net, o->preset, names, presets::to_fields(rec));
             std::printf("%s: %s, %zu parameters, %zu classes\n", o->out.c_str(), o->preset.c_str(),
                         net.params().size(), names.size());
         });

@@ -2,8 +2,10 @@
 //               [--batch N] [--lr X] [--patience N] [--min-delta X] [--class-weights balanced|none]
 //               [--threads N] [--quiet]:
 // trains the preset's network on a dataset file's train split with Adam, early stopping on the
-// validation split's loss (keeping the best weights), writes the model file with the class names,
-// and prints the test split's report. Deterministic for a seed, whatever the thread count.
+// validation split's loss (keeping the best weights), writes the model file with the class names
+// and the recipe (the dataset's windows, the grouping, the label map, per-class score thresholds
+// calibrated on the validation split: train/calibration.hpp; --unknown-quantile), and prints the
+// test split's report and what the thresholds make unknown there. Deterministic for a seed, whatever the thread count.
 // Progress on stderr: a bar redrawn in place on a terminal, one line per epoch otherwise.
 #include <unistd.h>
 
@@ -22,6 +24,8 @@
 #include "flowpic/nn/model_file.hpp"
 #include "flowpic/nn/optimizer.hpp"
 #include "flowpic/presets/networks.hpp"
+#include "flowpic/presets/recipe.hpp"
+#include "flowpic/train/calibration.hpp"
 #include "flowpic/train/dataset_file.hpp"
 #include "flowpic/train/metrics.hpp"
 #include "flowpic/train/set_dataset.hpp"
@@ -36,7 +40,7 @@ struct train_options {
     std::string data, preset, out, augment, class_weights = "none";
     std::uint64_t seed = 1;
     std::size_t epochs = 50, batch = 0, patience = 5;
-    double lr = 1e-3, min_delta = 0;
+    double lr = 1e-3, min_delta = 0, unknown_quantile = train::default_unknown_quantile;
     int threads = 0;
     bool quiet = false;
 };
@@ -103,6 +107,28 @@ private:
     std::string last_val_;
 };
 
+std::string scores_text(const std::vector<float>& v) {
+    std::string s;
+    for (float x : v) {
+        char buf[16];
+        std::snprintf(buf, sizeof buf, "%.3f", double(x));
+        if (!s.empty()) s += ' ';
+        s += buf;
+    }
+    return s;
+}
+
+// The test split under the calibrated thresholds: what becomes unknown, the accuracy of the rest.
+template <class Net>
+void print_unknown_effect(Net& net, const train::set_dataset& test_set, const std::vector<float>& min_score) {
+    const auto probs = train::predict_all(net, test_set, 64);
+    std::vector<std::int32_t> labels(test_set.size());
+    for (std::size_t i = 0; i < test_set.size(); ++i) labels[i] = test_set.label(i);
+    const auto e = train::effect_of(probs, labels, Net::output_shape.size(), min_score);
+    std::printf("min score per class %s: %zu of %zu test samples unknown, accuracy %.4f on the other %zu\n",
+                scores_text(min_score).c_str(), e.unknown, e.samples, e.kept_accuracy(), e.samples - e.unknown);
+}
+
 template <class Preset, class Net>
 void train_net(Net& net, const train::picture_set& set, const train_options& o) {
     using loss_type = std::conditional_t<Net::head == nn::layer_kind::sigmoid, nn::binary_crossentropy,
@@ -139,7 +165,19 @@ void train_net(Net& net, const train::picture_set& set, const train_options& o) 
     const auto r = train::fit(net, train_set, val_set.size() ? &val_set : nullptr, loss, opt, f,
                               [&](const train::epoch_report& e) { bar.epoch(e); });
     const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    nn::save_model(o.out, net, set.preset, set.classes);
+    // the recipe: how the model is applied as trained, with thresholds from the validation split
+    presets::recipe rec;
+    rec.window = set.window;
+    rec.flows = presets::grouping_of<typename Preset::flow_key>();
+    rec.label_map = set.label_map;
+    if (val_set.size() && o.unknown_quantile > 0) {
+        const auto probs = train::predict_all(net, val_set, 64);
+        std::vector<std::int32_t> labels(val_set.size());
+        for (std::size_t i = 0; i < val_set.size(); ++i) labels[i] = val_set.label(i);
+        rec.min_score = train::calibrate_min_score(probs, labels, Net::output_shape.size(), o.unknown_quantile);
+        if (rec.min_score.size() != set.classes.size()) rec.min_score.clear();  // one class name, one sigmoid
+    }
+    nn::save_model(o.out, net, set.preset, set.classes, presets::to_fields(rec));
     if (!o.quiet) {
         if (val_set.size())
             std::fprintf(stderr, "flowpic: %s after %zu epochs (%.1f s); best validation loss %.4f at epoch %zu -> %s\n",
@@ -154,6 +192,7 @@ void train_net(Net& net, const train::picture_set& set, const train_options& o) 
     }
     const auto [test_loss, report] = train::evaluate(net, test_set, loss, 64);
     std::printf("test split of %s (loss %.4f)\n%s", o.data.c_str(), test_loss, train::format_report(report, set.classes).c_str());
+    if (!rec.min_score.empty()) print_unknown_effect(net, test_set, rec.min_score);
 }
 
 void add_train_command(CLI::App& app) {
@@ -174,6 +213,11 @@ void add_train_command(CLI::App& app) {
         ->check(CLI::NonNegativeNumber);
     cmd->add_option("--class-weights", o->class_weights, "none, or balanced: each class weighted n / (classes x n_class)")
         ->check(CLI::IsMember({"none", "balanced"}))
+        ->capture_default_str();
+    cmd->add_option("--unknown-quantile", o->unknown_quantile,
+                    "per class, the score threshold for unknown is the one this fraction of the class's correctly "
+                    "classified validation samples fall below (0: no thresholds)")
+        ->check(CLI::Range(0.0, 0.5))
         ->capture_default_str();
     add_threads_option(*cmd, o->threads);
     cmd->add_flag("--quiet", o->quiet, "no progress on stderr");

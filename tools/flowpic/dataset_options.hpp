@@ -36,7 +36,9 @@ inline void add_tree_options(CLI::App& cmd, tree_options& o) {
     cmd.add_option("--min-packets", o.min_packets, "keep blocks with at least this many packets (default: the preset's)");
 }
 
-inline train::build_options make_build_options(const std::string& preset, const tree_options& t) {
+// `trained`: the windows of a model's recipe (eval), which --all-windows / --min-packets adjust.
+inline train::build_options make_build_options(const std::string& preset, const tree_options& t,
+                                               std::optional<blocks::window_spec> trained = std::nullopt) {
     train::build_options b;
     b.preset = preset;
     for (const auto& w : t.where) {
@@ -46,8 +48,8 @@ inline train::build_options make_build_options(const std::string& preset, const 
             throw CLI::ValidationError("--where", e.what());
         }
     }
-    if (t.all_windows || t.min_packets) {
-        blocks::window_spec w = train::geometry_of(preset).window;
+    if (trained || t.all_windows || t.min_packets) {
+        blocks::window_spec w = trained ? *trained : train::geometry_of(preset).window;
         if (t.all_windows) {
             w.first_only = false;
             w.ends = blocks::end_rule::complete;

@@ -4,6 +4,7 @@
 //
 //   "FLOWPICM"  u32 version  u32 reserved(0)
 //   str preset  str architecture signature  u32 classes, str class name x classes
+//   u32 fields, (str key, str value) x fields     (the recipe; version 2 on, absent in version 1)
 //   u32 tensors, per tensor: str name ("<i>.weight"), u32 rank, u64 dims x rank, f32 values
 //   u64 FNV-1a of every byte before it
 //   (str = u32 length + bytes)
@@ -11,6 +12,11 @@
 // Loading checks magic, version, size, checksum, then that the signature (every layer and shape)
 // and each tensor's name and shape match the network it is loaded into; any failure is a
 // flowpic::format_error naming the file and the byte offset.
+//
+// The recipe is how the model is applied as trained (windows, grouping, label map, score
+// thresholds: presets/recipe.hpp gives them types and checks their values). This layer keeps the
+// pairs in order, with each value's offset for errors; keys it does not know are kept.
+// Version-1 files still load, with no recipe.
 
 #include <algorithm>
 #include <cstddef>
@@ -19,6 +25,7 @@
 #include <span>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "flowpic/core/binary_io.hpp"
@@ -28,13 +35,33 @@
 namespace flowpic::nn {
 
 inline constexpr char model_magic[8] = {'F', 'L', 'O', 'W', 'P', 'I', 'C', 'M'};
-inline constexpr std::uint32_t model_format_version = 1;
+inline constexpr std::uint32_t model_format_version = 2;
+inline constexpr std::uint32_t model_format_oldest = 1;
+
+// One recipe entry; `offset` is where its value starts in the file (for errors about the value).
+struct model_field {
+    std::string key;
+    std::string value;
+    std::size_t offset = 0;
+};
 
 struct model_info {
     std::string preset;                 // e.g. "shapira2019"; free text for custom networks
     std::string signature;              // the network's architecture, layer by layer
     std::vector<std::string> classes;   // class names, in output order
+    std::uint32_t version = model_format_version;  // of the file read
+    std::vector<model_field> recipe;    // in file order; empty in a version-1 file
+
+    // The entry of `key` (the last, when repeated: a later entry wins), or nullptr.
+    [[nodiscard]] const model_field* field(const std::string& key) const {
+        for (auto it = recipe.rbegin(); it != recipe.rend(); ++it)
+            if (it->key == key) return &*it;
+        return nullptr;
+    }
 };
+
+// Recipe entries to write, in order.
+using model_fields = std::vector<std::pair<std::string, std::string>>;
 
 namespace detail {
 
@@ -49,9 +76,9 @@ inline model_info read_header(binary::reader& r) {
     if (std::memcmp(d.data(), model_magic, 8) != 0) r.fail(0, "not a flowpic model file (bad magic)");
     r.num<std::uint64_t>("magic");
     const auto version = r.num<std::uint32_t>("version");
-    if (version != model_format_version)
-        r.fail(8, "model format version " + std::to_string(version) + ", this flowpic reads version " +
-                      std::to_string(model_format_version));
+    if (version < model_format_oldest || version > model_format_version)
+        r.fail(8, "model format version " + std::to_string(version) + ", this flowpic reads versions " +
+                      std::to_string(model_format_oldest) + " to " + std::to_string(model_format_version));
     r.num<std::uint32_t>("reserved");
     const std::size_t body = d.size() - 8;
     binary::reader sum(d.subspan(body), r.name(), "model file");
@@ -59,11 +86,24 @@ inline model_info read_header(binary::reader& r) {
         r.fail(body, "checksum mismatch: the model file is corrupt or truncated");
     r.limit(body);
     model_info info;
+    info.version = version;
     info.preset = r.str<std::uint32_t>("preset name");
     info.signature = r.str<std::uint32_t>("architecture signature");
     const auto classes = r.num<std::uint32_t>("class count");
     if (classes > 1'000'000) r.fail("implausible class count " + std::to_string(classes));
     for (std::uint32_t i = 0; i < classes; ++i) info.classes.push_back(r.str<std::uint32_t>("class name"));
+    if (version >= 2) {
+        const std::size_t at = r.offset();
+        const auto fields = r.num<std::uint32_t>("recipe field count");
+        if (fields > 10'000) r.fail(at, "implausible recipe field count " + std::to_string(fields));
+        for (std::uint32_t i = 0; i < fields; ++i) {
+            model_field f;
+            f.key = r.str<std::uint32_t>("recipe key");
+            f.offset = r.offset();
+            f.value = r.str<std::uint32_t>("recipe value");
+            info.recipe.push_back(std::move(f));
+        }
+    }
     return info;
 }
 
@@ -88,8 +128,9 @@ network_view view_of(Net& net) {
     return {Net::signature(), Net::tensors(), net.params()};
 }
 
+// Writes the current version; `recipe` in the given order.
 inline void save_model(const std::string& path, const network_view& net, const std::string& preset,
-                       const std::vector<std::string>& classes) {
+                       const std::vector<std::string>& classes, const model_fields& recipe = {}) {
     binary::writer w("model file");
     w.bytes(model_magic, 8);
     w.num(model_format_version);
@@ -98,6 +139,11 @@ inline void save_model(const std::string& path, const network_view& net, const s
     w.str<std::uint32_t>(net.signature);
     w.num(static_cast<std::uint32_t>(classes.size()));
     for (const auto& c : classes) w.str<std::uint32_t>(c);
+    w.num(static_cast<std::uint32_t>(recipe.size()));
+    for (const auto& [key, value] : recipe) {
+        w.str<std::uint32_t>(key);
+        w.str<std::uint32_t>(value);
+    }
     w.num(static_cast<std::uint32_t>(net.tensors.size()));
     const auto params = net.params;
     for (const auto& t : net.tensors) {
@@ -149,8 +195,9 @@ inline model_info load_model(const std::string& path, const network_view& net) {
 }
 
 template <class Net>
-void save_model(const std::string& path, Net& net, const std::string& preset, const std::vector<std::string>& classes) {
-    save_model(path, view_of(net), preset, classes);
+void save_model(const std::string& path, Net& net, const std::string& preset, const std::vector<std::string>& classes,
+                const model_fields& recipe = {}) {
+    save_model(path, view_of(net), preset, classes, recipe);
 }
 template <class Net>
 model_info load_model(const std::string& path, Net& net) {

@@ -18,6 +18,8 @@ struct classification {
     std::size_t label = 0;              // class index in the network's output order
     float score = 0;                    // probability of `label` (per flow: as the decision defines it)
     std::span<const float> probabilities;  // per class; per-flow results: the mean over the blocks
+    bool unknown = false;               // the probability of `label` is under its class's threshold
+                                        // (pipeline options' min_score): none of the classes
 };
 
 // Counters of one run.

@@ -158,7 +158,9 @@ public:
     using network = Network;
     using backend_type = Backend;
     using decision_type = Decision;
-    static constexpr std::size_t classes = Network::output_shape.size();
+    // One output (a sigmoid: the probability of the second class) is reported as two classes.
+    static constexpr std::size_t outputs = Network::output_shape.size();
+    static constexpr std::size_t classes = outputs == 1 ? 2 : outputs;
     static constexpr std::size_t picture_size = Network::input_shape.size();
 
     struct options {
@@ -168,6 +170,9 @@ public:
         // Windows other than Blocks' (e.g. every 15 s window of a flow where the preset takes the
         // first): the picture policy stays the same, so the pictures stay the network's input.
         std::optional<blocks::window_spec> window{};
+        // Per class: a result whose probability of its label is under its class's value is
+        // marked unknown (mean probability for per-flow decisions). Empty: none.
+        std::vector<float> min_score{};
     };
 
     // Batches of up to 32 pictures, fewer when they are large (about 64 MiB of floats per batch).
@@ -211,9 +216,19 @@ public:
             }
             return b;
         };
+        const auto below = [&](std::size_t label, float p) {
+            return label < opt_.min_score.size() && p < opt_.min_score[label];
+        };
         auto decide = [&](std::shared_ptr<batch> b) {
             std::vector<float> probs(b->blocks * classes);
             if (b->blocks > 0) net_.predict(b->x.data(), b->blocks, probs.data(), Backend{});
+            if constexpr (outputs == 1) {  // [p] -> [1 - p, p], from the back
+                for (std::size_t i = b->blocks; i-- > 0;) {
+                    const float p = probs[i];
+                    probs[2 * i] = 1.0f - p;
+                    probs[2 * i + 1] = p;
+                }
+            }
             std::size_t k = 0;
             for (const auto& e : b->events) {
                 if (e.flow_end) {
@@ -225,7 +240,7 @@ public:
                         for (std::size_t c = 0; c < classes; ++c)
                             mean[c] = static_cast<float>(t.probability_sums[c] / double(t.blocks));
                         classification r{e.key, t.first_block_start_ns, t.first_block_index, t.blocks, t.packets, label,
-                                         score, std::span<const float>(mean)};
+                                         score, std::span<const float>(mean), below(label, mean[label])};
                         ++stats.results;
                         sink(std::as_const(r));
                         tallies.erase(it);
@@ -238,7 +253,8 @@ public:
                     tallies[e.flow_id].add(p, e.start_ns, e.index, e.packets.size());
                 } else {
                     const auto label = static_cast<std::size_t>(std::max_element(p.begin(), p.end()) - p.begin());
-                    classification r{e.key, e.start_ns, e.index, 1, e.packets.size(), label, p[label], p};
+                    classification r{e.key, e.start_ns, e.index, 1, e.packets.size(), label, p[label], p,
+                                     below(label, p[label])};
                     ++stats.results;
                     sink(std::as_const(r));
                 }
