@@ -50,6 +50,6 @@ foreach(line IN LISTS lines)
 endforeach()
 math(EXPR pct "100 * ${ok} / ${n}")
 message(STATUS "${ok} of ${n} blocks labelled as the lab labelled them (${pct} %)")
-if(pct LESS 70)  # chance is 20 %; the model reaches 94 % on its test split, 83 % here when made
+if(pct LESS 70)  # chance is 20 %; 72 % here when made (lab video, HLS over TCP, is taken for file transfer)
   message(FATAL_ERROR "only ${pct} % of the sample's blocks labelled correctly\n${rows}")
 endif()

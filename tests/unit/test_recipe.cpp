@@ -204,9 +204,16 @@ TEST_CASE("the library's loader applies the bundled model's recipe: its windows,
     CHECK(*m.recipe.window == presets::every_window(blocks::window_spec{blocks::seconds(15), 0, 10, 0, false,
                                                                         blocks::end_rule::any, true}));
     CHECK(m.recipe.flows == presets::grouping::per_connection);
+    REQUIRE(m.recipe.min_score.size() == 5);  // calibrated on its validation split
+    for (float s : m.recipe.min_score) CHECK((s > 0.0f && s < 1.0f));
     const auto rows = labels_of(m, test::repo(sample));
     CHECK(rows.size() == 29);  // every complete 15 s window with >= 10 packets (scripts/main.sh)
-    CHECK(std::count(rows.begin(), rows.end(), "unknown") == 0);
+    m.recipe.min_score.clear();
+    const auto forced = labels_of(m, test::repo(sample));
+    CHECK(forced.size() == 29);
+    CHECK(std::count(forced.begin(), forced.end(), "unknown") == 0);
+    for (std::size_t i = 0; i < rows.size(); ++i)  // a threshold only turns labels into unknown
+        if (rows[i] != "unknown") CHECK(rows[i] == forced[i]);
     m.recipe.min_score.assign(5, 1.0f);
     const auto none = labels_of(m, test::repo(sample));
     CHECK(none.size() == 29);
