@@ -66,13 +66,15 @@ def main():
             counts[cls][r["label"]] += 1
             if "YouTube" in app:
                 counts["(YouTube connections)"][r["label"]] += 1
-    cols = sorted(labels - {"unknown"}) + (["unknown"] if "unknown" in labels else [])
+    classes = {c for c in counts if c != "ignore" and not c.startswith("(")}
+    cols = sorted((labels | classes) - {"unknown"}) + (["unknown"] if "unknown" in labels else [])
     print("| true class | blocks | " + " | ".join(cols) + " |")
     print("|---|---|" + "---|" * len(cols))
     for cls in sorted(counts):
         n = sum(counts[cls].values())
         print(f"| {cls} | {n} | " + " | ".join(f"{100 * counts[cls][c] / n:.1f} %" for c in cols) + " |")
-    recalls = [counts[c][c] / sum(counts[c].values()) for c in counts if c in cols and sum(counts[c].values())]
+    true = [c for c in counts if c != "ignore" and not c.startswith("(")]
+    recalls = [counts[c][c] / sum(counts[c].values()) for c in true]
     if recalls:
         print(f"\nmacro recall over the {len(recalls)} classes with blocks: {sum(recalls) / len(recalls):.3f}")
 
