@@ -1,7 +1,8 @@
-// flowpic label CAPTURE... --out labels.csv [--map FILE]: nDPI names each flow's application and
+// flowpic label CAPTURE|DIR... --out labels.csv [--map FILE]: nDPI names each flow's application and
 // category, the label map turns them into a FlowPic class; one row per flow (docs/labels.md).
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <string>
@@ -14,6 +15,8 @@
 #include "flowpic/core/error.hpp"
 #include "flowpic/labels/label_file.hpp"
 #include "flowpic/labels/label_map.hpp"
+#include "flowpic/source/any_file.hpp"
+#include "flowpic/train/build_dataset.hpp"
 
 #if defined(FLOWPIC_HAS_NDPI)
 #include "flowpic/ndpi/flow_classifier.hpp"
@@ -53,11 +56,34 @@ std::vector<labels::flow_label> label_capture(const std::string& path, const lab
     return rows;
 }
 
+// The captures to label: files as given; directories walked as `dataset` walks them (sorted,
+// hidden entries left out), keeping only pcap and pcapng files.
+std::vector<std::string> expand_captures(const std::vector<std::string>& given, std::size_t& not_captures) {
+    std::vector<std::string> out;
+    for (const auto& g : given) {
+        std::error_code ec;
+        if (!std::filesystem::is_directory(g, ec)) {
+            out.push_back(g);
+            continue;
+        }
+        for (const auto& f : train::class_files(g)) {
+            const auto format = source::sniff_format(f.string());
+            if (format == source::file_format::pcap || format == source::file_format::pcapng) out.push_back(f.string());
+            else ++not_captures;
+        }
+    }
+    return out;
+}
+
 void run_label(const label_options& o) {
     const labels::label_map map = o.map.empty() ? labels::default_map() : labels::label_map::load(o.map);
     std::vector<labels::flow_label> rows;
-    std::size_t skipped = 0;
-    for (const auto& c : o.captures) {
+    std::size_t skipped = 0, not_captures = 0;
+    const auto captures = expand_captures(o.captures, not_captures);
+    if (not_captures > 0 && !o.quiet)
+        std::fprintf(stderr, "flowpic label: %zu files in the directories given are no pcap or pcapng capture: left out\n",
+                     not_captures);
+    for (const auto& c : captures) {
         std::vector<labels::flow_label> r;
         try {
             r = label_capture(c, map);
@@ -73,7 +99,7 @@ void run_label(const label_options& o) {
     if (o.quiet) return;
     std::map<std::string, std::size_t> per_class;
     for (const auto& r : rows) ++per_class[r.cls.empty() ? "(unnamed)" : r.cls];
-    const std::size_t read = o.captures.size() - skipped;
+    const std::size_t read = captures.size() - skipped;
     std::fprintf(stderr, "flowpic label: %zu flows of %zu capture%s (nDPI %s)\n", rows.size(), read,
                  read == 1 ? "" : "s", ndpi::flow_classifier::ndpi_version().c_str());
     for (const auto& [cls, n] : per_class) std::fprintf(stderr, "  %-14s %zu\n", cls.c_str(), n);
@@ -90,7 +116,9 @@ void add_label_command(CLI::App& app) {
         "label", "Label each flow of pcap/pcapng captures with nDPI's application and category, and a FlowPic "
                  "class from them: CSV " + std::string(labels::label_file_header));
     auto o = std::make_shared<label_options>();
-    cmd->add_option("CAPTURE", o->captures, "pcap or pcapng captures")->required()->check(CLI::ExistingFile);
+    cmd->add_option("CAPTURE", o->captures, "pcap or pcapng captures, or directories of them (walked in sorted order)")
+        ->required()
+        ->check(CLI::ExistingPath);
     cmd->add_option("--out", o->out, "the label file to write (- for standard output)")->required();
     cmd->add_option("--map", o->map, "label map CSV (kind,name,class) replacing the default one (docs/labels.md)")
         ->check(CLI::ExistingFile);
