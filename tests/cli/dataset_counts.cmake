@@ -3,15 +3,7 @@
 #   cmake -DTOOL=flowpic -DSAMPLE=sample.pcap -DLAB_SAMPLE=lab-sample.pcap -DOUT=dir -P dataset_counts.cmake
 cmake_minimum_required(VERSION 3.25)
 
-function(run out err)
-  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE o ERROR_VARIABLE e)
-  if(NOT rc EQUAL 0)
-    list(JOIN ARGN " " shown)
-    message(FATAL_ERROR "failed (${rc}): ${shown}\n${e}")
-  endif()
-  set(${out} "${o}" PARENT_SCOPE)
-  set(${err} "${e}" PARENT_SCOPE)
-endfunction()
+include(${CMAKE_CURRENT_LIST_DIR}/run_checked.cmake)
 
 file(REMOVE_RECURSE ${OUT})
 file(MAKE_DIRECTORY ${OUT}/tree/a ${OUT}/tree/b)

@@ -6,15 +6,7 @@
 #   cmake -DTOOL=flowpic -DSAMPLE=sample.pcap -DOUT=dir -P dataset_labels.cmake
 cmake_minimum_required(VERSION 3.25)
 
-function(run out err)
-  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE o ERROR_VARIABLE e)
-  if(NOT rc EQUAL 0)
-    list(JOIN ARGN " " shown)
-    message(FATAL_ERROR "failed (${rc}): ${shown}\n${e}")
-  endif()
-  set(${out} "${o}" PARENT_SCOPE)
-  set(${err} "${e}" PARENT_SCOPE)
-endfunction()
+include(${CMAKE_CURRENT_LIST_DIR}/run_checked.cmake)
 
 # the class of a connection by its client's port ("-": no row)
 function(class_of port out)

@@ -4,24 +4,17 @@
 #   cmake -DTOOL=flowpic -DORACLE=eval_oracle -DMODEL=m.fpm -DDATA=d.fpd -DOUT=dir [-DSPLIT=test] -P eval_check.cmake
 cmake_minimum_required(VERSION 3.25)
 
-function(run out)
-  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE o ERROR_VARIABLE e)
-  if(NOT rc EQUAL 0)
-    list(JOIN ARGN " " shown)
-    message(FATAL_ERROR "failed (${rc}): ${shown}\n${e}")
-  endif()
-  set(${out} "${o}" PARENT_SCOPE)
-endfunction()
+include(${CMAKE_CURRENT_LIST_DIR}/run_checked.cmake)
 
 file(MAKE_DIRECTORY ${OUT})
 set(split_args)
 if(DEFINED SPLIT)
   set(split_args --split ${SPLIT})
 endif()
-run(eval_json ${TOOL} eval --model ${MODEL} --data ${DATA} ${split_args} --json --png ${OUT}/confusion.png
+run(eval_json unused_err ${TOOL} eval --model ${MODEL} --data ${DATA} ${split_args} --json --png ${OUT}/confusion.png
     --pictures ${OUT}/pictures.npy --labels ${OUT}/labels.npy)
-run(ignored ${TOOL} predict --model ${MODEL} --pictures ${OUT}/pictures.npy --out ${OUT}/probs.npy)
-run(oracle_json ${ORACLE} ${OUT}/probs.npy ${OUT}/labels.npy)
+run(ignored unused_err ${TOOL} predict --model ${MODEL} --pictures ${OUT}/pictures.npy --out ${OUT}/probs.npy)
+run(oracle_json unused_err ${ORACLE} ${OUT}/probs.npy ${OUT}/labels.npy)
 
 foreach(key accuracy samples per_class confusion classes top2)
   string(JSON type ERROR_VARIABLE err TYPE "${eval_json}" ${key})

@@ -15,19 +15,11 @@
 #include "flowpic/core/binary_io.hpp"
 #include "flowpic/core/npy.hpp"
 #include "flowpic/cuda/growing_buffer.hpp"
+#include "format_error_of.hpp"
 
 using namespace flowpic;
 
 namespace {
-
-std::string error_of(auto&& f) {
-    try {
-        f();
-    } catch (const format_error& e) {
-        return e.what();
-    }
-    return {};
-}
 
 std::filesystem::path temp_file(const std::string& name) {
     return std::filesystem::temp_directory_path() / ("flowpic_core_io_" + std::to_string(::getpid()) + "_" + name);
@@ -69,14 +61,14 @@ TEST_CASE("binary reader: truncation names the file, the offset and the field") 
     const std::vector<std::uint8_t> bytes{1, 2, 3};
     binary::reader a(bytes, "m.fpm", "model file");
     a.num<std::uint16_t>("x");
-    CHECK(error_of([&] { a.num<std::uint32_t>("class count"); }) ==
+    CHECK(test::format_error_of([&] { a.num<std::uint32_t>("class count"); }) ==
           "m.fpm: byte offset 2: truncated model file: class count runs past the end");
     binary::reader b(bytes, "d.fpd", "dataset file", binary::reader::truncation::counted_bytes);
-    CHECK(error_of([&] { b.num<std::uint64_t>("header"); }) ==
+    CHECK(test::format_error_of([&] { b.num<std::uint64_t>("header"); }) ==
           "d.fpd: byte offset 0: truncated dataset file: header needs 8 bytes, 3 left");
     const std::vector<std::uint8_t> v{0x80, 0x80};
     binary::reader c(v, "d.fpd", "dataset file", binary::reader::truncation::counted_bytes);
-    CHECK(error_of([&] { c.varint("cell"); }) == "d.fpd: byte offset 0: truncated dataset file: cell runs past the end");
+    CHECK(test::format_error_of([&] { c.varint("cell"); }) == "d.fpd: byte offset 0: truncated dataset file: cell runs past the end");
     binary::writer w("dataset file");
     CHECK_THROWS_AS(w.str<std::uint16_t>(std::string(70000, 'x')), std::invalid_argument);
 }
@@ -102,13 +94,13 @@ TEST_CASE("npy: numpy's header, exact and converting reads, errors with offsets"
     CHECK(exact.data == std::vector<std::uint16_t>(v, v + 6));
     const auto f = npy::load_as<float>(p);
     CHECK(f.data == std::vector<float>{0, 1, 2, 300, 65535, 7});
-    CHECK(error_of([&] { npy::load<float>(p); }).find("element type <u2, expected <f4") != std::string::npos);
+    CHECK(test::format_error_of([&] { npy::load<float>(p); }).find("element type <u2, expected <f4") != std::string::npos);
     {
         std::ofstream cut(p, std::ios::binary | std::ios::trunc);
         cut.write(h.data(), static_cast<std::streamsize>(h.size()));
         cut.write("abc", 3);
     }
-    CHECK(error_of([&] { npy::load_as<float>(p); }) ==
+    CHECK(test::format_error_of([&] { npy::load_as<float>(p); }) ==
           p + ": byte offset " + std::to_string(h.size() + 3) + ": the header promises 24 data bytes, the file holds 3");
     std::filesystem::remove(p);
     CHECK_THROWS_AS(npy::load_as<float>(p), io_error);

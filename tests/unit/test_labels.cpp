@@ -7,20 +7,12 @@
 
 #include "flowpic/labels/label_file.hpp"
 #include "flowpic/labels/label_map.hpp"
+#include "format_error_of.hpp"
 
 using namespace flowpic;
 using namespace flowpic::labels;
 
 namespace {
-
-std::string error_of(auto&& f) {
-    try {
-        f();
-    } catch (const format_error& e) {
-        return e.what();
-    }
-    return {};
-}
 
 flow_key key(const char* src, const char* dst, std::uint16_t sport, std::uint16_t dport, std::uint8_t proto) {
     flow_key k;
@@ -60,19 +52,19 @@ TEST_CASE("a user's label map replaces the default; its errors name the line") {
     CHECK(m.classify("HTTP", "Web") == "web");
     CHECK(m.classify("HTTP", "Chat").empty());
     CHECK(m.classes() == std::vector<std::string>{"tv", "web"});
-    CHECK(error_of([] { (void)label_map::parse("kind,name\n", "a.csv"); }) ==
+    CHECK(test::format_error_of([] { (void)label_map::parse("kind,name\n", "a.csv"); }) ==
           "a.csv:1: a label map starts with the header kind,name,class");
-    CHECK(error_of([] { (void)label_map::parse("kind,name,class\ncategory,Web,browsing\nprotocol,X,chat\n", "a.csv"); }) ==
+    CHECK(test::format_error_of([] { (void)label_map::parse("kind,name,class\ncategory,Web,browsing\nprotocol,X,chat\n", "a.csv"); }) ==
           "a.csv:3: kind 'protocol': application or category");
-    CHECK(error_of([] { (void)label_map::parse("kind,name,class\ncategory,Web\n", "a.csv"); }) ==
+    CHECK(test::format_error_of([] { (void)label_map::parse("kind,name,class\ncategory,Web\n", "a.csv"); }) ==
           "a.csv:2: expected 3 fields (kind,name,class), got 2");
-    CHECK(error_of([] { (void)label_map::parse("kind,name,class\ncategory,Web,\n", "a.csv"); }) ==
+    CHECK(test::format_error_of([] { (void)label_map::parse("kind,name,class\ncategory,Web,\n", "a.csv"); }) ==
           "a.csv:2: empty class (write ignore for traffic of no class)");
-    CHECK(error_of([] { (void)label_map::parse("kind,name,class\ncategory,Web,a\ncategory,Web,b\n", "a.csv"); }) ==
+    CHECK(test::format_error_of([] { (void)label_map::parse("kind,name,class\ncategory,Web,a\ncategory,Web,b\n", "a.csv"); }) ==
           "a.csv:3: category 'Web' appears twice");
-    CHECK(error_of([] { (void)label_map::parse("kind,name,class\ncategory,\"Web,browsing\n", "a.csv"); }) ==
+    CHECK(test::format_error_of([] { (void)label_map::parse("kind,name,class\ncategory,\"Web,browsing\n", "a.csv"); }) ==
           "a.csv:2: unbalanced quote");
-    CHECK(error_of([] { (void)label_map::parse("", "a.csv"); }) ==
+    CHECK(test::format_error_of([] { (void)label_map::parse("", "a.csv"); }) ==
           "a.csv: empty label map: expected the header kind,name,class");
 }
 
@@ -107,18 +99,18 @@ TEST_CASE("label files round-trip, and a flow finds its connection's row from ei
 
 TEST_CASE("a bad label file names the line and the field") {
     const std::string h = std::string(label_file_header) + '\n';
-    CHECK(error_of([] { (void)parse_label_file("src,dst\n", "l.csv"); }) ==
+    CHECK(test::format_error_of([] { (void)parse_label_file("src,dst\n", "l.csv"); }) ==
           "l.csv:1: not a label file: the first line must be src,dst,sport,dport,proto,first,application,category,class");
-    CHECK(error_of([&] { (void)parse_label_file(h + "1.2.3.4,5.6.7.8,1,2,6,1.5,HTTP,Web\n", "l.csv"); }) ==
+    CHECK(test::format_error_of([&] { (void)parse_label_file(h + "1.2.3.4,5.6.7.8,1,2,6,1.5,HTTP,Web\n", "l.csv"); }) ==
           "l.csv:2: expected 9 fields, got 8");
-    CHECK(error_of([&] { (void)parse_label_file(h + "1.2.3.x,5.6.7.8,1,2,6,1.5,HTTP,Web,browsing\n", "l.csv"); }) ==
+    CHECK(test::format_error_of([&] { (void)parse_label_file(h + "1.2.3.x,5.6.7.8,1,2,6,1.5,HTTP,Web,browsing\n", "l.csv"); }) ==
           "l.csv:2: src '1.2.3.x' is no IP address");
-    CHECK(error_of([&] { (void)parse_label_file(h + "1.2.3.4,::1,1,2,6,1.5,HTTP,Web,browsing\n", "l.csv"); }) ==
+    CHECK(test::format_error_of([&] { (void)parse_label_file(h + "1.2.3.4,::1,1,2,6,1.5,HTTP,Web,browsing\n", "l.csv"); }) ==
           "l.csv:2: src and dst are of different IP versions");
-    CHECK(error_of([&] { (void)parse_label_file(h + "1.2.3.4,5.6.7.8,70000,2,6,1.5,HTTP,Web,browsing\n", "l.csv"); }) ==
+    CHECK(test::format_error_of([&] { (void)parse_label_file(h + "1.2.3.4,5.6.7.8,70000,2,6,1.5,HTTP,Web,browsing\n", "l.csv"); }) ==
           "l.csv:2: sport '70000' is no port");
-    CHECK(error_of([&] { (void)parse_label_file(h + "1.2.3.4,5.6.7.8,1,2,6,nan,HTTP,Web,browsing\n", "l.csv"); }) ==
+    CHECK(test::format_error_of([&] { (void)parse_label_file(h + "1.2.3.4,5.6.7.8,1,2,6,nan,HTTP,Web,browsing\n", "l.csv"); }) ==
           "l.csv:2: first 'nan' is no time in seconds");
-    CHECK(error_of([&] { (void)parse_label_file(h + "\n1.2.3.4,5.6.7.8,1,2,300,1,HTTP,Web,browsing\n", "l.csv"); }) ==
+    CHECK(test::format_error_of([&] { (void)parse_label_file(h + "\n1.2.3.4,5.6.7.8,1,2,300,1,HTTP,Web,browsing\n", "l.csv"); }) ==
           "l.csv:3: proto '300' is no IP protocol");
 }

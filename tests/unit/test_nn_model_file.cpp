@@ -13,6 +13,7 @@
 #include "flowpic/core/npy.hpp"
 #include "flowpic/nn/networks.hpp"
 #include "flowpic/nn/weights_npy.hpp"
+#include "format_error_of.hpp"
 
 using namespace flowpic;
 using namespace flowpic::nn;
@@ -33,16 +34,6 @@ std::vector<char> read_all(const std::string& p) {
 void write_all(const std::string& p, const std::vector<char>& d) {
     std::ofstream f(p, std::ios::binary | std::ios::trunc);
     f.write(d.data(), static_cast<std::streamsize>(d.size()));
-}
-
-template <class F>
-std::string format_error_of(F&& f) {
-    try {
-        f();
-    } catch (const format_error& e) {
-        return e.what();
-    }
-    return "";
 }
 
 using small_net = networks::mini_flowpic<3>;
@@ -71,12 +62,12 @@ TEST_CASE("a model file refuses another architecture") {
     const auto path = temp_path("four.fpm");
     save_model(path, four, "mini_flowpic", {"a", "b", "c", "d"});
     small_net three;
-    const auto msg = format_error_of([&] { load_model(path, three); });
+    const auto msg = test::format_error_of([&] { load_model(path, three); });
     CHECK(msg.find("four.fpm") != std::string::npos);
     CHECK(msg.find("different network") != std::string::npos);
     CHECK(msg.find("dense(4)") != std::string::npos);
     networks::mini_flowpic<4, 64> wider;
-    CHECK(!format_error_of([&] { load_model(path, wider); }).empty());
+    CHECK(!test::format_error_of([&] { load_model(path, wider); }).empty());
 }
 
 TEST_CASE("truncated, corrupt and foreign model files are format errors with an offset") {
@@ -93,7 +84,7 @@ TEST_CASE("truncated, corrupt and foreign model files are format errors with an 
     for (std::size_t i = good.size() - 16; i < good.size(); ++i) cuts.push_back(i);
     for (auto n : cuts) {
         write_all(bad, std::vector<char>(good.begin(), good.begin() + static_cast<std::ptrdiff_t>(n)));
-        const auto msg = format_error_of([&] { load_model(bad, b); });
+        const auto msg = test::format_error_of([&] { load_model(bad, b); });
         INFO("truncated to " << n << " bytes: " << msg);
         CHECK(msg.find("bad.fpm") != std::string::npos);
         CHECK(msg.find("byte offset") != std::string::npos);
@@ -102,18 +93,18 @@ TEST_CASE("truncated, corrupt and foreign model files are format errors with an 
         auto d = good;
         d[at] = static_cast<char>(d[at] ^ 0x40);
         write_all(bad, d);
-        const auto msg = format_error_of([&] { load_model(bad, b); });
+        const auto msg = test::format_error_of([&] { load_model(bad, b); });
         INFO("flipped byte " << at << ": " << msg);
         CHECK(msg.find("checksum") != std::string::npos);
     }
     auto d = good;
     d[0] = 'X';
     write_all(bad, d);
-    CHECK(format_error_of([&] { load_model(bad, b); }).find("bad magic") != std::string::npos);
+    CHECK(test::format_error_of([&] { load_model(bad, b); }).find("bad magic") != std::string::npos);
     d = good;
     d[8] = 9;
     write_all(bad, d);
-    CHECK(format_error_of([&] { load_model(bad, b); }).find("version 9") != std::string::npos);
+    CHECK(test::format_error_of([&] { load_model(bad, b); }).find("version 9") != std::string::npos);
     CHECK_THROWS_AS(load_model(temp_path("does_not_exist.fpm"), b), io_error);
 }
 
@@ -133,7 +124,7 @@ TEST_CASE("weight directories: PyTorch layout round trip and shape checks") {
     // a dense weight of the wrong shape
     std::vector<float> z(7 * 64, 0.0f);
     flowpic::npy::save(dir + "/3.weight.npy", {7, 64}, z.data());
-    const auto msg = format_error_of([&] { import_weights(b, dir); });
+    const auto msg = test::format_error_of([&] { import_weights(b, dir); });
     CHECK(msg.find("3.weight.npy") != std::string::npos);
     CHECK(msg.find("PyTorch layout") != std::string::npos);
     std::filesystem::remove(dir + "/3.weight.npy");
@@ -161,8 +152,8 @@ TEST_CASE(".npy reading: element types, and malformed files") {
     auto d = read_all(p);
     d.resize(d.size() - 3);
     write_all(p, d);
-    const auto msg = format_error_of([&] { flowpic::npy::load_as<float>(p); });
+    const auto msg = test::format_error_of([&] { flowpic::npy::load_as<float>(p); });
     CHECK(msg.find("u2.npy: byte offset") != std::string::npos);
     write_all(p, std::vector<char>{'n', 'o', 't'});
-    CHECK(format_error_of([&] { flowpic::npy::load_as<float>(p); }).find("bad magic") != std::string::npos);
+    CHECK(test::format_error_of([&] { flowpic::npy::load_as<float>(p); }).find("bad magic") != std::string::npos);
 }

@@ -16,6 +16,7 @@
 #include "flowpic/train/calibration.hpp"
 #include "shared_data.hpp"
 #include "test_files.hpp"
+#include "format_error_of.hpp"
 
 using namespace flowpic;
 
@@ -24,16 +25,6 @@ namespace {
 std::string temp_path(const std::string& name) {
     static const test::temp_dir dir("recipe");
     return (dir.path / name).string();
-}
-
-template <class F>
-std::string format_error_of(F&& f) {
-    try {
-        f();
-    } catch (const format_error& e) {
-        return e.what();
-    }
-    return "";
 }
 
 using small_net = presets::network_t<presets::mini_flowpic, 3>;
@@ -147,7 +138,7 @@ TEST_CASE("recipe: a bad value is a format error at its offset") {
                           bad_case{"min_score", "0.5,1.5,0", "outside [0, 1]"},
                           bad_case{"min_score", "0.5,,0", "not a list of numbers"}}) {
         const auto path = save("bad_value.fpm", {{"grouping", "per_connection"}, {c.key, c.value}});
-        const auto msg = format_error_of([&] { (void)presets::read_model(path); });
+        const auto msg = test::format_error_of([&] { (void)presets::read_model(path); });
         INFO(c.key << " = " << c.value << ": " << msg);
         // the value's offset: its 4-byte length, then the text
         const std::string value = c.value;

@@ -2,7 +2,6 @@
 // category, the label map turns them into a FlowPic class; one row per flow (docs/labels.md).
 #include <algorithm>
 #include <cstdio>
-#include <filesystem>
 #include <map>
 #include <memory>
 #include <string>
@@ -56,21 +55,17 @@ std::vector<labels::flow_label> label_capture(const std::string& path, const lab
     return rows;
 }
 
-// The captures to label: files as given; directories walked as `dataset` walks them (sorted,
-// hidden entries left out), keeping only pcap and pcapng files.
+// The captures to label: files as given; of the files in directories, the pcap and pcapng ones.
 std::vector<std::string> expand_captures(const std::vector<std::string>& given, std::size_t& not_captures) {
     std::vector<std::string> out;
-    for (const auto& g : given) {
-        std::error_code ec;
-        if (!std::filesystem::is_directory(g, ec)) {
-            out.push_back(g);
+    for (const auto& f : train::expand_paths(given)) {
+        if (std::find(given.begin(), given.end(), f) != given.end()) {  // named: refused loudly if no capture
+            out.push_back(f);
             continue;
         }
-        for (const auto& f : train::class_files(g)) {
-            const auto format = source::sniff_format(f.string());
-            if (format == source::file_format::pcap || format == source::file_format::pcapng) out.push_back(f.string());
-            else ++not_captures;
-        }
+        const auto format = source::sniff_format(f);
+        if (format == source::file_format::pcap || format == source::file_format::pcapng) out.push_back(f);
+        else ++not_captures;
     }
     return out;
 }

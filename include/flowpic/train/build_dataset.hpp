@@ -150,6 +150,24 @@ inline std::vector<std::filesystem::path> class_files(const std::filesystem::pat
     return out;
 }
 
+// Files as given, directories walked as class_files walks them (sorted, hidden entries left
+// out); io_error for a path that does not exist.
+inline std::vector<std::string> expand_paths(const std::vector<std::string>& paths) {
+    namespace fs = std::filesystem;
+    std::vector<std::string> out;
+    for (const auto& c : paths) {
+        std::error_code ec;
+        if (fs::is_directory(c, ec)) {
+            for (const auto& f : class_files(c)) out.push_back(f.generic_string());
+        } else if (fs::exists(c, ec)) {
+            out.push_back(c);
+        } else {
+            throw io_error(location{c}, "no such file or directory");
+        }
+    }
+    return out;
+}
+
 namespace detail {
 
 // The captures of a set under construction: by (class name, capture name), labels provisional
@@ -245,20 +263,7 @@ picture_set build_dataset(const std::vector<std::string>& roots, const build_opt
                 throw io_error(location{(fs::path(roots.front()) / c).string()}, "no such class directory");
     const std::vector<std::string>& tree_classes = o.classes.empty() ? all_dirs : o.classes;
 
-    // labelled captures: the files, walked like a class directory
-    std::vector<std::string> labelled_files;
-    if (o.labelled) {
-        for (const auto& c : o.labelled->captures) {
-            std::error_code ec;
-            if (fs::is_directory(c, ec)) {
-                for (const auto& f : class_files(c)) labelled_files.push_back(f.generic_string());
-            } else if (fs::exists(c, ec)) {
-                labelled_files.push_back(c);
-            } else {
-                throw io_error(location{c}, "no such file or directory");
-            }
-        }
-    }
+    const std::vector<std::string> labelled_files = o.labelled ? expand_paths(o.labelled->captures) : std::vector<std::string>{};
 
     picture_set set;
     detail::set_builder sb{set, {}, {}, {}};
