@@ -11,6 +11,7 @@
 #include <CLI/CLI.hpp>
 
 #include "flowpic/presets/builtin.hpp"
+#include "flowpic/presets/recipe.hpp"
 #include "flowpic/train/build_dataset.hpp"
 #include "flowpic/train/dataset_file.hpp"
 #include "options.hpp"
@@ -50,10 +51,7 @@ inline train::build_options make_build_options(const std::string& preset, const 
     }
     if (trained || t.all_windows || t.min_packets) {
         blocks::window_spec w = trained ? *trained : train::geometry_of(preset).window;
-        if (t.all_windows) {
-            w.first_only = false;
-            w.ends = blocks::end_rule::complete;
-        }
+        if (t.all_windows) w = presets::every_window(w);
         if (t.min_packets) w.min_packets = *t.min_packets;
         b.window = w;
     }
