@@ -24,17 +24,15 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from fplab import content, servers  # noqa: E402
+from fplab import apps, content, servers  # noqa: E402
 from fplab.netns import Namespace, link, wait_log  # noqa: E402
 from fplab.pki import Pki  # noqa: E402
 
-CATEGORIES = ["browsing", "chat", "video", "voip", "file_transfer"]
+CATEGORIES = apps.ORDER
 MANIFEST_HEADER = ["file", "category", "vpn", "application", "seed", "start", "duration"]
 PY = "/usr/bin/python3"
 CLIENTS = os.path.join(HERE, "clients")
 TOOLS = ["ip", "tc", "ethtool", "tcpdump", "openssl", "ssh-keygen", "ss", "ffmpeg"]
-TOOLS_BY_CATEGORY = {"browsing": ["nginx", "chromium"], "chat": ["ngircd"], "video": ["nginx"],
-                     "voip": ["ffmpeg"], "file_transfer": ["nginx", "curl", "sftp", "scp", "/usr/sbin/sshd"]}
 
 
 def session_seed(seed, category, vpn, i):
@@ -47,8 +45,7 @@ class Session:
         self.job, self.i, self.seed, self.start, self.duration = job, i, seed, start, duration
         self.rng = random.Random(seed)
         self.ns = None
-        self.client = None
-        self.peer = None
+        self.procs = []  # (process, namespace) of the session's client software
         self.capture = None
         v = "vpn" if job.vpn else "plain"
         self.file = "%s/%s-%s-%03d.pcap" % (job.category, job.category, v, i)
@@ -59,7 +56,7 @@ class Session:
             self.client_addr = servers.tunnel_addr(job.tunnel_net, i)
         else:
             self.server_addr, self.client_addr = self.underlay_server, self.underlay_client
-        self.application = job.category_application(self)
+        self.application = job.category_application(i)
 
 
 class Job:
@@ -69,7 +66,13 @@ class Job:
         self.lab, self.category, self.vpn, self.index = lab, category, vpn, index
         self.tunnel_net = "10.%d" % (200 + index)
         self.srv = None
+        self.kind = apps.CATEGORIES[category]
         a = lab.args
+        names = self.kind.applications
+        if a.applications:
+            names = [n for n in names if n in a.applications] or names
+        self.applications = names
+        self.app_offset = session_seed(a.seed, category, "yes" if vpn else "no", 0) % len(names)
         stagger = min(5.0, 0.1 * a.seconds)
         self.sessions = []
         for i in range(a.sessions):
@@ -77,11 +80,9 @@ class Job:
             start = round(random.Random(s ^ 0x5eed).uniform(0, stagger), 3)
             self.sessions.append(Session(self, i, s, start, a.seconds))
 
-    def category_application(self, s):
-        if self.category == "file_transfer":
-            return s.rng.choice(["sftp", "scp", "https"])
-        return {"browsing": "chromium-https", "chat": "irc-tls", "video": "hls-https",
-                "voip": "opus-srtp"}[self.category]
+    def category_application(self, i):
+        """Sessions take the category's applications in turn, from a seeded first one."""
+        return self.applications[(self.app_offset + i) % len(self.applications)]
 
     # per-session link speeds (Mbit/s): down from the server, up from the client
     def speeds(self, s):
@@ -113,15 +114,9 @@ class Job:
             down, up = self.speeds(s)
             self.srv.shape(dev, down)
             s.ns.shape("eth0", up)
-        c, pki, w = self.category, lab.pki, self.work
-        if c in ("browsing", "video", "file_transfer"):
-            servers.nginx(self.srv, w, pki, lab.content)
-        if c == "file_transfer":
-            self.upload_dir = os.path.join(servers.sshd(self.srv, w, pki), "up")
-        if c == "chat":
-            servers.ngircd(self.srv, w, pki)
+        self.kind.setup(self, {s.application for s in self.sessions})
         if self.vpn:
-            servers.openvpn_server(self.srv, w, pki, self.tunnel_net, len(self.sessions))
+            servers.openvpn_server(self.srv, self.work, lab.pki, self.tunnel_net, len(self.sessions))
 
     def start_captures(self):
         for s in self.sessions:
@@ -151,49 +146,14 @@ class Job:
             wait_log(s.vpn_log, "Initialization Sequence Completed", 60, "the OpenVPN client in " + s.ns.name)
 
     def start_background(self, total):
-        if self.category == "chat":  # other people in the rooms, on the server's side
-            self.srv.spawn([PY, os.path.join(CLIENTS, "chat_bots.py"), "--server", "127.0.0.1", "--ca",
-                            self.lab.pki.ca_pem, "--prefix", "crowd", "--bots", "8", "--rooms",
-                            "lobby,room0,room1,room2", "--seed", str(self.sessions[0].seed ^ 0xc0ffee if self.sessions else 1),
-                            "--seconds", str(total + 30)], log=os.path.join(self.work, "crowd.log"))
+        self.kind.background(self, total)
 
     def start_session(self, s):
-        lab, c = self.lab, self.category
-        py = [PY, "-u"]
-        common = ["--seed", str(s.seed), "--seconds", str(s.duration)]
-        log = os.path.join(self.work, "client-%d.log" % s.i)
-        if c == "video":
-            names = ",".join(v[0] for v in content.VIDEOS)
-            cmd = py + [os.path.join(CLIENTS, "video_player.py"), "--server", s.server_addr, "--ca",
-                        lab.pki.ca_pem, "--videos", names] + common
-        elif c == "browsing":
-            cmd = py + [os.path.join(CLIENTS, "browse.py"), "--server", s.server_addr] + common
-        elif c == "chat":
-            cmd = py + [os.path.join(CLIENTS, "chat_bots.py"), "--server", s.server_addr, "--ca", lab.pki.ca_pem,
-                        "--prefix", "s%db" % s.i, "--bots", str(2 + s.seed % 2),
-                        "--rooms", "lobby,room0,room1,room2"] + common
-        elif c == "voip":
-            rate = random.Random(s.seed ^ 0xa0d1).choice([16, 24, 32, 48])
-            port = 20000 + 2 * s.i
-            call = [os.path.join(CLIENTS, "voip_call.py"), "--seed", str(s.seed), "--seconds", str(s.duration),
-                    "--bitrate", str(rate)]
-            s.peer = self.srv.spawn(py + call + ["--side", "b", "--peer", s.client_addr, "--peer-port", "5004",
-                                                 "--listen-port", str(port), "--work",
-                                                 os.path.join(self.work, "voip-%d-b" % s.i)],
-                                    log=os.path.join(self.work, "peer-%d.log" % s.i))
-            cmd = py + call + ["--side", "a", "--peer", s.server_addr, "--peer-port", str(port),
-                               "--listen-port", "5004", "--work", os.path.join(self.work, "voip-%d-a" % s.i)]
-        else:
-            cmd = py + [os.path.join(CLIENTS, "file_transfer.py"), "--app", s.application, "--server",
-                        s.server_addr, "--files", os.path.join(lab.content, "files"), "--upload-dir",
-                        self.upload_dir, "--ssh-key", lab.pki.ssh_key, "--ca", lab.pki.ca_pem,
-                        "--tag", "s%d" % s.i] + common
-        s.client = s.ns.spawn(cmd, log=log)
+        self.kind.start(self, s)
 
     def stop_session(self, s):
-        for p, ns in ((s.client, s.ns), (s.peer, self.srv)):
-            if p is not None:
-                ns.stop(p, wait=8.0)
+        for p, ns in s.procs:
+            ns.stop(p, wait=8.0)
 
 
 class Lab:
@@ -296,6 +256,9 @@ def parse(argv=None):
     ap.add_argument("--vpn", choices=["no", "yes", "both"], default="no")
     ap.add_argument("--categories", default=",".join(CATEGORIES),
                     help="comma-separated subset of: " + ", ".join(CATEGORIES))
+    ap.add_argument("--applications", default="",
+                    help="comma-separated applications to run (a category none of which is named runs all of its "
+                         "own): " + ", ".join(apps.applications()))
     ap.add_argument("--sessions", type=int, default=1, help="sessions at once per category and variant")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--max-rate", type=float, default=0,
@@ -312,6 +275,10 @@ def parse(argv=None):
     bad = [c for c in a.categories if c not in CATEGORIES]
     if bad or not a.categories:
         ap.error("unknown category %s; choose from %s" % (",".join(bad) or "''", ",".join(CATEGORIES)))
+    a.applications = [n.strip() for n in a.applications.split(",") if n.strip()]
+    unknown = [n for n in a.applications if n not in apps.applications()]
+    if unknown:
+        ap.error("unknown application %s; choose from %s" % (",".join(unknown), ",".join(apps.applications())))
     if not 1 <= a.sessions <= 250:
         ap.error("--sessions must be between 1 and 250")
     if a.seconds <= 0:
@@ -324,7 +291,8 @@ def preflight(a):
         return "the lab needs root (network namespaces, tcpdump)"
     need = set(TOOLS)
     for c in a.categories:
-        need.update(TOOLS_BY_CATEGORY[c])
+        job = Job(Lab(a), c, False, 0)
+        need.update(apps.CATEGORIES[c].tools_for({s.application for s in job.sessions}))
     if a.vpn != "no":
         need.add("openvpn")
     missing = sorted(t for t in need if not shutil.which(t))

@@ -54,41 +54,44 @@ def read_pcap(path):
 
 
 def expected(row):
-    """(proto, server port) the capture must show, or None for VoIP's RTP ports."""
+    """What the capture must show (fplab/apps/base.py Expect): OpenVPN's UDP 1194 alone through
+    the VPN, the application's own protocols and ports without it."""
+    from .apps import CATEGORIES
+    from .apps.base import Expect
     if row["vpn"] == "yes":
-        return (17, 1194)
-    c, app = row["category"], row["application"]
-    if c == "chat":
-        return (6, 6697)
-    if c == "voip":
-        return (17, None)
-    if c == "file_transfer" and app in ("sftp", "scp"):
-        return (6, 22)
-    return (6, 443)
+        return Expect([(17, 1194)])
+    return CATEGORIES[row["category"]].expect(row["application"])
+
+
+def _matches(p, proto, port, server_side):
+    return p[3] == proto and (port is None or (p[4] if server_side else p[5]) == port)
+
+
+def _what(proto, port):
+    return "%s%s" % ({6: "TCP", 17: "UDP"}[proto], "" if port is None else " port %d" % port)
 
 
 def check_capture(row, packets):
     problems = []
-    want_proto, want_port = expected(row)
+    want = expected(row)
     hosts = set()
-    server_side = [p for p in packets if p[3] == want_proto and (want_port is None or p[4] == want_port)]
-    client_side = [p for p in packets if p[3] == want_proto and (want_port is None or p[5] == want_port)]
     for p in packets:
         hosts.update((p[1], p[2]))
     if len(hosts) > 2:
         problems.append("%s: traffic of more than one pair of hosts: %s" % (row["file"], sorted(hosts)))
-    proto_name = {6: "TCP", 17: "UDP"}[want_proto]
-    what = "%s%s" % (proto_name, "" if want_port is None else " port %d" % want_port)
-    if not client_side or not server_side:
-        problems.append("%s: no %s traffic in both directions (%d up, %d down, %d packets in all)" % (
-            row["file"], what, len(client_side), len(server_side), len(packets)))
-    # Chromium also tries plain HTTP (port 80) now and then: refused, but real browser behaviour
-    allowed = {want_port, 80} if row["category"] == "browsing" and row["vpn"] == "no" else {want_port}
-    other = [p for p in packets if p[3] != want_proto or (want_port is not None and not allowed & {p[4], p[5]})]
+    for proto, port in want.need:
+        down = sum(1 for p in packets if _matches(p, proto, port, True))
+        up = sum(1 for p in packets if _matches(p, proto, port, False))
+        if not up or not down:
+            problems.append("%s: no %s traffic in both directions (%d up, %d down, %d packets in all)" % (
+                row["file"], _what(proto, port), up, down, len(packets)))
+    known = want.need + want.allow
+    other = [p for p in packets if not any(_matches(p, proto, port, True) or _matches(p, proto, port, False)
+                                           for proto, port in known)]
     if other and (row["vpn"] == "yes" or len(other) > 0.01 * len(packets)):
         p = other[0]
         problems.append("%s: %d packets that are not %s, e.g. %s:%d -> %s:%d proto %d" % (
-            row["file"], len(other), what, p[1], p[4], p[2], p[5], p[3]))
+            row["file"], len(other), " or ".join(_what(*k) for k in known), p[1], p[4], p[2], p[5], p[3]))
     return problems
 
 
