@@ -238,11 +238,12 @@ struct direction {
     }
 };
 
-std::uint64_t socket_drops(int fd) {
+// frames the kernel dropped before we read them (socket buffer full); reading resets the count
+std::uint64_t socket_drops(int fd, std::uint64_t& total) {
     tpacket_stats st{};
     socklen_t len = sizeof st;
-    if (getsockopt(fd, SOL_PACKET, PACKET_STATISTICS, &st, &len) != 0) return 0;
-    return st.tp_drops;
+    if (getsockopt(fd, SOL_PACKET, PACKET_STATISTICS, &st, &len) == 0) total += st.tp_drops;
+    return total;
 }
 
 std::string json(const direction& d, std::uint64_t drops) {
@@ -306,9 +307,10 @@ int main(int argc, char** argv) {
     std::vector<std::uint8_t> buf(65536 + 64);
     if (!quiet) std::fprintf(stderr, "flowpic-link-emulator: ready, %s <-> %s\n", a_if.c_str(), b_if.c_str());
 
+    std::uint64_t drops_a = 0, drops_b = 0;
     const auto report = [&] {
-        return "{\"seed\":" + std::to_string(seed) + ",\"up\":" + json(up, socket_drops(fa)) +
-               ",\"down\":" + json(down, socket_drops(fb)) + "}\n";
+        return "{\"seed\":" + std::to_string(seed) + ",\"up\":" + json(up, socket_drops(fa, drops_a)) +
+               ",\"down\":" + json(down, socket_drops(fb, drops_b)) + "}\n";
     };
     pollfd fds[2] = {{fa, POLLIN, 0}, {fb, POLLIN, 0}};
     while (!g_stop) {
@@ -338,7 +340,10 @@ int main(int argc, char** argv) {
         if (r > 0) {
             if (fds[0].revents & POLLIN) up.receive(buf);
             if (fds[1].revents & POLLIN) down.receive(buf);
-            if ((fds[0].revents | fds[1].revents) & (POLLERR | POLLNVAL)) die("an interface went away");
+            if ((fds[0].revents | fds[1].revents) & (POLLERR | POLLHUP | POLLNVAL)) {
+                std::fprintf(stderr, "flowpic-link-emulator: an interface went away; stopping\n");
+                break;  // the counters are still worth writing
+            }
         }
     }
     const std::string line = report();

@@ -7,7 +7,20 @@ import socket
 import struct
 import sys
 
-HEADER = ["file", "category", "vpn", "application", "seed", "start", "duration"]
+# the manifest's columns; labs before the WAN links wrote only the first seven (OLD_HEADER)
+HEADER = ["file", "category", "vpn", "application", "seed", "start", "duration",
+          "rtt_ms", "jitter_ms", "loss", "down_mbit", "up_mbit", "access", "queue_ms"]
+OLD_HEADER = HEADER[:7]
+
+
+def read_manifest(path):
+    """(header, rows as dicts) of a manifest.csv of either header; ValueError for any other."""
+    with open(path, newline="") as f:
+        r = csv.reader(f)
+        header = next(r, None)
+        if header not in (HEADER, OLD_HEADER):
+            raise ValueError("%s: header is %s, not %s" % (path, header, ",".join(HEADER)))
+        return header, [dict(zip(header, line)) for line in r]
 CATEGORIES = {"browsing", "chat", "video", "voip", "file_transfer"}
 
 
@@ -98,12 +111,10 @@ def check_capture(row, packets):
 def check_dir(out, min_packets=10):
     problems = []
     path = os.path.join(out, "manifest.csv")
-    with open(path, newline="") as f:
-        r = csv.reader(f)
-        header = next(r, None)
-        if header != HEADER:
-            return ["manifest.csv: header is %s, not %s" % (header, ",".join(HEADER))]
-        rows = [dict(zip(HEADER, line)) for line in r]
+    try:
+        _, rows = read_manifest(path)
+    except ValueError as e:
+        return ["manifest.csv: " + str(e).split(": ", 1)[1]]
     listed = set()
     for n, row in enumerate(rows, start=2):
         if row["category"] not in CATEGORIES or row["vpn"] not in ("yes", "no"):
