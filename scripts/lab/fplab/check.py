@@ -2,6 +2,7 @@
 flows of the protocol its label promises, between its own session's two hosts only."""
 
 import csv
+import json
 import os
 import socket
 import struct
@@ -108,6 +109,34 @@ def check_capture(row, packets):
     return problems
 
 
+def check_wan(out, rows):
+    """Every session with a WAN link had its emulator, which forwarded frames both ways and lost
+    none it was not told to drop (run.json's wan_counters, when the run wrote them)."""
+    try:
+        with open(os.path.join(out, "run.json")) as f:
+            counters = json.load(f).get("wan_counters")
+    except (OSError, ValueError):
+        return []
+    if counters is None:
+        return []
+    problems = []
+    for row in rows:
+        if row.get("access", "off") == "off":
+            continue
+        c = counters.get(row["file"])
+        if not c:
+            problems.append("%s: no counters from its link emulator" % row["file"])
+            continue
+        for way in ("up", "down"):
+            d = c[way]
+            if d["received"] != d["forwarded"] + d["dropped_loss"] + d["dropped_queue"] + d["queued"] + d["send_errors"]:
+                problems.append("%s: the emulator's %s counters do not add up: %s" % (row["file"], way, d))
+            if d["send_errors"] or d["forwarded"] == 0:
+                problems.append("%s: the emulator forwarded %d frames %s, %d send errors" % (
+                    row["file"], d["forwarded"], way, d["send_errors"]))
+    return problems
+
+
 def check_dir(out, min_packets=10):
     problems = []
     path = os.path.join(out, "manifest.csv")
@@ -133,6 +162,7 @@ def check_dir(out, min_packets=10):
         if len(packets) < min_packets:
             problems.append("%s: only %d TCP/UDP packets" % (row["file"], len(packets)))
         problems += check_capture(row, packets)
+    problems += check_wan(out, rows)
     for root, _, files in os.walk(out):
         if ".lab-work" in root:
             continue
