@@ -67,6 +67,36 @@ def read_pcap(path):
     return out
 
 
+def handshake_rtts(path):
+    """Milliseconds from each TCP SYN (the last one sent) to its SYN-ACK, in an Ethernet pcap."""
+    syn, out = {}, []
+    with open(path, "rb") as f:
+        head = f.read(24)
+        e = "<" if struct.unpack("<I", head[:4])[0] in (0xa1b2c3d4, 0xa1b23c4d) else ">"
+        nano = struct.unpack(e + "I", head[:4])[0] == 0xa1b23c4d
+        while True:
+            rec = f.read(16)
+            if len(rec) < 16:
+                break
+            sec, frac, caplen, _ = struct.unpack(e + "IIII", rec)
+            ip = f.read(caplen)[14:]
+            if len(ip) < 20 or ip[0] >> 4 != 4 or ip[9] != 6:
+                continue
+            ihl = (ip[0] & 15) * 4
+            if len(ip) < ihl + 14:
+                continue
+            t = sec + frac / (1e9 if nano else 1e6)
+            key = (ip[12:16], ip[16:20], ip[ihl:ihl + 4])
+            flags = ip[ihl + 13] & 0x12
+            if flags == 0x02:
+                syn[key] = t
+            elif flags == 0x12:
+                back = (ip[16:20], ip[12:16], ip[ihl + 2:ihl + 4] + ip[ihl:ihl + 2])
+                if back in syn:
+                    out.append((t - syn.pop(back)) * 1000)
+    return out
+
+
 def expected(row):
     """What the capture must show (fplab/apps/base.py Expect): OpenVPN's UDP 1194 alone through
     the VPN, the application's own protocols and ports without it."""
@@ -119,6 +149,7 @@ def check_wan(out, rows):
         return []
     if counters is None:
         return []
+    from . import wan
     problems = []
     for row in rows:
         if row.get("access", "off") == "off":
@@ -127,6 +158,12 @@ def check_wan(out, rows):
         if not c:
             problems.append("%s: no counters from its link emulator" % row["file"])
             continue
+        if row["vpn"] == "no" and not wan.profile(int(row["seed"])).reorder:
+            # the link's delay is there: no handshake is faster than the RTT's lower bound
+            low = float(row["rtt_ms"]) - float(row["jitter_ms"]) - 1
+            fast = [r for r in handshake_rtts(os.path.join(out, row["file"])) if r < low]
+            if fast:
+                problems.append("%s: a TCP handshake in %.1f ms, below the link's %.1f ms" % (row["file"], fast[0], low))
         for way in ("up", "down"):
             d = c[way]
             if d["received"] != d["forwarded"] + d["dropped_loss"] + d["dropped_queue"] + d["queued"] + d["send_errors"]:
