@@ -278,7 +278,8 @@ class Lab:
         with open(os.path.join(self.out, "manifest.csv"), "w", newline="") as f:
             self.write_manifest(f, rows)
         with open(os.path.join(self.out, "run.json"), "w") as f:  # what is not reproducible
-            json.dump({"started_at_epoch": wall0, "session_start_epoch": actual, "args": vars(a), "wan_counters": counters,
+            json.dump({"started_at_epoch": wall0, "session_start_epoch": actual, "args": vars(a),
+                       "wan_counters": counters,
                        "host": os.uname().nodename, "kernel": os.uname().release}, f, indent=1, default=str)
         if not a.keep_work:
             shutil.rmtree(self.work, ignore_errors=True)

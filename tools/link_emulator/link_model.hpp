@@ -95,8 +95,8 @@ public:
     }
 
     [[nodiscard]] nanoseconds serialisation(std::size_t frame_bytes) const {
-        return spec_.rate > 0 ? static_cast<nanoseconds>(std::llround(static_cast<double>(frame_bytes) * 8e9 / spec_.rate))
-                              : 0;
+        if (spec_.rate <= 0) return 0;
+        return static_cast<nanoseconds>(std::llround(static_cast<double>(frame_bytes) * 8e9 / spec_.rate));
     }
     [[nodiscard]] const link_spec& spec() const { return spec_; }
 
@@ -192,6 +192,7 @@ inline double parse_probability(std::string_view key, std::string_view v) {
 }
 
 inline link_spec parse_spec(std::string_view text) {
+    const std::string keys = "(delay, jitter, loss, burst, rate, queue, reorder)";
     link_spec s;
     while (!text.empty()) {
         const auto comma = text.find(',');
@@ -200,7 +201,7 @@ inline link_spec parse_spec(std::string_view text) {
         if (item.empty()) continue;
         const auto eq = item.find('=');
         if (eq == std::string_view::npos)
-            throw spec_error("'" + std::string(item) + "': expected key=value (delay, jitter, loss, burst, rate, queue, reorder)");
+            throw spec_error("'" + std::string(item) + "': expected key=value " + keys);
         const std::string_view key = item.substr(0, eq), v = item.substr(eq + 1);
         if (key == "delay") s.delay = parse_time(key, v);
         else if (key == "jitter") s.jitter = parse_time(key, v);
@@ -236,7 +237,7 @@ inline link_spec parse_spec(std::string_view text) {
                 s.queue_bytes = 0;
             }
         } else {
-            throw spec_error("unknown key '" + std::string(key) + "' (delay, jitter, loss, burst, rate, queue, reorder)");
+            throw spec_error("unknown key '" + std::string(key) + "' " + keys);
         }
     }
     if (s.loss >= 1 && s.burst > 1) throw spec_error("loss: 1 with burst > 1 makes no chain; use burst=1");

@@ -163,10 +163,12 @@ def check_wan(out, rows):
             low = float(row["rtt_ms"]) - float(row["jitter_ms"]) - 1
             fast = [r for r in handshake_rtts(os.path.join(out, row["file"])) if r < low]
             if fast:
-                problems.append("%s: a TCP handshake in %.1f ms, below the link's %.1f ms" % (row["file"], fast[0], low))
+                problems.append("%s: a TCP handshake in %.1f ms, below the link's %.1f ms"
+                                % (row["file"], fast[0], low))
         for way in ("up", "down"):
             d = c[way]
-            if d["received"] != d["forwarded"] + d["dropped_loss"] + d["dropped_queue"] + d["queued"] + d["send_errors"]:
+            out_of_it = d["forwarded"] + d["dropped_loss"] + d["dropped_queue"] + d["queued"] + d["send_errors"]
+            if d["received"] != out_of_it:
                 problems.append("%s: the emulator's %s counters do not add up: %s" % (row["file"], way, d))
             if d["send_errors"] or d["forwarded"] == 0:
                 problems.append("%s: the emulator forwarded %d frames %s, %d send errors" % (
