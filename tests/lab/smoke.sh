@@ -22,6 +22,11 @@ set -- --out "$WORK/run" --seconds "$SECONDS_PER_SESSION" --vpn both --sessions 
 cmp -s "$WORK/plan1.csv" "$WORK/plan2.csv" || { echo "lab smoke: two plans with one seed differ"; exit 1; }
 head -1 "$WORK/plan1.csv" | grep -qx 'file,category,vpn,application,seed,start,duration,rtt_ms,jitter_ms,loss,down_mbit,up_mbit,access,queue_ms' ||
     { echo "lab smoke: bad manifest header"; exit 1; }
+# every session has a WAN link (an access profile); --wan off plans none
+[ -z "$(tail -n +2 "$WORK/plan1.csv" | cut -d, -f13 | grep -vx -e fibre -e cable -e dsl -e mobile)" ] ||
+    { echo "lab smoke: a session without an access profile"; exit 1; }
+[ "$("$FLOWPIC" lab "$@" --wan off --plan | tail -n +2 | cut -d, -f13 | sort -u)" = off ] ||
+    { echo "lab smoke: --wan off plans WAN links"; exit 1; }
 
 # 2. the run: --check verifies every capture holds its category's protocol, or OpenVPN's UDP 1194
 #    alone, between its own two hosts only, and that the manifest and the captures agree
