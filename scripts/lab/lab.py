@@ -4,9 +4,11 @@ OpenVPN, made by real software between network namespaces of this machine (run a
 
   lab.py --out DIR --seconds S [--vpn no|yes|both] [--categories LIST] [--sessions N] [--seed N]
 
-Every session runs in a client namespace of its own, joined by a veth pair to its category's
-server namespace, and is captured on the client's link: a capture holds only the traffic of the
-session it labels. DIR gets <category>/<category>-<plain|vpn>-NNN.pcap and manifest.csv.
+Every session runs in a client namespace of its own, joined to its category's server namespace
+through a WAN link of its own (flowpic-link-emulator: delay, jitter, loss, rate, queue, drawn per
+session from its seed; fplab/wan.py), and is captured on the client's link: a capture holds only
+the traffic of the session it labels. DIR gets <category>/<category>-<plain|vpn>-NNN.pcap and
+manifest.csv.
 """
 
 import argparse
@@ -24,12 +26,14 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from fplab import apps, content, servers  # noqa: E402
+from fplab import apps, content, servers, wan  # noqa: E402
 from fplab.netns import Namespace, link, wait_log  # noqa: E402
 from fplab.pki import Pki  # noqa: E402
 
 CATEGORIES = apps.ORDER
-MANIFEST_HEADER = ["file", "category", "vpn", "application", "seed", "start", "duration"]
+MANIFEST_HEADER = ["file", "category", "vpn", "application", "seed", "start", "duration",
+                   "rtt_ms", "jitter_ms", "loss", "down_mbit", "up_mbit", "access", "queue_ms"]
+EMULATOR = "flowpic-link-emulator"
 PY = "/usr/bin/python3"
 CLIENTS = os.path.join(HERE, "clients")
 TOOLS = ["ip", "tc", "ethtool", "tcpdump", "openssl", "ssh-keygen", "ss", "ffmpeg"]
@@ -57,6 +61,13 @@ class Session:
         else:
             self.server_addr, self.client_addr = self.underlay_server, self.underlay_client
         self.application = job.category_application(i)
+        self.wan = wan.profile(seed, job.lab.args.max_rate) if job.lab.args.wan == "on" else None
+
+    def wan_columns(self):
+        if self.wan:
+            return wan.columns(self.wan)
+        down, up = self.job.speeds(self)  # --wan off: today's token buckets, no delay
+        return ["0.0", "0.0", "0.0000", "%.2f" % down, "%.2f" % up, "off", "0"]
 
 
 class Job:
@@ -84,7 +95,7 @@ class Job:
         """Sessions take the category's applications in turn, from a seeded first one."""
         return self.applications[(self.app_offset + i) % len(self.applications)]
 
-    # per-session link speeds (Mbit/s): down from the server, up from the client
+    # --wan off: per-session link speeds (Mbit/s), down from the server, up from the client
     def speeds(self, s):
         down, up = self._speeds(s)
         cap = self.lab.args.max_rate
@@ -105,15 +116,30 @@ class Job:
         self.work = os.path.join(lab.work, "%s-%s" % (self.category, "vpn" if self.vpn else "plain"))
         os.makedirs(self.work, exist_ok=True)
         self.srv = lab.namespace("%ds" % self.index)
+        # the WAN links' emulators: a namespace of their own, no addresses, so no stack answers there
+        self.emu = lab.namespace("%de" % self.index) if lab.args.wan == "on" else None
         for s in self.sessions:
             s.ns = lab.namespace("%dc%d" % (self.index, s.i))
             dev = "s%d" % s.i
-            link(self.srv, dev, s.ns, "eth0")
+            if self.emu:
+                # client eth0 <-> c<i> [emulator] s<i> <-> s<i> server
+                link(s.ns, "eth0", self.emu, "c%d" % s.i)
+                link(self.emu, "s%d" % s.i, self.srv, dev)
+                up, down = wan.specs(s.wan)
+                s.wan_stats = os.path.join(self.work, "wan-%d.json" % s.i)
+                s.wan_log = os.path.join(self.work, "wan-%d.log" % s.i)
+                self.emu.spawn([lab.emulator, "--a", "c%d" % s.i, "--b", "s%d" % s.i, "--seed", str(s.seed),
+                                "--up", up, "--down", down, "--stats", s.wan_stats], log=s.wan_log)
+            else:
+                link(self.srv, dev, s.ns, "eth0")
+                down, up = self.speeds(s)
+                self.srv.shape(dev, down)
+                s.ns.shape("eth0", up)
             self.srv.addr(dev, s.underlay_server + "/24")
             s.ns.addr("eth0", s.underlay_client + "/24")
-            down, up = self.speeds(s)
-            self.srv.shape(dev, down)
-            s.ns.shape("eth0", up)
+        if self.emu:
+            for s in self.sessions:
+                wait_log(s.wan_log, "ready", 10, "flowpic-link-emulator in " + self.emu.name)
         self.kind.setup(self, {s.application for s in self.sessions})
         if self.vpn:
             servers.openvpn_server(self.srv, self.work, lab.pki, self.tunnel_net, len(self.sessions))
@@ -163,6 +189,7 @@ class Lab:
         self.tag = "%04x" % (os.getpid() & 0xffff)
         self.namespaces = []
         self.work = os.path.join(self.out, ".lab-work")
+        self.emulator = find_emulator(args)
 
     def namespace(self, suffix):
         ns = Namespace("fpl%s-%s" % (self.tag, suffix))
@@ -179,7 +206,7 @@ class Lab:
         variants = {"no": [False], "yes": [True], "both": [False, True]}[a.vpn]
         jobs = [Job(self, c, v, CATEGORIES.index(c) * 2 + int(v)) for c in a.categories for v in variants]
         rows = sorted([s.file, j.category, "yes" if j.vpn else "no", s.application, s.seed, "%.3f" % s.start,
-                       "%g" % s.duration] for j in jobs for s in j.sessions)
+                       "%g" % s.duration] + s.wan_columns() for j in jobs for s in j.sessions)
         return jobs, rows
 
     @staticmethod
@@ -236,12 +263,23 @@ class Lab:
             for s in sessions:
                 s.ns.stop(s.capture, wait=10.0)
         finally:
-            for ns in reversed(self.namespaces):
+            # the emulators first: they write their counters on SIGTERM, before their links go
+            emus = [j.emu for j in jobs if getattr(j, "emu", None)]
+            for ns in emus + [n for n in reversed(self.namespaces) if n not in emus]:
                 ns.close()
+        counters = {}
+        for j in jobs:
+            for s in j.sessions:
+                try:
+                    with open(s.wan_stats) as f:
+                        counters[s.file] = json.load(f)
+                except (AttributeError, OSError, ValueError):
+                    pass
         with open(os.path.join(self.out, "manifest.csv"), "w", newline="") as f:
             self.write_manifest(f, rows)
         with open(os.path.join(self.out, "run.json"), "w") as f:  # what is not reproducible
             json.dump({"started_at_epoch": wall0, "session_start_epoch": actual, "args": vars(a),
+                       "wan_counters": counters,
                        "host": os.uname().nodename, "kernel": os.uname().release}, f, indent=1, default=str)
         if not a.keep_work:
             shutil.rmtree(self.work, ignore_errors=True)
@@ -263,6 +301,11 @@ def parse(argv=None):
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--max-rate", type=float, default=0,
                     help="cap on every session's link speed in Mbit/s (smaller captures); 0: none")
+    ap.add_argument("--wan", choices=["on", "off"], default="on",
+                    help="on: every session through an emulated WAN link drawn from its seed (delay, jitter, loss, "
+                         "rate, queue); off: a bare veth with a token bucket (no delay), as before")
+    ap.add_argument("--link-emulator", default="",
+                    help="the flowpic-link-emulator program (default: $FLOWPIC_LINK_EMULATOR, else PATH)")
     ap.add_argument("--snaplen", type=int, default=96, help="bytes kept per packet (sizes come from the IP header)")
     ap.add_argument("--cache", default=os.environ.get("FLOWPIC_LAB_CACHE", "/var/tmp/flowpic-lab"),
                     help="where generated content (videos, sites, files, keys) is kept between runs")
@@ -286,6 +329,14 @@ def parse(argv=None):
     return a
 
 
+def find_emulator(a):
+    """--link-emulator, else $FLOWPIC_LINK_EMULATOR, else PATH; None where there is none."""
+    for p in (a.link_emulator, os.environ.get("FLOWPIC_LINK_EMULATOR", "")):
+        if p:
+            return os.path.abspath(p) if os.access(p, os.X_OK) and os.path.isfile(p) else None
+    return shutil.which(EMULATOR)
+
+
 def preflight(a):
     if os.geteuid() != 0:
         return "the lab needs root (network namespaces, tcpdump)"
@@ -298,6 +349,9 @@ def preflight(a):
     missing = sorted(t for t in need if not shutil.which(t))
     if missing:
         return "missing programs: %s (run %s as root)" % (" ".join(missing), os.path.join(HERE, "setup.sh"))
+    if a.wan == "on" and not find_emulator(a):
+        return ("no %s: build the flowpic_link_emulator target and give --link-emulator PATH or "
+                "FLOWPIC_LINK_EMULATOR (`flowpic lab` passes its own), or run with --wan off" % EMULATOR)
     probe = "fplprobe%d" % os.getpid()
     r = subprocess.run(["ip", "netns", "add", probe], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     if r.returncode != 0:

@@ -21,7 +21,7 @@ import struct
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fplab.check import HEADER, read_pcap  # noqa: E402
+from fplab.check import HEADER, OLD_HEADER, read_manifest, read_pcap  # noqa: E402
 
 CATEGORY_CODES = {"voip": 0, "video": 1, "file_transfer": 2, "chat": 3, "browsing": 4}
 MAGIC = b"FPRECORD"
@@ -49,19 +49,21 @@ def build(dirs, min_packets=1):
         return index[s]
 
     entries, records, summary, manifest = [], [], {}, []
+    header = OLD_HEADER  # the new one as soon as one lab directory has it
     for spec in dirs:
         d, _, only = spec.partition("=")
         only = set(only.split(",")) if only else None
-        with open(os.path.join(d, "manifest.csv"), newline="") as f:
-            r = csv.reader(f)
-            if next(r) != HEADER:
-                raise SystemExit("%s/manifest.csv: unexpected header" % d)
-            rows = [dict(zip(HEADER, line)) for line in r]
+        try:
+            h, rows = read_manifest(os.path.join(d, "manifest.csv"))
+        except ValueError:
+            raise SystemExit("%s/manifest.csv: unexpected header" % d)
+        if h == HEADER:
+            header = HEADER
         for row in rows:
             if only is not None and row["category"] not in only:
                 continue
             name = row["file"] if len(dirs) == 1 else os.path.basename(os.path.normpath(d)) + "/" + row["file"]
-            manifest.append([name] + [row[h] for h in HEADER[1:]])
+            manifest.append(dict(row, file=name))
             packets = read_pcap(os.path.join(d, row["file"]))
             flows, order = flows_of(packets)
             cat, vpn = CATEGORY_CODES[row["category"]], 1 if row["vpn"] == "yes" else 0
@@ -83,7 +85,7 @@ def build(dirs, min_packets=1):
                 s[0] += 1
                 s[1] += len(pk)
                 s[2] += sum(x[1] for x in pk)
-    return strings, entries, records, summary, manifest
+    return strings, entries, records, summary, (header, [[m.get(h, "") for h in header] for m in manifest])
 
 
 def write(path, strings, entries, records):
@@ -118,8 +120,8 @@ def main():
     if a.manifest:
         with open(a.manifest, "w", newline="") as f:
             w = csv.writer(f, lineterminator="\n")
-            w.writerow(HEADER)
-            w.writerows(manifest)
+            w.writerow(manifest[0])
+            w.writerows(manifest[1])
     if a.summary:
         with open(a.summary, "w", newline="") as f:
             w = csv.writer(f, lineterminator="\n")

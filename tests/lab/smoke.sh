@@ -20,8 +20,13 @@ set -- --out "$WORK/run" --seconds "$SECONDS_PER_SESSION" --vpn both --sessions 
 "$FLOWPIC" lab "$@" --plan >"$WORK/plan1.csv" || exit 1
 "$FLOWPIC" lab "$@" --plan >"$WORK/plan2.csv" || exit 1
 cmp -s "$WORK/plan1.csv" "$WORK/plan2.csv" || { echo "lab smoke: two plans with one seed differ"; exit 1; }
-head -1 "$WORK/plan1.csv" | grep -qx 'file,category,vpn,application,seed,start,duration' ||
+head -1 "$WORK/plan1.csv" | grep -qx 'file,category,vpn,application,seed,start,duration,rtt_ms,jitter_ms,loss,down_mbit,up_mbit,access,queue_ms' ||
     { echo "lab smoke: bad manifest header"; exit 1; }
+# every session has a WAN link (an access profile); --wan off plans none
+[ -z "$(tail -n +2 "$WORK/plan1.csv" | cut -d, -f13 | grep -vx -e fibre -e cable -e dsl -e mobile)" ] ||
+    { echo "lab smoke: a session without an access profile"; exit 1; }
+[ "$("$FLOWPIC" lab "$@" --wan off --plan | tail -n +2 | cut -d, -f13 | sort -u)" = off ] ||
+    { echo "lab smoke: --wan off plans WAN links"; exit 1; }
 
 # 2. the run: --check verifies every capture holds its category's protocol, or OpenVPN's UDP 1194
 #    alone, between its own two hosts only, and that the manifest and the captures agree
@@ -36,7 +41,7 @@ cmp -s "$WORK/plan1.csv" "$WORK/run/manifest.csv" || { echo "lab smoke: manifest
 
 # 4. flowpic itself reads every capture, and finds the expected transport in its flows
 fail=0
-tail -n +2 "$WORK/run/manifest.csv" | while IFS=, read -r file category vpn application seed start duration; do
+tail -n +2 "$WORK/run/manifest.csv" | while IFS=, read -r file category vpn application seed start duration wan; do
     flows=$("$FLOWPIC" flows "$WORK/run/$file") || { echo "lab smoke: flowpic cannot read $file"; exit 1; }
     case "$vpn/$category/$application" in
         yes/*) proto=17 port=1194 ;;

@@ -43,6 +43,8 @@ struct lab_options {
     bool keep_work = false;
     bool quiet = false;
     bool setup = false;
+    std::string wan = "on";
+    std::string link_emulator;
 };
 
 namespace fs = std::filesystem;
@@ -67,6 +69,21 @@ std::string find_lab_dir() {
     throw io_error(location{}, "cannot find the lab scripts (lab.py): set FLOWPIC_LAB_DIR");
 }
 
+// The lab's WAN links are run by flowpic-link-emulator, built and installed beside this tool:
+// handed to lab.py through FLOWPIC_LINK_EMULATOR unless --link-emulator or the variable name one.
+void export_link_emulator(const std::string& given) {
+    if (!given.empty()) {
+        ::setenv("FLOWPIC_LINK_EMULATOR", given.c_str(), 1);
+        return;
+    }
+    if (const char* e = std::getenv("FLOWPIC_LINK_EMULATOR"); e && *e) return;
+    std::error_code ec;
+    const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+    if (ec) return;
+    const fs::path sibling = exe.parent_path() / "flowpic-link-emulator";
+    if (fs::is_regular_file(sibling, ec)) ::setenv("FLOWPIC_LINK_EMULATOR", sibling.c_str(), 1);
+}
+
 std::string python() {
     if (const char* e = std::getenv("FLOWPIC_PYTHON"); e && *e) return e;
     return "/usr/bin/python3";  // Debian's, the one the lab's packages go with
@@ -89,7 +106,9 @@ void run_lab(const lab_options& o) {
     std::vector<std::string> args{python(), dir + "/lab.py", "--out", o.out, "--seconds", std::to_string(o.seconds),
                                   "--vpn", o.vpn, "--categories", o.categories, "--sessions",
                                   std::to_string(o.sessions), "--seed", std::to_string(o.seed), "--snaplen",
-                                  std::to_string(o.snaplen), "--max-rate", std::to_string(o.max_rate)};
+                                  std::to_string(o.snaplen), "--max-rate", std::to_string(o.max_rate),
+                                  "--wan", o.wan};
+    export_link_emulator(o.link_emulator);
     if (!o.cache.empty()) args.insert(args.end(), {"--cache", o.cache});
     if (o.check) args.emplace_back("--check");
     if (o.plan) args.emplace_back("--plan");
@@ -102,7 +121,7 @@ void add_lab_command(CLI::App& app) {
     auto* cmd = app.add_subcommand(
         "lab", "Make labelled captures of browsing, chat, video, voip and file_transfer traffic from real software "
                "in network namespaces (root; Debian packages, see --setup). Writes DIR/manifest.csv: "
-               "file,category,vpn,application,seed,start,duration");
+               "file,category,vpn,application,seed,start,duration,rtt_ms,jitter_ms,loss,down_mbit,up_mbit,access,queue_ms");
     auto o = std::make_shared<lab_options>();
     cmd->add_option("--out", o->out, "directory for the captures and manifest.csv")->required();
     cmd->add_option("--seconds", o->seconds, "length of every session in seconds")->required()->check(CLI::PositiveNumber);
@@ -119,6 +138,13 @@ void add_lab_command(CLI::App& app) {
         ->capture_default_str();
     cmd->add_option("--max-rate", o->max_rate, "cap on every session's link speed in Mbit/s (0: none)")
         ->check(CLI::NonNegativeNumber);
+    cmd->add_option("--wan", o->wan,
+                    "on: every session through an emulated WAN link drawn from its seed (delay, jitter, loss, rate, "
+                    "queue); off: a bare veth with a token bucket")
+        ->check(CLI::IsMember({"on", "off"}))
+        ->capture_default_str();
+    cmd->add_option("--link-emulator", o->link_emulator,
+                    "the flowpic-link-emulator program (default: the one beside this tool)");
     cmd->add_option("--cache", o->cache, "where generated videos, sites, files and keys are kept between runs");
     cmd->add_flag("--plan", o->plan, "print the manifest.csv the run would write (a function of the options), and stop");
     cmd->add_flag("--check", o->check, "verify the captures against the manifest afterwards");

@@ -2,12 +2,26 @@
 flows of the protocol its label promises, between its own session's two hosts only."""
 
 import csv
+import json
 import os
 import socket
 import struct
 import sys
 
-HEADER = ["file", "category", "vpn", "application", "seed", "start", "duration"]
+# the manifest's columns; labs before the WAN links wrote only the first seven (OLD_HEADER)
+HEADER = ["file", "category", "vpn", "application", "seed", "start", "duration",
+          "rtt_ms", "jitter_ms", "loss", "down_mbit", "up_mbit", "access", "queue_ms"]
+OLD_HEADER = HEADER[:7]
+
+
+def read_manifest(path):
+    """(header, rows as dicts) of a manifest.csv of either header; ValueError for any other."""
+    with open(path, newline="") as f:
+        r = csv.reader(f)
+        header = next(r, None)
+        if header not in (HEADER, OLD_HEADER):
+            raise ValueError("%s: header is %s, not %s" % (path, header, ",".join(HEADER)))
+        return header, [dict(zip(header, line)) for line in r]
 CATEGORIES = {"browsing", "chat", "video", "voip", "file_transfer"}
 
 
@@ -53,6 +67,36 @@ def read_pcap(path):
     return out
 
 
+def handshake_rtts(path):
+    """Milliseconds from each TCP SYN (the last one sent) to its SYN-ACK, in an Ethernet pcap."""
+    syn, out = {}, []
+    with open(path, "rb") as f:
+        head = f.read(24)
+        e = "<" if struct.unpack("<I", head[:4])[0] in (0xa1b2c3d4, 0xa1b23c4d) else ">"
+        nano = struct.unpack(e + "I", head[:4])[0] == 0xa1b23c4d
+        while True:
+            rec = f.read(16)
+            if len(rec) < 16:
+                break
+            sec, frac, caplen, _ = struct.unpack(e + "IIII", rec)
+            ip = f.read(caplen)[14:]
+            if len(ip) < 20 or ip[0] >> 4 != 4 or ip[9] != 6:
+                continue
+            ihl = (ip[0] & 15) * 4
+            if len(ip) < ihl + 14:
+                continue
+            t = sec + frac / (1e9 if nano else 1e6)
+            key = (ip[12:16], ip[16:20], ip[ihl:ihl + 4])
+            flags = ip[ihl + 13] & 0x12
+            if flags == 0x02:
+                syn[key] = t
+            elif flags == 0x12:
+                back = (ip[16:20], ip[12:16], ip[ihl + 2:ihl + 4] + ip[ihl:ihl + 2])
+                if back in syn:
+                    out.append((t - syn.pop(back)) * 1000)
+    return out
+
+
 def expected(row):
     """What the capture must show (fplab/apps/base.py Expect): OpenVPN's UDP 1194 alone through
     the VPN, the application's own protocols and ports without it."""
@@ -95,15 +139,50 @@ def check_capture(row, packets):
     return problems
 
 
+def check_wan(out, rows):
+    """Every session with a WAN link had its emulator, which forwarded frames both ways and lost
+    none it was not told to drop (run.json's wan_counters, when the run wrote them)."""
+    try:
+        with open(os.path.join(out, "run.json")) as f:
+            counters = json.load(f).get("wan_counters")
+    except (OSError, ValueError):
+        return []
+    if counters is None:
+        return []
+    from . import wan
+    problems = []
+    for row in rows:
+        if row.get("access", "off") == "off":
+            continue
+        c = counters.get(row["file"])
+        if not c:
+            problems.append("%s: no counters from its link emulator" % row["file"])
+            continue
+        if row["vpn"] == "no" and not wan.profile(int(row["seed"])).reorder:
+            # the link's delay is there: no handshake is faster than the RTT's lower bound
+            low = float(row["rtt_ms"]) - float(row["jitter_ms"]) - 1
+            fast = [r for r in handshake_rtts(os.path.join(out, row["file"])) if r < low]
+            if fast:
+                problems.append("%s: a TCP handshake in %.1f ms, below the link's %.1f ms"
+                                % (row["file"], fast[0], low))
+        for way in ("up", "down"):
+            d = c[way]
+            out_of_it = d["forwarded"] + d["dropped_loss"] + d["dropped_queue"] + d["queued"] + d["send_errors"]
+            if d["received"] != out_of_it:
+                problems.append("%s: the emulator's %s counters do not add up: %s" % (row["file"], way, d))
+            if d["send_errors"] or d["forwarded"] == 0:
+                problems.append("%s: the emulator forwarded %d frames %s, %d send errors" % (
+                    row["file"], d["forwarded"], way, d["send_errors"]))
+    return problems
+
+
 def check_dir(out, min_packets=10):
     problems = []
     path = os.path.join(out, "manifest.csv")
-    with open(path, newline="") as f:
-        r = csv.reader(f)
-        header = next(r, None)
-        if header != HEADER:
-            return ["manifest.csv: header is %s, not %s" % (header, ",".join(HEADER))]
-        rows = [dict(zip(HEADER, line)) for line in r]
+    try:
+        _, rows = read_manifest(path)
+    except ValueError as e:
+        return ["manifest.csv: " + str(e).split(": ", 1)[1]]
     listed = set()
     for n, row in enumerate(rows, start=2):
         if row["category"] not in CATEGORIES or row["vpn"] not in ("yes", "no"):
@@ -122,6 +201,7 @@ def check_dir(out, min_packets=10):
         if len(packets) < min_packets:
             problems.append("%s: only %d TCP/UDP packets" % (row["file"], len(packets)))
         problems += check_capture(row, packets)
+    problems += check_wan(out, rows)
     for root, _, files in os.walk(out):
         if ".lab-work" in root:
             continue
