@@ -42,7 +42,8 @@ nice -n 10 "$FLOWPIC" lab --out "$WORK/ft" --seconds "$SECONDS_PER_SESSION" --vp
 
 # 5. flowpic itself reads every capture, and finds the expected transport in its flows
 fail=0
-{ tail -n +2 "$WORK/run/manifest.csv" | sed 's|^|run/|'; tail -n +2 "$WORK/ft/manifest.csv" | sed 's|^|ft/|'; } | while IFS=, read -r file category vpn application seed start duration; do
+rows=$(tail -n +2 "$WORK/run/manifest.csv" | sed 's|^|run/|'; tail -n +2 "$WORK/ft/manifest.csv" | sed 's|^|ft/|')
+printf '%s\n' "$rows" | while IFS=, read -r file category vpn application seed start duration; do
     flows=$("$FLOWPIC" flows "$WORK/$file") || { echo "lab smoke: flowpic cannot read $file"; exit 1; }
     case "$vpn/$category/$application" in
         yes/*) proto=17 port=1194 ;;

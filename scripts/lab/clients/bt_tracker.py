@@ -50,7 +50,8 @@ class Tracker(BaseHTTPRequestHandler):
                     swarm.pop(me, None)
                 else:
                     swarm[me] = now
-                others = [p for p in STATIC if p[0] != me[0]] + [p for p, t in swarm.items() if p != me and now - t < 600]
+                others = [p for p in STATIC if p[0] != me[0]]
+                others += [p for p, t in swarm.items() if p != me and now - t < 600]
             body = bencode({"interval": 30, "min interval": 15,
                             "peers": b"".join(socket.inet_aton(ip) + struct.pack(">H", port) for ip, port in others)})
         self.send_response(200)

@@ -14,6 +14,7 @@ import random
 import threading
 import time
 import urllib.parse
+import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 SEED = 1
@@ -27,7 +28,8 @@ def file_size(rng):
 
 class Account:
     def __init__(self, name):
-        self.rng = random.Random(int.from_bytes(hashlib.sha256(("%d/%s" % (SEED, name)).encode()).digest()[:8], "little"))
+        h = hashlib.sha256(("%d/%s" % (SEED, name)).encode()).digest()
+        self.rng = random.Random(int.from_bytes(h[:8], "little"))
         self.files = {}
         for i in range(self.rng.randint(150, 900)):
             d = self.rng.choice(["Documents", "Photos", "Work", "Notes", "Music", "Projects/app", "Projects/site"])
@@ -80,7 +82,7 @@ class Sync(BaseHTTPRequestHandler):
                     names = sorted({n for c, ns in acc.changed.items() if c > since for n in ns})
                 else:
                     names = sorted(acc.files)
-                entries = [{"path": n, "size": acc.files[n][0], "rev": "%08x" % (hash(n) & 0xffffffff ^ acc.files[n][1]),
+                entries = [{"path": n, "size": acc.files[n][0], "rev": "%08x" % (zlib.crc32(n.encode()) ^ acc.files[n][1]),
                             "modified": int(time.time()) - acc.rng.randint(0, 10 ** 7)} for n in names]
                 self.reply({"cursor": acc.cursor, "entries": entries, "has_more": False})
         elif path == "/sync/longpoll":

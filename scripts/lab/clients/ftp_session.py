@@ -34,7 +34,8 @@ def script(a, rng, scratch):
                       "!rm -f %s/doc*" % scratch]
         elif r < 0.85:
             name = "incoming/%s-%d.bin" % (a.tag, n)
-            lines += ["put %s -o %s" % (os.path.join(a.files, "%dM.bin" % rng.choice(SIZES_MB[:4])), name), "rm " + name]
+            local = os.path.join(a.files, "%dM.bin" % rng.choice(SIZES_MB[:4]))
+            lines += ["put %s -o %s" % (local, name), "rm " + name]
         else:
             lines += [rng.choice(["ls pub", "cls -l docs", "ls incoming", "pwd"])]
         lines += ["sleep %.1f" % min(60, rng.lognormvariate(1.0, 0.9))]
