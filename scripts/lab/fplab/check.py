@@ -1,5 +1,6 @@
 """Checks a lab output directory: the manifest and the captures agree, and every capture holds
-flows of the protocol its label promises, between its own session's two hosts only."""
+flows of the protocol its label promises, between its own session's two hosts only (or the
+few more its application's Expect allows: a BitTorrent swarm's peers)."""
 
 import csv
 import os
