@@ -1,5 +1,6 @@
 """Checks a lab output directory: the manifest and the captures agree, and every capture holds
-flows of the protocol its label promises, between its own session's two hosts only."""
+flows of the protocol its label promises, between its own session's two hosts only (or the
+few more its application's Expect allows: a BitTorrent swarm's peers)."""
 
 import csv
 import json
@@ -108,11 +109,17 @@ def expected(row):
 
 
 def _matches(p, proto, port, server_side):
-    return p[3] == proto and (port is None or (p[4] if server_side else p[5]) == port)
+    if p[3] != proto or port is None:
+        return p[3] == proto
+    have = p[4] if server_side else p[5]
+    return port[0] <= have <= port[1] if isinstance(port, tuple) else have == port
 
 
 def _what(proto, port):
-    return "%s%s" % ({6: "TCP", 17: "UDP"}[proto], "" if port is None else " port %d" % port)
+    name = {6: "TCP", 17: "UDP"}[proto]
+    if isinstance(port, tuple):
+        return "%s ports %d-%d" % (name, port[0], port[1])
+    return name + ("" if port is None else " port %d" % port)
 
 
 def check_capture(row, packets):
@@ -121,15 +128,22 @@ def check_capture(row, packets):
     hosts = set()
     for p in packets:
         hosts.update((p[1], p[2]))
-    if len(hosts) > 2:
-        problems.append("%s: traffic of more than one pair of hosts: %s" % (row["file"], sorted(hosts)))
-    for proto, port in want.need:
+    if len(hosts) > want.hosts:
+        problems.append("%s: traffic of more than %d hosts: %s" % (row["file"], want.hosts, sorted(hosts)))
+    def both_ways(proto, port):
         down = sum(1 for p in packets if _matches(p, proto, port, True))
         up = sum(1 for p in packets if _matches(p, proto, port, False))
+        return up, down
+
+    for proto, port in want.need:
+        up, down = both_ways(proto, port)
         if not up or not down:
             problems.append("%s: no %s traffic in both directions (%d up, %d down, %d packets in all)" % (
                 row["file"], _what(proto, port), up, down, len(packets)))
-    known = want.need + want.allow
+    if want.need_any and not any(all(both_ways(*k)) for k in want.need_any):
+        problems.append("%s: no %s traffic in both directions" % (
+            row["file"], " or ".join(_what(*k) for k in want.need_any)))
+    known = want.need + want.need_any + want.allow
     other = [p for p in packets if not any(_matches(p, proto, port, True) or _matches(p, proto, port, False)
                                            for proto, port in known)]
     if other and (row["vpn"] == "yes" or len(other) > 0.01 * len(packets)):

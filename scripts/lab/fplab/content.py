@@ -206,6 +206,21 @@ def _files(out):
             os.rename(path + ".tmp", path)
 
 
+TORRENT_MB = [1, 2, 1, 3, 2, 4, 1, 6, 2, 3, 8, 4]  # whole MB: no piece spans two files
+TORRENT_DIR = "flowpic-lab-set"
+
+
+def _torrent_files(out):
+    """The files of the lab's BitTorrent swarm (fplab/ft_servers.py)."""
+    os.makedirs(out, exist_ok=True)
+    for i, mb in enumerate(TORRENT_MB):
+        path = os.path.join(out, "part%02d.bin" % i)
+        if not os.path.exists(path) or os.path.getsize(path) != mb << 20:
+            with open("/dev/urandom", "rb") as src, open(path + ".tmp", "wb") as dst:
+                dst.write(src.read(mb << 20))
+            os.rename(path + ".tmp", path)
+
+
 def prepare(cache, categories, video_seconds=64):
     """Builds (once) what the given categories serve under cache/; returns the content dir."""
     d = os.path.join(cache, "content-v%d" % CONTENT_VERSION)
@@ -219,4 +234,5 @@ def prepare(cache, categories, video_seconds=64):
         open(os.path.join(d, "sites", "done"), "w").close()
     if "file_transfer" in categories:
         _files(os.path.join(d, "files"))
+        _torrent_files(os.path.join(d, TORRENT_DIR))
     return d

@@ -51,13 +51,19 @@ http {
     ssl_protocols TLSv1.2 TLSv1.3;
     server {
         listen 443 ssl http2 default_server;
-        server_name video.%(dom)s files.%(dom)s;
+        server_name video.%(dom)s files.%(dom)s sync.%(dom)s;
         location /video/ { alias %(content)s/video/; }
         location /files/ { alias %(content)s/files/; }
         location /upload/ {
             alias %(d)s/upload/;
             dav_methods PUT DELETE;
             create_full_put_path on;
+        }
+        location /sync/ {  # the cloud-sync service (clients/cloud_server.py), long-polls included
+            proxy_pass http://127.0.0.1:8765;
+            proxy_buffering off;
+            proxy_request_buffering off;
+            proxy_read_timeout 600s;
         }
     }%(sites)s
 }

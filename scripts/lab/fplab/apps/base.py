@@ -13,11 +13,14 @@ def client(name):
 
 
 class Expect:
-    """need: (proto, server port or None for any) that must carry packets both ways;
-    allow: more (proto, port or None) that may appear; anything else must stay under 1 %."""
+    """need: (proto, server port, None for any, or an inclusive (low, high) range) that must carry
+    packets both ways; allow: more such (proto, port) that may appear; anything else must stay
+    under 1 %. need_any: such (proto, port) of which at least one must carry packets both ways
+    (BitTorrent's peers over TCP or uTP). hosts: how many addresses the capture may hold (a
+    swarm has several peers)."""
 
-    def __init__(self, need, allow=()):
-        self.need, self.allow = list(need), list(allow)
+    def __init__(self, need, allow=(), hosts=2, need_any=()):
+        self.need, self.allow, self.hosts, self.need_any = list(need), list(allow), hosts, list(need_any)
 
 
 class Category:
