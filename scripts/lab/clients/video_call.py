@@ -76,7 +76,7 @@ def main():
     procs.append(subprocess.Popen(ff + ["-re", "-f", "lavfi", "-i", source, "-t", "%.1f" % a.seconds] + enc + [
         "-b:v", "%dk" % rate, "-maxrate", "%dk" % rate, "-bufsize", "%dk" % (rate // 2),
         "-f", "rtp", "-payload_type", "96", "-srtp_out_suite", "AES_CM_128_HMAC_SHA1_80",
-        "-srtp_out_params", key(a.seed, a.side), "srtp://%s:%d" % (a.peer, a.peer_port + 2)]))
+        "-srtp_out_params", key(a.seed, a.side), "srtp://%s:%d?pkt_size=1200" % (a.peer, a.peer_port + 2)]))
     end = time.monotonic() + a.seconds + 1
     while time.monotonic() < end and procs[0].poll() is None:
         time.sleep(0.2)
