@@ -49,7 +49,7 @@ class Voip(Category):
 
     def _sip(self, job, s, args):
         # the peer's SIP socket: 5060 on the session's own address, or a port of its own in the tunnel
-        peer = "%s:%d" % (s.server_addr, 5070 + s.i if job.vpn else 5060)
+        peer = "%s:%d" % (s.server_addr, 5100 + 10 * s.i if job.vpn else 5060)
         base = 30000 + 20 * s.i
         self.spawn(s, job.srv, python("sip_call.py", *self.common(s), *args, "--side", "b", "--listen", peer,
                                       "--rtp-ports", "%d-%d" % (base, base + 19), "--work",
