@@ -8,13 +8,15 @@ FLOWPIC=$1
 WORK=$2
 SECONDS_PER_SESSION=${FLOWPIC_LAB_SMOKE_SECONDS:-6}
 SEED=7
+# every application of every category runs: sessions take a category's applications in turn
+SESSIONS=${FLOWPIC_LAB_SMOKE_SESSIONS:-5}
 
 [ "$(id -u)" = 0 ] || { echo "lab smoke: skipped, needs root"; exit 77; }
 [ -x /usr/bin/python3 ] || { echo "lab smoke: skipped, no /usr/bin/python3"; exit 77; }
 
 rm -rf "$WORK"
 mkdir -p "$WORK"
-set -- --out "$WORK/run" --seconds "$SECONDS_PER_SESSION" --vpn both --sessions 1 --seed "$SEED"
+set -- --out "$WORK/run" --seconds "$SECONDS_PER_SESSION" --vpn both --sessions "$SESSIONS" --seed "$SEED"
 
 # 1. the manifest is a function of the options: two plans agree
 "$FLOWPIC" lab "$@" --plan >"$WORK/plan1.csv" || exit 1
@@ -32,7 +34,8 @@ rc=$?
 
 # 3. the manifest written is the one planned
 cmp -s "$WORK/plan1.csv" "$WORK/run/manifest.csv" || { echo "lab smoke: manifest differs from the plan"; exit 1; }
-[ "$(wc -l <"$WORK/run/manifest.csv")" = 11 ] || { echo "lab smoke: expected 10 sessions"; exit 1; }
+[ "$(wc -l <"$WORK/run/manifest.csv")" = $((10 * SESSIONS + 1)) ] ||
+    { echo "lab smoke: expected $((10 * SESSIONS)) sessions"; exit 1; }
 
 # 4. flowpic itself reads every capture, and finds the expected transport in its flows
 fail=0
@@ -41,7 +44,8 @@ tail -n +2 "$WORK/run/manifest.csv" | while IFS=, read -r file category vpn appl
     case "$vpn/$category/$application" in
         yes/*) proto=17 port=1194 ;;
         no/voip/*) proto=17 port=0 ;;
-        no/chat/*) proto=6 port=6697 ;;
+        no/chat/irc-tls) proto=6 port=6697 ;;
+        no/chat/xmpp-tls) proto=6 port=5222 ;;
         no/file_transfer/sftp | no/file_transfer/scp) proto=6 port=22 ;;
         *) proto=6 port=443 ;;
     esac

@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """One end of a WebRTC-like audio call relayed by a TURN server (coturn), as browsers and
-messenger apps fall back to when no direct path exists. Side a, the client, allocates a relay on
-the TURN server (RFC 5766: long-term credentials, CreatePermission, ChannelBind) and sends its
-media as ChannelData over UDP; side b, the peer behind the server, sends to the relayed address.
+messenger apps fall back to when no direct path exists. Side a, the client, asks the server for
+its server-reflexive address from one socket (STUN, as ICE gathering does), allocates a relay
+from another (RFC 5766: long-term credentials, CreatePermission, ChannelBind) and sends its media
+as ChannelData over UDP; side b, the peer behind the server, sends to the relayed address.
 
 The media is SRTP-shaped: RTP header with WebRTC's header extension (audio level, transport
 sequence number), then Opus packets whose sizes are those ffmpeg's libopus gives the side's half
@@ -164,6 +165,16 @@ def main():
 
     if a.side == "a":
         host, port = a.turn.rsplit(":", 1)
+        gather = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)  # ICE: a server-reflexive candidate first
+        gather.connect((host, int(port)))
+        gather.settimeout(1)
+        for _ in range(2):
+            gather.send(stun(0x0001, [])[0])
+            try:
+                gather.recv(2048)
+            except OSError:
+                pass
+        gather.close()
         sock.connect((host, int(port)))
         sock.settimeout(3)
         relay = Relay(sock, a.user, a.password)

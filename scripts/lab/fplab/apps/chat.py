@@ -59,7 +59,7 @@ class Chat(Category):
         media = rng.choice([0, 0, 0.05, 0.1, 0.2])  # some sessions send photos and voice notes
         self.spawn(s, s.ns, python("chat_people.py", "--protocol", PROTOCOL[s.application], "--server",
                                    s.server_addr, "--ca", job.lab.pki.ca_pem, "--prefix", "s%dp" % s.i, "--people",
-                                   str(1 + rng.randrange(3)), "--rooms", ROOMS, "--media", str(media), "--friends",
+                                   str(2 + rng.randrange(2)), "--rooms", ROOMS, "--media", str(media), "--friends",
                                    ",".join("crowd%d" % k for k in range(CROWD)), *self.common(s)), self.log(job, s))
 
     def expect(self, app):
