@@ -279,7 +279,7 @@ class Web(Person):
             if not self.away:
                 if kind == "media":
                     self.download(ev["media"])
-                if private or self.rng.random() < 0.2:
+                if private or self.rng.random() < 0.05:  # read receipts: private chats, rarely rooms
                     self.post(self.event("read", frm if private else ev["to"], ref=ev.get("id")))
 
     def typing(self, target, private, state):
