@@ -19,7 +19,7 @@ from voip_call import conversation  # noqa: E402
 CODECS = {"pcmu": ("PCMU/8000/1", 8000), "pcma": ("PCMA/8000/1", 8000), "opus": ("opus/48000/1", 48000)}
 
 
-def voice_wav(path, seed, side, seconds, rate):
+def voice_wav(path, seed, side, seconds, rate, encode=("-c:a", "pcm_s16le")):
     """The side's microphone: a voice-like sound in its own turns, faint room noise between."""
     spans = conversation(seed, seconds)[side]
     gate = "+".join("between(t,%.2f,%.2f)" % s for s in spans) or "0"
@@ -30,7 +30,7 @@ def voice_wav(path, seed, side, seconds, rate):
              "volume=eval=frame:volume='(%s)*(0.45+0.55*abs(sin(2*PI*2.3*t)))+0.0002'[out]") % (
         rate, rng.randrange(1 << 30), seconds, rng.uniform(90, 220), rate, seconds, gate)
     subprocess.run(["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-filter_complex", graph,
-                    "-map", "[out]", "-ac", "1", "-ar", str(rate), "-c:a", "pcm_s16le", path], check=True)
+                    "-map", "[out]", "-ac", "1", "-ar", str(rate)] + list(encode) + [path], check=True)
 
 
 def main():

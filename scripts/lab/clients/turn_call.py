@@ -20,7 +20,6 @@ import random
 import signal
 import socket
 import struct
-import subprocess
 import sys
 import threading
 import time
@@ -33,12 +32,11 @@ MAGIC = 0x2112A442
 CHANNEL = 0x4000
 
 
-def opus_sizes(wav, work, bitrate):
-    """The sizes of the 20 ms Opus packets libopus makes of the wav (read from the Ogg pages)."""
+def opus_sizes(seed, side, seconds, work, bitrate):
+    """The sizes of the 20 ms Opus packets libopus makes of the side's voice (from the Ogg pages)."""
     ogg = os.path.join(work, "voice.ogg")
-    subprocess.run(["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-i", wav, "-c:a", "libopus",
-                    "-application", "voip", "-b:a", "%dk" % bitrate, "-vbr", "on", "-frame_duration", "20", ogg],
-                   check=True)
+    voice_wav(ogg, seed, side, seconds, 48000, ("-c:a", "libopus", "-application", "voip", "-b:a", "%dk" % bitrate,
+                                                "-vbr", "on", "-frame_duration", "20"))
     with open(ogg, "rb") as f:
         data = f.read()
     sizes, pos, cur = [], 0, 0
@@ -142,9 +140,7 @@ def main():
     end = time.monotonic() + a.seconds
     work = os.path.join(a.rendezvous, a.side)
     os.makedirs(work, exist_ok=True)
-    wav = os.path.join(work, "mic.wav")
-    voice_wav(wav, a.seed, a.side, a.seconds + 5, 48000)
-    sizes = opus_sizes(wav, work, a.bitrate)
+    sizes = opus_sizes(a.seed, a.side, a.seconds + 5, work, a.bitrate)
     talk = conversation(a.seed, a.seconds)[a.side]
     rng = random.Random(a.seed * 3 + (a.side == "b"))
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
