@@ -140,7 +140,6 @@ def main():
     end = time.monotonic() + a.seconds
     work = os.path.join(a.rendezvous, a.side)
     os.makedirs(work, exist_ok=True)
-    sizes = opus_sizes(a.seed, a.side, a.seconds + 5, work, a.bitrate)
     talk = conversation(a.seed, a.seconds)[a.side]
     rng = random.Random(a.seed * 3 + (a.side == "b"))
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -188,6 +187,8 @@ def main():
 
         def send(pkt):
             sock.sendto(pkt, dest)
+
+    sizes = opus_sizes(a.seed, a.side, a.seconds + 1, work, a.bitrate)  # the path is ready before the voice
 
     def receive():
         while True:
