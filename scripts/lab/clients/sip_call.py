@@ -3,7 +3,8 @@
 answers automatically, side a dials it. Each side's microphone is a wav file of its half of the
 seeded conversation (voip_call.py's turns of talk and silence), rendered ahead of time; what it
 hears goes nowhere. G.711 sends 64 kbit/s through silence as most desk phones do; Opus with DTX
-on (a seeded choice) sends almost nothing between turns."""
+on (a seeded choice) sends 1-byte frames between turns (baresip 1.0 still sends one per packet
+time)."""
 
 import argparse
 import os
@@ -77,7 +78,8 @@ module aufile.so
 module aubridge.so
 module_tmp account.so
 module_app menu.so
-""" % dict(listen=a.listen, ip=a.listen.rsplit(":", 1)[0], wav=wav, rtp=a.rtp_ports, bitrate=a.bitrate, dtx="yes" if a.dtx else "no"))
+""" % dict(listen=a.listen, ip=a.listen.rsplit(":", 1)[0], wav=wav, rtp=a.rtp_ports, bitrate=a.bitrate,
+           dtx="yes" if a.dtx else "no"))
     user = "alice" if a.side == "a" else "bob"
     with open(os.path.join(a.work, "accounts"), "w") as f:
         f.write("<sip:%s@%s>;regint=0;answermode=auto;audio_codecs=%s;ptime=%d%s\n" % (
