@@ -65,7 +65,6 @@ plugin_paths = {}
 log = { { levels = { min = "warn" }, to = "file", filename = "%(d)s/prosody.log" } }
 interfaces = { "*" }
 c2s_ports = { 5222 }
-c2s_direct_tls_ports = { 5223 }
 s2s_ports = {}
 http_ports = {}
 https_ports = {}
