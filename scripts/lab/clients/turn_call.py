@@ -5,7 +5,7 @@ its server-reflexive address from one socket (STUN, as ICE gathering does), allo
 from another (RFC 5766: long-term credentials, CreatePermission, ChannelBind) and sends its media
 as ChannelData over UDP; side b, the peer behind the server, sends to the relayed address.
 
-The media is SRTP-shaped: RTP header with WebRTC's header extension (audio level, transport
+After an ICE check and a DTLS handshake's flights, the media is SRTP-shaped: RTP header with WebRTC's header extension (audio level, transport
 sequence number), then Opus packets whose sizes are those ffmpeg's libopus gives the side's half
 of the seeded conversation (voip_call.py), then the 10-byte authentication tag. With DTX on (a
 seeded choice, like usedtx=1) silence sends one packet per 400 ms; RTCP every second or so and
@@ -197,6 +197,17 @@ def main():
             except OSError:
                 return
     threading.Thread(target=receive, daemon=True).start()
+
+    # an ICE connectivity check, then DTLS-SRTP's handshake flights (sizes of a WebRTC DTLS 1.2
+    # handshake with ECDSA certificates): the client's hello, the peer's hello and certificate,
+    # the client's certificate and keys, the peer's finished
+    flights = {"a": [(0.0, [180]), (0.1, [560, 110])], "b": [(0.05, [1080, 90]), (0.15, [70])]}[a.side]
+    send(stun(0x0001, [(0x0006, os.urandom(9)), (0x0024, os.urandom(4)), (0x0008, os.urandom(20))])[0])
+    t_hs = time.monotonic()
+    for at, sizes_ in flights:
+        time.sleep(max(0, t_hs + at - time.monotonic()))
+        for n_ in sizes_:
+            send(struct.pack(">BHHHIH", 22, 0xfefd, 0, rng.getrandbits(16), 0, n_ - 13) + os.urandom(n_ - 13))
 
     ssrc, seq, ts, twcc = rng.getrandbits(32), rng.getrandbits(16), rng.getrandbits(32), rng.getrandbits(16)
     t0 = time.monotonic()
