@@ -5,7 +5,7 @@ set -eu
 
 PACKAGES="iproute2 ethtool tcpdump wireshark-common openssl curl procps python3 \
 nginx-core openvpn ffmpeg chromium ngircd openssh-server openssh-client \
-vsftpd lftp transmission-cli rsync"
+vsftpd lftp transmission-cli rsync baresip-core prosody coturn"
 
 if [ "$(id -u)" != 0 ]; then
     echo "setup.sh: run as root" >&2
@@ -18,7 +18,7 @@ for p in $PACKAGES; do
 done
 [ -z "$missing" ] && { echo "setup.sh: all lab packages present"; exit 0; }
 
-# keep package scripts from starting nginx, sshd, ngircd, openvpn or vsftpd in the host namespace
+# keep package scripts from starting nginx, sshd, ngircd, openvpn, vsftpd, prosody or coturn in the host namespace
 policy=/usr/sbin/policy-rc.d
 made_policy=0
 if [ ! -e "$policy" ]; then

@@ -39,21 +39,25 @@ rc=$?
 cmp -s "$WORK/plan1.csv" "$WORK/run/manifest.csv" || { echo "lab smoke: manifest differs from the plan"; exit 1; }
 [ "$(wc -l <"$WORK/run/manifest.csv")" = 11 ] || { echo "lab smoke: expected 10 sessions"; exit 1; }
 
-# 4. every file-transfer application, plain and VPN: one session each (sessions take them in turn)
+# 4. every application of every category, plain and VPN: sessions take a category's applications
+#    in turn, so as many sessions as a category has applications run them all
 nice -n 10 "$FLOWPIC" lab --out "$WORK/ft" --seconds "$SECONDS_PER_SESSION" --vpn both --categories file_transfer \
     --sessions 8 --seed "$SEED" --check --quiet || { echo "lab smoke: the file-transfer run failed"; exit 1; }
 [ "$(tail -n +2 "$WORK/ft/manifest.csv" | cut -d, -f4 | sort -u | wc -l)" = 8 ] ||
     { echo "lab smoke: not every file-transfer application ran"; exit 1; }
+nice -n 10 "$FLOWPIC" lab --out "$WORK/rt" --seconds "$SECONDS_PER_SESSION" --vpn both --sessions 5 --seed "$SEED" \
+    --categories voip,chat --check --quiet || { echo "lab smoke: the voip and chat applications failed"; exit 1; }
 
 # 5. flowpic itself reads every capture, and finds the expected transport in its flows
 fail=0
-rows=$(tail -n +2 "$WORK/run/manifest.csv" | sed 's|^|run/|'; tail -n +2 "$WORK/ft/manifest.csv" | sed 's|^|ft/|')
-printf '%s\n' "$rows" | while IFS=, read -r file category vpn application seed start duration wan; do
+for run in run ft rt; do tail -n +2 "$WORK/$run/manifest.csv" | sed "s|^|$run/|"; done |
+while IFS=, read -r file category vpn application seed start duration wan; do
     flows=$("$FLOWPIC" flows "$WORK/$file") || { echo "lab smoke: flowpic cannot read $file"; exit 1; }
     case "$vpn/$category/$application" in
         yes/*) proto=17 port=1194 ;;
         no/voip/*) proto=17 port=0 ;;
-        no/chat/*) proto=6 port=6697 ;;
+        no/chat/irc-tls) proto=6 port=6697 ;;
+        no/chat/xmpp-tls) proto=6 port=5222 ;;
         no/file_transfer/sftp | no/file_transfer/scp | no/file_transfer/rsync) proto=6 port=22 ;;
         no/file_transfer/ftp | no/file_transfer/ftps) proto=6 port=0 ;;  # control and passive data
         no/file_transfer/bittorrent) proto=0 port=0 ;;  # the tracker, and peers over TCP or uTP
