@@ -77,8 +77,8 @@ def check_capture(row, packets):
     hosts = set()
     for p in packets:
         hosts.update((p[1], p[2]))
-    if len(hosts) > 2:
-        problems.append("%s: traffic of more than one pair of hosts: %s" % (row["file"], sorted(hosts)))
+    if len(hosts) > want.hosts:
+        problems.append("%s: traffic of more than %d hosts: %s" % (row["file"], want.hosts, sorted(hosts)))
     for proto, port in want.need:
         down = sum(1 for p in packets if _matches(p, proto, port, True))
         up = sum(1 for p in packets if _matches(p, proto, port, False))

@@ -219,4 +219,6 @@ def prepare(cache, categories, video_seconds=64):
         open(os.path.join(d, "sites", "done"), "w").close()
     if "file_transfer" in categories:
         _files(os.path.join(d, "files"))
+    from . import web  # the Go server and clients, the video size profile, realistic pages
+    web.prepare(cache, d, categories, NAV_JS)
     return d

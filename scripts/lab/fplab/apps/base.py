@@ -14,10 +14,11 @@ def client(name):
 
 class Expect:
     """need: (proto, server port or None for any) that must carry packets both ways;
-    allow: more (proto, port or None) that may appear; anything else must stay under 1 %."""
+    allow: more (proto, port or None) that may appear; anything else must stay under 1 %;
+    hosts: how many addresses the capture may hold (the client and the servers it talks to)."""
 
-    def __init__(self, need, allow=()):
-        self.need, self.allow = list(need), list(allow)
+    def __init__(self, need, allow=(), hosts=2):
+        self.need, self.allow, self.hosts = list(need), list(allow), hosts
 
 
 class Category:
