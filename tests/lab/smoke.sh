@@ -43,6 +43,7 @@ tail -n +2 "$WORK/run/manifest.csv" | while IFS=, read -r file category vpn appl
         no/voip/*) proto=17 port=0 ;;
         no/chat/*) proto=6 port=6697 ;;
         no/file_transfer/sftp | no/file_transfer/scp) proto=6 port=22 ;;
+        no/*/*-quic) proto=17 port=443 ;;
         *) proto=6 port=443 ;;
     esac
     # columns: src,dst,sport,dport,proto,packets,bytes,first,last
@@ -55,4 +56,8 @@ tail -n +2 "$WORK/run/manifest.csv" | while IFS=, read -r file category vpn appl
     echo "lab smoke: $file: $category vpn=$vpn $application: $n flows"
 done || fail=1
 [ $fail = 0 ] || exit 1
+
+# 5. every video and browsing application (more than one session of each category can take), plain
+nice -n 10 "$FLOWPIC" lab --out "$WORK/apps" --seconds 15 --vpn no --categories video,browsing --sessions 5 \
+    --seed "$SEED" --check --quiet || { echo "lab smoke: the video and browsing applications failed"; exit 1; }
 echo "lab smoke: passed"

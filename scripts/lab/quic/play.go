@@ -2,7 +2,7 @@ package main
 
 // The lab's clients over HTTP/1.1, HTTP/2 (TLS/TCP) or HTTP/3 (QUIC), seeded:
 //   dash: a YouTube-like VOD player: byte ranges of 0.5-4 MB of one file per rendition, fills its
-//         buffer to a target (30-120 s), then refills in on/off bursts; ABR from throughput.
+//         buffer to a target (30-90 s), then refills in on/off bursts; ABR from throughput.
 //   live: a Twitch-like live player: 2 s segments near the live edge, a playlist poll and a
 //         segment every 2 s, 3-6 Mbit/s.
 //   app:  a mobile app: pages of a JSON feed, their thumbnails (4 at once), sometimes a full
@@ -125,8 +125,8 @@ func (c *client) dash(videos []string) {
 			continue
 		}
 		u := float64(m.Unit)
-		target := 30 + 90*c.rng.Float64()   // buffer the player fills to
-		refill := 8 + 17*c.rng.Float64()    // how far it drains before the next burst
+		target := 30 + 60*c.rng.Float64()   // buffer the player fills to
+		refill := 4 + 11*c.rng.Float64()    // how far it drains before the next burst
 		watch := lognormal(c.rng, 240, 0.8) // seconds the viewer stays
 		end := time.Now().Add(time.Duration(watch * float64(time.Second)))
 		level := 0
@@ -224,7 +224,7 @@ func (c *client) dash(videos []string) {
 func pick(rs []rendition, est float64) int {
 	fit := 0
 	for i, r := range rs {
-		if float64(r.Kbps)*1000 <= 0.75*est {
+		if float64(r.Kbps)*1000 <= 0.5*est { // conservative, as players are while they fill
 			fit = i
 		}
 	}

@@ -2,7 +2,7 @@
 
 hls-https: the Python HLS player (clients/video_player.py) and nginx, HTTP/1.1 over TLS/TCP.
 dash-https, dash-quic: a YouTube-like VOD player (scripts/lab/quic, Go): byte ranges of 0.5-4 MB
-  of one file per rendition (1-8 Mbit/s) and of an audio file, buffer filled to 30-120 s, then
+  of one file per rendition (1-8 Mbit/s) and of an audio file, buffer filled to 30-90 s, then
   on/off refills; over HTTP/2 (nginx in front of the Go server) or HTTP/3 (quic-go).
 live-https, live-quic: a Twitch-like live player: 2 s segments of 3-6 Mbit/s near the live edge,
   a playlist poll and a segment every 2 s."""
