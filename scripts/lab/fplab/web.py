@@ -13,6 +13,7 @@ import os
 import random
 import shutil
 import subprocess
+import tempfile
 
 from .netns import port_open, wait_for
 
@@ -42,11 +43,18 @@ def build(cache, log):
     if os.path.exists(out) or not shutil.which("go"):
         return out
     os.makedirs(os.path.dirname(out), exist_ok=True)
-    env = dict(os.environ, GO111MODULE="off", GOPATH="/usr/share/gocode", GOFLAGS="",
-               GOCACHE=os.path.join(cache, "go-build"), CGO_ENABLED="0", GOTOOLCHAIN="local")
-    with open(log, "ab") as f:
-        subprocess.run(["go", "build", "-o", out + ".tmp", "."], cwd=SRC, env=env, stdout=f,
-                       stderr=subprocess.STDOUT, check=True)
+    gocache = tempfile.mkdtemp(prefix="fpl-go-")
+    env = dict(os.environ, GO111MODULE="off", GOPATH="/usr/share/gocode", GOFLAGS="", GOCACHE=gocache,
+               CGO_ENABLED="0", GOTOOLCHAIN="local")
+    try:
+        with open(log, "ab") as f:
+            subprocess.run(["go", "build", "-trimpath", "-o", out + ".tmp", "."], cwd=SRC, env=env, stdout=f,
+                           stderr=subprocess.STDOUT, check=True)
+    finally:
+        shutil.rmtree(gocache, ignore_errors=True)
+    for old in glob.glob(os.path.join(os.path.dirname(out), "fplab-web-*")):
+        if old != out + ".tmp":
+            os.unlink(old)  # earlier versions (the cache is locked while this runs)
     os.rename(out + ".tmp", out)
     return out
 

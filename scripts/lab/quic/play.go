@@ -185,7 +185,22 @@ func (c *client) dash(videos []string) {
 			for k < m.Length && r.Offsets[k+1]-r.Offsets[pos] <= want && float64(k-pos)*u < target-buffered {
 				k++
 			}
+			// the audio alongside, on the same connection: as far ahead as the video, up to 60 s a range
+			var audio sync.WaitGroup
+			if apos < k {
+				ak := k
+				if ak-apos > 30 {
+					ak = apos + 30
+				}
+				audio.Add(1)
+				go func(from, to int64) {
+					defer audio.Done()
+					c.get(m.Audio.URL, from, to)
+				}(m.Audio.Offsets[apos], m.Audio.Offsets[ak])
+				apos = ak
+			}
 			n, dt, err := c.get(r.URL, r.Offsets[pos], r.Offsets[k])
+			audio.Wait()
 			if err != nil {
 				log.Print(err)
 				c.sleep(1)
@@ -198,15 +213,6 @@ func (c *client) dash(videos []string) {
 				est = 0.7*est + 0.3*bps
 			}
 			pos = k
-			// audio: keep it as far ahead as the video, in ranges of up to 60 s
-			if apos < pos {
-				ak := pos
-				if ak-apos > 30 {
-					ak = apos + 30
-				}
-				c.get(m.Audio.URL, m.Audio.Offsets[apos], m.Audio.Offsets[ak])
-				apos = ak
-			}
 			if !playing && float64(pos)*u-play >= 2*u {
 				playing, last = true, time.Now()
 			}
@@ -268,7 +274,7 @@ func (c *client) live(channels []string) {
 				}
 				fit := 0
 				for i, k := range liveKbps {
-					if float64(k)*1000 <= 0.8*est {
+					if float64(k)*1000 <= 0.7*est {
 						fit = i
 					}
 				}

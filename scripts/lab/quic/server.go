@@ -68,9 +68,20 @@ func nameHash(s string) int {
 }
 
 // unitSize: bytes of unit k of a stream named name at kbps.
+// The profile's values are per 4 s segment: each unit also varies +-15 % on its own.
 func unitSize(name string, kbps, k int) int64 {
-	f := profile[(k+nameHash(name)*7)%len(profile)]
+	h := nameHash(name)
+	f := profile[(k+h*7)%len(profile)] * (0.85 + 0.3*unitNoise(uint64(h)<<20^uint64(k)))
 	return int64(float64(kbps*125*unitSeconds) * f)
+}
+
+// unitNoise: a fixed value in [0, 1) per key (splitmix64).
+func unitNoise(x uint64) float64 {
+	x += 0x9e3779b97f4a7c15
+	x = (x ^ x>>30) * 0xbf58476d1ce4e5b9
+	x = (x ^ x>>27) * 0x94d049bb133111eb
+	x ^= x >> 31
+	return float64(x>>11) / (1 << 53)
 }
 
 func offsets(name string, kbps int) []int64 {

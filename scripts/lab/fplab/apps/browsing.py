@@ -1,9 +1,8 @@
 """Browsing: Chromium walking the lab's web sites, and a phone app scrolling a feed.
 
-chromium-https: Chromium over HTTP/2 (nginx), the old generated sites.
-chromium-quic: Chromium over HTTP/3 (quic-go), pages shaped like the Internet's (fplab/web.py)
-  on first-party and third-party hosts at five server addresses.
-chromium-http1: Chromium over HTTP/1.1 (nginx; up to six connections per host), the same pages.
+chromium-https: Chromium over HTTP/2 (nginx); chromium-quic: over HTTP/3 (quic-go);
+chromium-http1: over HTTP/1.1 (nginx; up to six connections per host). All three visit pages
+  shaped like the Internet's (fplab/web.py) on first- and third-party hosts at five server addresses.
 app-quic: a mobile-app-like client (scripts/lab/quic, Go): a JSON feed and its images over HTTP/3."""
 
 import base64
@@ -17,7 +16,7 @@ from .base import Category, Expect, python
 # host groups of the realistic pages -> the server address (last octet) they resolve to
 HOSTS = [("www-*.lab.test", 1), ("static.lab.test", 11), ("img.lab.test", 12), ("fonts.lab.test", 13),
          ("ads.lab.test", 14), ("metrics.lab.test", 14)]
-PAGES_APPS = {"chromium-quic", "chromium-http1"}
+PAGES_APPS = {"chromium-https", "chromium-quic", "chromium-http1"}
 
 
 def spki_hash(cert):
@@ -64,7 +63,7 @@ class Browsing(Category):
         self.spawn(s, s.ns, python("browse.py", *args, *self.common(s)), self.log(job, s))
 
     def expect(self, app):
-        hosts = 2 if app in ("chromium-https", "app-quic") else 1 + len({h[1] for h in HOSTS})
+        hosts = 2 if app not in PAGES_APPS else 1 + len({h[1] for h in HOSTS})
         if app == "app-quic":
             return Expect([(17, 443)])
         if app == "chromium-quic":
