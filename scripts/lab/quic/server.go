@@ -204,7 +204,9 @@ func live(w http.ResponseWriter, r *http.Request, parts []string) {
 		http.NotFound(w, r)
 		return
 	}
-	serveBytes(w, r, parts[2], unitSize(parts[0], kbps, n), "video/mp2t")
+	// live encoders run near constant bitrate (Twitch asks for CBR): +-10 % per segment
+	size := float64(kbps*125*unitSeconds) * (0.9 + 0.2*unitNoise(uint64(nameHash(parts[0]))<<20^uint64(n)))
+	serveBytes(w, r, parts[2], int64(size), "video/mp2t")
 }
 
 // api: a mobile app's feed (JSON with image URLs) and its images.
