@@ -18,7 +18,7 @@ import tempfile
 from .netns import port_open, wait_for
 
 SRC = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "quic")
-PAGES_VERSION = 1
+PAGES_VERSION = 2
 PLAIN_PORT = 8081  # the Go server's plain HTTP for nginx in front of it (127.0.0.1 only)
 
 # First-party sites and third-party hosts of the realistic pages (all *.lab.test); each group
@@ -141,14 +141,14 @@ def pages(content_dir, nav_js, log=None):
             css.append(write("static" if k % 2 else site, "%s/s%d.css" % (site, k) if k % 2 else "s%d.css" % k,
                              faces + uses + "/*%s*/\n" % _pad(rng, _lognormal(rng, 8e3, 0.9, 1e3, 60e3))))
         js = [script("static" if k % 3 else site, "%s/j%d.js" % (site, k) if k % 3 else "j%d.js" % k,
-                     _lognormal(rng, 14e3, 1.1, 1e3, 400e3)) for k in range(rng.randint(12, 18))]
+                     _lognormal(rng, 14e3, 1.1, 1e3, 400e3)) for k in range(rng.randint(16, 24))]
         npages = 20
         for p in range(npages):
             name = "index.html" if p == 0 else "p%03d.html" % p
-            nimg = _lognormal(rng, 24, 0.5, 6, 80)
+            nimg = _lognormal(rng, 30, 0.5, 6, 100)
             imgs = []
             for k in range(nimg):
-                size = _lognormal(rng, 18e3, 1.2, 2e3, 900e3)
+                size = _lognormal(rng, 20e3, 1.2, 2e3, 900e3)
                 host = "img" if rng.random() < 0.6 else site
                 imgs.append(write(host, "%s/%d-%d.jpg" % (site, p, k) if host == "img" else "img/%d-%d.jpg" % (p, k),
                                   _jpeg(rng.choice(base_jpegs), rng, size)))
@@ -160,7 +160,7 @@ def pages(content_dir, nav_js, log=None):
                                                         _pad(rng, rng.randint(100, 900))))
                 body.append('<img src="%s" width=300 height=200%s>' % (u, ' loading="lazy"' if k > 8 else ""))
             heads = "".join('<link rel=stylesheet href="%s">' % u for u in css)
-            page_js = rng.sample(js, min(len(js), _lognormal(rng, 12, 0.4, 4, len(js))))
+            page_js = rng.sample(js, min(len(js), _lognormal(rng, 16, 0.4, 4, len(js))))
             page_js += rng.sample(shared_js, rng.randint(2, len(shared_js)))
             heads += "".join('<script src="%s"%s></script>' % (u, " async" if i % 2 else "")
                              for i, u in enumerate(page_js))
