@@ -18,7 +18,7 @@ import tempfile
 from .netns import port_open, wait_for
 
 SRC = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "quic")
-PAGES_VERSION = 2
+PAGES_VERSION = 3
 PLAIN_PORT = 8081  # the Go server's plain HTTP for nginx in front of it (127.0.0.1 only)
 
 # First-party sites and third-party hosts of the realistic pages (all *.lab.test); each group
@@ -142,6 +142,8 @@ def pages(content_dir, nav_js, log=None):
                              faces + uses + "/*%s*/\n" % _pad(rng, _lognormal(rng, 8e3, 0.9, 1e3, 60e3))))
         js = [script("static" if k % 3 else site, "%s/j%d.js" % (site, k) if k % 3 else "j%d.js" % k,
                      _lognormal(rng, 14e3, 1.1, 1e3, 400e3)) for k in range(rng.randint(16, 24))]
+        write(site, "api/feed.json", json.dumps([{"id": i, "title": _pad(rng, rng.randint(30, 120))}
+                                                 for i in range(rng.randint(10, 60))]))
         npages = 20
         for p in range(npages):
             name = "index.html" if p == 0 else "p%03d.html" % p
@@ -164,11 +166,12 @@ def pages(content_dir, nav_js, log=None):
             page_js += rng.sample(shared_js, rng.randint(2, len(shared_js)))
             heads += "".join('<script src="%s"%s></script>' % (u, " async" if i % 2 else "")
                              for i, u in enumerate(page_js))
-            html = ("<!doctype html><html><head><meta charset=utf-8><title>%s %d</title>%s</head><body>"
+            poll = ' data-poll="/api/feed.json"' if rng.random() < 0.25 else ""  # a live ticker
+            html = ("<!doctype html><html><head><meta charset=utf-8><title>%s %d</title>%s</head><body%s>"
                     "<nav>%s</nav>%s<footer>%s</footer>"
                     '<img src="https://metrics.lab.test/collect?p=%d" width=1 height=1>'
                     '<script src="https://static.lab.test/nav.js"></script></body></html>\n') % (
-                site, p, heads, " ".join('<a href="%s">%s</a>' % (l, l) for l in links), "\n".join(body),
+                site, p, heads, poll, " ".join('<a href="%s">%s</a>' % (l, l) for l in links), "\n".join(body),
                 " ".join('<a href="%s">%s</a>' % (l, l) for l in xlinks), p)
             write(site, name, html + "<!--%s-->\n" % _pad(rng, _lognormal(rng, 15e3, 0.6, 2e3, 80e3)))
     open(os.path.join(tmp, "done"), "w").close()
