@@ -5,7 +5,8 @@ set -eu
 
 PACKAGES="iproute2 ethtool tcpdump wireshark-common openssl curl procps python3 \
 nginx-core openvpn ffmpeg chromium ngircd openssh-server openssh-client \
-vsftpd lftp transmission-cli rsync baresip-core prosody coturn"
+vsftpd lftp transmission-cli rsync baresip-core prosody coturn \
+golang-go golang-github-lucas-clemente-quic-go-dev"
 
 if [ "$(id -u)" != 0 ]; then
     echo "setup.sh: run as root" >&2

@@ -47,10 +47,13 @@ nice -n 10 "$FLOWPIC" lab --out "$WORK/ft" --seconds "$SECONDS_PER_SESSION" --vp
     { echo "lab smoke: not every file-transfer application ran"; exit 1; }
 nice -n 10 "$FLOWPIC" lab --out "$WORK/rt" --seconds "$SECONDS_PER_SESSION" --vpn both --sessions 5 --seed "$SEED" \
     --categories voip,chat --check --quiet || { echo "lab smoke: the voip and chat applications failed"; exit 1; }
+# (Chromium starts slowly on a busy machine: 15 s sessions)
+nice -n 10 "$FLOWPIC" lab --out "$WORK/av" --seconds 15 --vpn no --categories video,browsing --sessions 5 \
+    --seed "$SEED" --check --quiet || { echo "lab smoke: the video and browsing applications failed"; exit 1; }
 
 # 5. flowpic itself reads every capture, and finds the expected transport in its flows
 fail=0
-for run in run ft rt; do tail -n +2 "$WORK/$run/manifest.csv" | sed "s|^|$run/|"; done |
+for run in run ft rt av; do tail -n +2 "$WORK/$run/manifest.csv" | sed "s|^|$run/|"; done |
 while IFS=, read -r file category vpn application seed start duration wan; do
     flows=$("$FLOWPIC" flows "$WORK/$file") || { echo "lab smoke: flowpic cannot read $file"; exit 1; }
     case "$vpn/$category/$application" in
@@ -61,6 +64,7 @@ while IFS=, read -r file category vpn application seed start duration wan; do
         no/file_transfer/sftp | no/file_transfer/scp | no/file_transfer/rsync) proto=6 port=22 ;;
         no/file_transfer/ftp | no/file_transfer/ftps) proto=6 port=0 ;;  # control and passive data
         no/file_transfer/bittorrent) proto=0 port=0 ;;  # the tracker, and peers over TCP or uTP
+        no/*/*-quic) proto=17 port=443 ;;
         *) proto=6 port=443 ;;
     esac
     # columns: src,dst,sport,dport,proto,packets,bytes,first,last
@@ -73,4 +77,5 @@ while IFS=, read -r file category vpn application seed start duration wan; do
     echo "lab smoke: $file: $category vpn=$vpn $application: $n flows"
 done || fail=1
 [ $fail = 0 ] || exit 1
+
 echo "lab smoke: passed"

@@ -21,14 +21,23 @@ def main():
     ap.add_argument("--server", required=True)
     ap.add_argument("--seed", type=int, required=True)
     ap.add_argument("--seconds", type=float, required=True)
+    ap.add_argument("--sites", default=",".join(SITES), help="comma-separated host names to start from (.lab.test)")
+    ap.add_argument("--rules", default="", help="Chromium's --host-resolver-rules (default: every name to --server)")
+    ap.add_argument("--quic", metavar="SPKI", help="HTTP/3 only, trusting the server key of this base64 SHA-256")
+    ap.add_argument("--http1", action="store_true", help="HTTP/1.1 only")
     a = ap.parse_args()
     rng = random.Random(a.seed)
     profile = tempfile.mkdtemp(prefix="fpl-chromium-")
-    url = "https://%s.lab.test/#s=%d" % (rng.choice(SITES), rng.randrange(1, 1 << 31))
-    cmd = ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    url = "https://%s.lab.test/#s=%d" % (rng.choice(a.sites.split(",")), rng.randrange(1, 1 << 31))
+    transport = ["--disable-quic"]
+    if a.quic:
+        transport = ["--enable-quic", "--origin-to-force-quic-on=*", "--ignore-certificate-errors-spki-list=" + a.quic]
+    elif a.http1:
+        transport.append("--disable-http2")
+    cmd = ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"] + transport + [
            "--disable-background-networking", "--disable-component-update", "--disable-sync",
            "--user-data-dir=" + profile, "--ignore-certificate-errors", "--window-size=1280,900",
-           "--host-resolver-rules=MAP * %s" % a.server, "--remote-debugging-port=0",
+           "--host-resolver-rules=" + (a.rules or "MAP * %s" % a.server), "--remote-debugging-port=0",
            "--disable-features=MediaRouter,OptimizationHints,Translate", url]
     p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
 

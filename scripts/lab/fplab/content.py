@@ -235,4 +235,6 @@ def prepare(cache, categories, video_seconds=64):
     if "file_transfer" in categories:
         _files(os.path.join(d, "files"))
         _torrent_files(os.path.join(d, TORRENT_DIR))
+    from . import web  # the Go server and clients, the video size profile, realistic pages
+    web.prepare(cache, d, categories, NAV_JS)
     return d

@@ -4,7 +4,7 @@ ngIRCd (IRC over TLS) and OpenVPN (tun, UDP)."""
 
 import os
 
-from . import content
+from . import content, web
 from .netns import port_open, wait_for, wait_log
 from .pki import DOMAIN
 
@@ -54,6 +54,7 @@ http {
         server_name video.%(dom)s files.%(dom)s sync.%(dom)s;
         location /video/ { alias %(content)s/video/; }
         location /files/ { alias %(content)s/files/; }
+        location ~ ^/(dash|live)/ { proxy_pass http://127.0.0.1:%(web)d; proxy_max_temp_file_size 0; }
         location /upload/ {
             alias %(d)s/upload/;
             dav_methods PUT DELETE;
@@ -66,8 +67,14 @@ http {
             proxy_read_timeout 600s;
         }
     }%(sites)s
+    server {
+        listen 443 ssl http2;
+        server_name ~^(?<h>www-[a-z]+|static|img|fonts|ads|metrics)\.lab\.test$;
+        root %(content)s/web-v%(pv)d/$h;
+    }
 }
-""" % dict(d=d, crt=crt, key=key, dom=DOMAIN, content=content_dir, sites=sites)
+""" % dict(d=d, crt=crt, key=key, dom=DOMAIN, content=content_dir, sites=sites, web=web.PLAIN_PORT,
+           pv=web.PAGES_VERSION)
     path = _write(os.path.join(d, "nginx.conf"), conf)
     ns.spawn(["nginx", "-c", path, "-p", d], log=os.path.join(d, "nginx.log"))
     wait_for(lambda: port_open(ns, "0.0.0.0", 443), 20, "nginx on port 443")
