@@ -36,6 +36,10 @@ def binary(cache):
     return os.path.join(cache, "bin", "fplab-web-" + h.hexdigest()[:16])
 
 
+# quic-go's source as scripts/lab/setup.sh unpacks it, then Debian's Go packages
+GOPATH = "/var/lib/flowpic-lab/gocode:/usr/share/gocode"
+
+
 def build(cache, log):
     """Builds scripts/lab/quic offline with Debian's Go and quic-go (golang-*-dev packages),
     once per source version."""
@@ -44,7 +48,7 @@ def build(cache, log):
         return out
     os.makedirs(os.path.dirname(out), exist_ok=True)
     gocache = tempfile.mkdtemp(prefix="fpl-go-")
-    env = dict(os.environ, GO111MODULE="off", GOPATH="/usr/share/gocode", GOFLAGS="", GOCACHE=gocache,
+    env = dict(os.environ, GO111MODULE="off", GOPATH=GOPATH, GOFLAGS="", GOCACHE=gocache,
                CGO_ENABLED="0", GOTOOLCHAIN="local")
     try:
         with open(log, "ab") as f:
