@@ -187,6 +187,19 @@ TEST_CASE("calibration: per class, the score a fraction of its correct validatio
     const auto s = train::calibrate_min_score(sig, y, 1, 0.5);
     CHECK(s[0] == doctest::Approx(0.8f));
     CHECK(s[1] == doctest::Approx(0.9f));
+    // saturated scores: a quantile on 1 would make every unsaturated result unknown
+    std::vector<float> sat;
+    std::vector<std::int32_t> sat_y;
+    for (int i = 0; i < 40; ++i) {
+        const float p = i == 0 ? 0.97f : i == 1 ? 0.999f : 1.0f;
+        sat.insert(sat.end(), {p, 1.0f - p});
+        sat_y.push_back(0);
+    }
+    sat.insert(sat.end(), {0.0f, 1.0f});
+    sat_y.push_back(1);
+    const auto u = train::calibrate_min_score(sat, sat_y, 2, 0.05);  // floor(0.05 x 40) = 2: a 1
+    CHECK(u[0] == doctest::Approx(0.999f));  // the highest correct score under 1
+    CHECK(u[1] == 0.0f);                     // only saturated scores: no threshold
 }
 
 TEST_CASE("the library's loader applies the bundled model's recipe: its windows, and unknown") {
@@ -198,17 +211,17 @@ TEST_CASE("the library's loader applies the bundled model's recipe: its windows,
     REQUIRE(m.recipe.min_score.size() == 5);  // calibrated on its validation split
     for (float s : m.recipe.min_score) CHECK((s > 0.0f && s < 1.0f));
     const auto rows = labels_of(m, test::repo(sample));
-    CHECK(rows.size() == 29);  // every complete 15 s window with >= 10 packets (scripts/main.sh)
+    CHECK(rows.size() == 77);  // every complete 15 s window with >= 10 packets (scripts/main.sh)
     m.recipe.min_score.clear();
     const auto forced = labels_of(m, test::repo(sample));
-    CHECK(forced.size() == 29);
+    CHECK(forced.size() == 77);
     CHECK(std::count(forced.begin(), forced.end(), "unknown") == 0);
     for (std::size_t i = 0; i < rows.size(); ++i)  // a threshold only turns labels into unknown
         if (rows[i] != "unknown") CHECK(rows[i] == forced[i]);
     m.recipe.min_score.assign(5, 1.0f);
     const auto none = labels_of(m, test::repo(sample));
-    CHECK(none.size() == 29);
-    CHECK(std::count(none.begin(), none.end(), "unknown") == 29);
+    CHECK(none.size() == 77);
+    CHECK(std::count(none.begin(), none.end(), "unknown") == 77);
 }
 
 TEST_CASE("models of every preset classify end to end: mini_flowpic1500, network_stats") {

@@ -1,4 +1,5 @@
-// flowpic lab --out DIR --seconds S [--vpn no|yes|both] [--categories LIST] [--sessions N] [--seed N]:
+// flowpic lab --out DIR --seconds S [--vpn no|yes|both] [--categories LIST] [--applications LIST]
+// [--sessions N] [--seed N]:
 // labelled captures of the five FlowPic categories from real software in network namespaces.
 // The lab itself is a set of scripts (scripts/lab, installed beside the tool); this runs them.
 #include <unistd.h>
@@ -33,6 +34,7 @@ struct lab_options {
     double seconds = 0;
     std::string vpn = "no";
     std::string categories = "browsing,chat,video,voip,file_transfer";
+    std::string applications;
     int sessions = 1;
     long long seed = 1;
     int snaplen = 96;
@@ -110,6 +112,7 @@ void run_lab(const lab_options& o) {
                                   "--wan", o.wan};
     export_link_emulator(o.link_emulator);
     if (!o.cache.empty()) args.insert(args.end(), {"--cache", o.cache});
+    if (!o.applications.empty()) args.insert(args.end(), {"--applications", o.applications});
     if (o.check) args.emplace_back("--check");
     if (o.plan) args.emplace_back("--plan");
     if (o.keep_work) args.emplace_back("--keep-work");
@@ -129,6 +132,9 @@ void add_lab_command(CLI::App& app) {
         ->check(CLI::IsMember({"no", "yes", "both"}))
         ->capture_default_str();
     cmd->add_option("--categories", o->categories, "comma-separated categories")->capture_default_str();
+    cmd->add_option("--applications", o->applications,
+                    "comma-separated applications to run; a category none of whose applications is named runs "
+                    "all of its own (docs/lab.md)");
     cmd->add_option("--sessions", o->sessions, "sessions at once per category and variant")
         ->check(CLI::Range(1, 250))
         ->capture_default_str();

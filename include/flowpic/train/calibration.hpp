@@ -6,7 +6,10 @@
 // a fraction q (default 5 %) of that class's correctly classified validation samples fall, i.e.
 // their scores sorted ascending, the one at index floor(q x n). A class without correctly
 // classified validation samples, or q = 0, gets 0 (no threshold). The traffic of no class
-// (DNS, ads, telemetry) tends to score lower than what a class's own traffic scores.
+// (DNS, ads, telemetry) tends to score lower than what a class's own traffic scores. A quantile
+// that lands on saturated scores (1 in float) says nothing about the class's spread, and would
+// turn every unsaturated result into unknown: the threshold is then the highest correct score
+// under 1 (0 when there is none).
 
 #include <algorithm>
 #include <cmath>
@@ -49,6 +52,10 @@ inline constexpr double default_unknown_quantile = 0.05;
         if (v.empty()) continue;
         std::sort(v.begin(), v.end());
         out[c] = v[static_cast<std::size_t>(std::floor(quantile * static_cast<double>(v.size())))];
+        if (out[c] >= 1.0f) {
+            const auto first_saturated = std::lower_bound(v.begin(), v.end(), 1.0f);
+            out[c] = first_saturated == v.begin() ? 0.0f : *(first_saturated - 1);
+        }
     }
     return out;
 }
