@@ -187,7 +187,7 @@ TEST_CASE("calibration: per class, the score a fraction of its correct validatio
     const auto s = train::calibrate_min_score(sig, y, 1, 0.5);
     CHECK(s[0] == doctest::Approx(0.8f));
     CHECK(s[1] == doctest::Approx(0.9f));
-    // saturated scores: a quantile on 1 would make every unsaturated result unknown
+    // saturated scores: thresholds stop at max_min_score, or every unsaturated result is unknown
     std::vector<float> sat;
     std::vector<std::int32_t> sat_y;
     for (int i = 0; i < 40; ++i) {
@@ -198,8 +198,8 @@ TEST_CASE("calibration: per class, the score a fraction of its correct validatio
     sat.insert(sat.end(), {0.0f, 1.0f});
     sat_y.push_back(1);
     const auto u = train::calibrate_min_score(sat, sat_y, 2, 0.05);  // floor(0.05 x 40) = 2: a 1
-    CHECK(u[0] == doctest::Approx(0.999f));  // the highest correct score under 1
-    CHECK(u[1] == 0.0f);                     // only saturated scores: no threshold
+    CHECK(u[0] == train::max_min_score);
+    CHECK(u[1] == train::max_min_score);  // its one correct score is 1
 }
 
 TEST_CASE("the library's loader applies the bundled model's recipe: its windows, and unknown") {

@@ -6,10 +6,9 @@
 // a fraction q (default 5 %) of that class's correctly classified validation samples fall, i.e.
 // their scores sorted ascending, the one at index floor(q x n). A class without correctly
 // classified validation samples, or q = 0, gets 0 (no threshold). The traffic of no class
-// (DNS, ads, telemetry) tends to score lower than what a class's own traffic scores. A quantile
-// that lands on saturated scores (1 in float) says nothing about the class's spread, and would
-// turn every unsaturated result into unknown: the threshold is then the highest correct score
-// under 1 (0 when there is none).
+// (DNS, ads, telemetry) tends to score lower than what a class's own traffic scores. Thresholds are
+// capped at max_min_score: a class whose validation scores saturate (1 in float) says nothing
+// about its spread there, and a threshold of 0.9999... would make most of its results unknown.
 
 #include <algorithm>
 #include <cmath>
@@ -23,6 +22,7 @@
 namespace flowpic::train {
 
 inline constexpr double default_unknown_quantile = 0.05;
+inline constexpr float max_min_score = 0.99f;
 
 // The predicted class and its probability of one row of `outputs` probabilities (one output:
 // a sigmoid, p >= 0.5 is class 1, as classification_metrics counts it).
@@ -52,10 +52,7 @@ inline constexpr double default_unknown_quantile = 0.05;
         if (v.empty()) continue;
         std::sort(v.begin(), v.end());
         out[c] = v[static_cast<std::size_t>(std::floor(quantile * static_cast<double>(v.size())))];
-        if (out[c] >= 1.0f) {
-            const auto first_saturated = std::lower_bound(v.begin(), v.end(), 1.0f);
-            out[c] = first_saturated == v.begin() ? 0.0f : *(first_saturated - 1);
-        }
+        out[c] = std::min(out[c], max_min_score);
     }
     return out;
 }
