@@ -6,7 +6,7 @@
 set -u
 FLOWPIC=$1
 WORK=$2
-SECONDS_PER_SESSION=${FLOWPIC_LAB_SMOKE_SECONDS:-6}
+SECONDS_PER_SESSION=${FLOWPIC_LAB_SMOKE_SECONDS:-10}  # Chromium starts slowly on a busy 2-core machine
 SEED=7
 
 [ "$(id -u)" = 0 ] || { echo "lab smoke: skipped, needs root"; exit 77; }
