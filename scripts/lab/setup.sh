@@ -18,10 +18,10 @@ quic_source() {
     [ -d "/usr/share/gocode/$QUIC_SRC" ] || [ -d "$QUIC_GOPATH/$QUIC_SRC" ] && return 0
     tmp=$(mktemp -d) && chmod 755 "$tmp"  # apt-get download drops root to _apt
     (cd "$tmp" && apt-get download golang-github-lucas-clemente-quic-go-dev >/dev/null &&
-        dpkg -x golang-github-lucas-clemente-quic-go-dev_*.deb root) || { rm -rf "$tmp"; return 1; }
+        dpkg -x golang-github-lucas-clemente-quic-go-dev_*.deb deb) || { rm -rf "$tmp"; return 1; }
     mkdir -p "$QUIC_GOPATH/src/github.com"
     rm -rf "$QUIC_GOPATH/src/github.com/lucas-clemente"
-    mv "$tmp/root/usr/share/gocode/src/github.com/lucas-clemente" "$QUIC_GOPATH/src/github.com/"
+    mv "$tmp/deb/usr/share/gocode/src/github.com/lucas-clemente" "$QUIC_GOPATH/src/github.com/"
     rm -rf "$tmp"
     echo "setup.sh: quic-go's source in $QUIC_GOPATH"
 }

@@ -13,6 +13,8 @@ import sys
 import tempfile
 import time
 
+from proc_group import stop_group
+
 SIZES_MB = [2, 4, 8, 16, 32, 64]
 
 
@@ -60,12 +62,7 @@ def main():
     p = subprocess.Popen(["lftp", "-f", path], stdin=subprocess.DEVNULL, start_new_session=True)
 
     def stop(*_):
-        if p.poll() is None:
-            os.killpg(p.pid, signal.SIGTERM)
-            try:
-                p.wait(3)
-            except subprocess.TimeoutExpired:
-                os.killpg(p.pid, signal.SIGKILL)
+        stop_group(p)
         shutil.rmtree(scratch, ignore_errors=True)
         sys.exit(0)
     signal.signal(signal.SIGTERM, stop)

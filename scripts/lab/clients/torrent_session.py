@@ -15,6 +15,8 @@ import sys
 import tempfile
 import time
 
+from proc_group import stop_group
+
 
 def main():
     ap = argparse.ArgumentParser()
@@ -29,13 +31,7 @@ def main():
     current = {}
 
     def stop(*_):
-        p = current.get("p")
-        if p and p.poll() is None:
-            os.killpg(p.pid, signal.SIGTERM)
-            try:
-                p.wait(3)
-            except subprocess.TimeoutExpired:
-                os.killpg(p.pid, signal.SIGKILL)
+        stop_group(current.get("p"))
         if current.get("dir"):
             shutil.rmtree(current["dir"], ignore_errors=True)
         sys.exit(0)
@@ -60,12 +56,7 @@ def main():
         seed_until = min(deadline, time.monotonic() + rng.uniform(5, 40))
         while time.monotonic() < seed_until and p.poll() is None:
             time.sleep(0.5)
-        if p.poll() is None:
-            os.killpg(p.pid, signal.SIGTERM)
-            try:
-                p.wait(5)
-            except subprocess.TimeoutExpired:
-                os.killpg(p.pid, signal.SIGKILL)
+        stop_group(p, 5.0)
         shutil.rmtree(d, ignore_errors=True)
         current.clear()
         time.sleep(max(0, min(deadline - time.monotonic(), rng.uniform(1, 8))))
