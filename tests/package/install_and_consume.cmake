@@ -20,6 +20,37 @@ foreach(f include/flowpic/flowpic.hpp share/cmake/flowpic/flowpicConfig.cmake
   endif()
 endforeach()
 
+# 0. the tool as installed: stripped (Release), its man page, the bundled model, the lab, the docs
+if(FLOWPIC_WITH_TOOL)
+  foreach(f bin/flowpic share/man/man1/flowpic.1 share/flowpic/models/default.fpm share/flowpic/lab/lab.py
+            share/doc/flowpic/README.md share/doc/flowpic/LICENSE share/doc/flowpic/formats.md)
+    if(NOT EXISTS ${prefix}/${f})
+      message(FATAL_ERROR "install is missing ${f}")
+    endif()
+  endforeach()
+  find_program(READELF readelf)
+  if(READELF AND FLOWPIC_BUILD_TYPE STREQUAL "Release")
+    execute_process(COMMAND ${READELF} -S ${prefix}/bin/flowpic OUTPUT_VARIABLE sections)
+    if(sections MATCHES "\\.symtab")
+      message(FATAL_ERROR "the installed tool is not stripped")
+    endif()
+  endif()
+  file(READ ${prefix}/share/man/man1/flowpic.1 man)
+  foreach(sub flows classify train eval lab)
+    if(NOT man MATCHES "\n\\.SS ${sub}\n")
+      message(FATAL_ERROR "the man page has no section for flowpic ${sub}")
+    endif()
+  endforeach()
+  # the installed model classifies the sample as the built-in one does
+  execute_process(COMMAND ${prefix}/bin/flowpic classify ${FLOWPIC_SOURCE_DIR}/data/lab/sample/lab-sample.pcap
+                  --model ${prefix}/share/flowpic/models/default.fpm OUTPUT_VARIABLE with_file RESULT_VARIABLE rc1)
+  execute_process(COMMAND ${prefix}/bin/flowpic classify ${FLOWPIC_SOURCE_DIR}/data/lab/sample/lab-sample.pcap
+                  OUTPUT_VARIABLE built_in RESULT_VARIABLE rc2)
+  if(NOT rc1 EQUAL 0 OR NOT rc2 EQUAL 0 OR NOT with_file STREQUAL built_in OR with_file STREQUAL "")
+    message(FATAL_ERROR "the installed tool and model do not classify the sample as the built-in model")
+  endif()
+endif()
+
 # 1. find_package
 run(${CMAKE_COMMAND} -S ${FLOWPIC_SOURCE_DIR}/tests/package/consumer -B ${WORK_DIR}/fp
     -DCMAKE_PREFIX_PATH=${prefix} -DCMAKE_CXX_COMPILER=${CMAKE_CXX_COMPILER})

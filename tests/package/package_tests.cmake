@@ -24,5 +24,27 @@ add_test(NAME package/install_and_consume
            -DCMAKE_CXX_COMPILER=${CMAKE_CXX_COMPILER}
            -DFLOWPIC_WITH_CUDA=$<TARGET_EXISTS:flowpic_cuda>
            -DFLOWPIC_WITH_NDPI=$<TARGET_EXISTS:flowpic_ndpi>
+           -DFLOWPIC_WITH_TOOL=$<TARGET_EXISTS:flowpic_tool>
+           -DFLOWPIC_BUILD_TYPE=${CMAKE_BUILD_TYPE}
            -P ${CMAKE_CURRENT_LIST_DIR}/install_and_consume.cmake)
 set_tests_properties(package/install_and_consume PROPERTIES RUN_SERIAL TRUE)
+
+find_program(FLOWPIC_PYTHON3 python3)
+if(FLOWPIC_PYTHON3)
+  add_test(NAME package/readme_snippets
+           COMMAND ${CMAKE_COMMAND}
+             -DFLOWPIC_BINARY_DIR=${PROJECT_BINARY_DIR}
+             -DFLOWPIC_SOURCE_DIR=${PROJECT_SOURCE_DIR}
+             -DWORK_DIR=${CMAKE_CURRENT_BINARY_DIR}/readme_snippets
+             -DCMAKE_CXX_COMPILER=${CMAKE_CXX_COMPILER}
+             -DPYTHON=${FLOWPIC_PYTHON3}
+             -DFLOWPIC_WITH_CUDA=$<TARGET_EXISTS:flowpic_cuda>
+             -P ${CMAKE_CURRENT_LIST_DIR}/readme_snippets.cmake)
+  set_tests_properties(package/readme_snippets PROPERTIES RUN_SERIAL TRUE LABELS package)
+endif()
+
+add_test(NAME package/version_consistent
+         COMMAND ${CMAKE_COMMAND} -DFLOWPIC_SOURCE_DIR=${PROJECT_SOURCE_DIR} -DVERSION=${PROJECT_VERSION}
+                 -DTOOL=$<$<TARGET_EXISTS:flowpic_tool>:$<TARGET_FILE:flowpic_tool>>
+                 -P ${CMAKE_CURRENT_LIST_DIR}/version_consistent.cmake)
+set_tests_properties(package/version_consistent PROPERTIES LABELS package)

@@ -1,0 +1,32 @@
+# Writes the flowpic(1) man page from the tool's own --help texts, so it cannot drift from them.
+#   cmake -DTOOL=path/to/flowpic -DVERSION=x.y.z -DOUT=flowpic.1 -P flowpic_manpage.cmake
+function(help out)
+  execute_process(COMMAND ${TOOL} ${ARGN} --help RESULT_VARIABLE rc OUTPUT_VARIABLE text ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "flowpic ${ARGN} --help failed (${rc}): ${err}")
+  endif()
+  # troff: a leading dot or quote would be a request, a backslash an escape
+  string(REPLACE "\\" "\\e" text "${text}")
+  string(REGEX REPLACE "(^|\n)([.'])" "\\1\\\\&\\2" text "${text}")
+  # the build tree's path to the tool in "Usage:" lines is just `flowpic`
+  string(REPLACE "${TOOL}" "flowpic" text "${text}")
+  set(${out} "${text}" PARENT_SCOPE)
+endfunction()
+
+help(top)
+string(REGEX MATCH "Subcommands:\n(.*)" subs "${top}")
+string(REGEX MATCHALL "\n  ([a-z][a-z-]*)  " names "\n${CMAKE_MATCH_1}")
+set(page ".TH FLOWPIC 1 \"\" \"flowpic ${VERSION}\" \"User Commands\"\n")
+string(APPEND page ".SH NAME\nflowpic \\- classify encrypted traffic from FlowPic pictures of its flows\n")
+string(APPEND page ".SH SYNOPSIS\n.B flowpic\n\\fISUBCOMMAND\\fR [\\fIOPTIONS\\fR]\n")
+string(APPEND page ".SH DESCRIPTION\n.nf\n${top}.fi\n.SH SUBCOMMANDS\n")
+foreach(n IN LISTS names)
+  string(STRIP "${n}" n)
+  help(text ${n})
+  string(APPEND page ".SS ${n}\n.nf\n${text}.fi\n")
+endforeach()
+string(APPEND page ".SH FILES\n.TP\n.I share/flowpic/models/default.fpm\nthe bundled model (also built into the tool)\n")
+string(APPEND page ".TP\n.I share/flowpic/lab\nthe traffic lab's scripts, run by \\fBflowpic lab\\fR\n")
+string(APPEND page ".SH SEE ALSO\nThe documentation installed in \\fIshare/doc/flowpic\\fR.\n")
+file(WRITE ${OUT}.tmp "${page}")
+file(RENAME ${OUT}.tmp ${OUT})
