@@ -5,7 +5,7 @@ packages=(
   cmake g++ make pkg-config git
   libpcap-dev xtensor-dev xtl-dev libxsimd-dev libtbb-dev
   libndpi-dev libndpi-bin         # flowpic::ndpi and `flowpic label`; ndpiReader is its tests' oracle
-  doctest-dev libbenchmark-dev libcli11-dev nlohmann-json3-dev libfmt-dev libpng-dev zlib1g-dev
+  doctest-dev libbenchmark-dev libcli11-dev libpng-dev zlib1g-dev
   clang libclang-rt-14-dev        # libFuzzer targets
   iproute2 tcpdump                # live-capture tests in network namespaces
 )

@@ -1,6 +1,7 @@
 # `flowpic eval --json` against an independent recomputation: the pictures and labels eval used
 # go through `flowpic predict` (the model run on its own) and eval_oracle (plain counting), and
-# every number must agree; the JSON keys of the contract must be there; --png writes a PNG.
+# every number must agree; the JSON keys of the contract must be there; --png writes a PNG,
+# --svg the figure with the class names and supports.
 #   cmake -DTOOL=flowpic -DORACLE=eval_oracle -DMODEL=m.fpm -DDATA=d.fpd -DOUT=dir [-DSPLIT=test] -P eval_check.cmake
 cmake_minimum_required(VERSION 3.25)
 
@@ -11,7 +12,7 @@ set(split_args)
 if(DEFINED SPLIT)
   set(split_args --split ${SPLIT})
 endif()
-run(eval_json unused_err ${TOOL} eval --model ${MODEL} --data ${DATA} ${split_args} --json --png ${OUT}/confusion.png
+run(eval_json unused_err ${TOOL} eval --model ${MODEL} --data ${DATA} ${split_args} --json --png ${OUT}/confusion.png --svg ${OUT}/confusion.svg
     --pictures ${OUT}/pictures.npy --labels ${OUT}/labels.npy)
 run(ignored unused_err ${TOOL} predict --model ${MODEL} --pictures ${OUT}/pictures.npy --out ${OUT}/probs.npy)
 run(oracle_json unused_err ${ORACLE} ${OUT}/probs.npy ${OUT}/labels.npy)
@@ -56,6 +57,24 @@ file(READ ${OUT}/confusion.png sig LIMIT 8 HEX)
 if(NOT sig STREQUAL "89504e470d0a1a0a")
   message(FATAL_ERROR "${OUT}/confusion.png is not a PNG (${sig})")
 endif()
+# the SVG figure: every class name on both axes, the sample count, every row's support
+file(READ ${OUT}/confusion.svg svg)
+string(JSON n GET "${eval_json}" samples)
+if(NOT svg MATCHES "^<svg " OR NOT svg MATCHES ">${n} samples, accuracy ")
+  message(FATAL_ERROR "${OUT}/confusion.svg is not the figure of ${n} samples")
+endif()
+foreach(t RANGE ${last})
+  string(JSON name GET "${eval_json}" classes ${t})
+  string(REGEX MATCHALL ">${name}<" found "${svg}")
+  list(LENGTH found times)
+  if(NOT times EQUAL 2)
+    message(FATAL_ERROR "confusion.svg names class ${name} ${times} times, not twice")
+  endif()
+  string(JSON support GET "${eval_json}" per_class ${name} support)
+  if(NOT svg MATCHES ">${support}</text>")
+    message(FATAL_ERROR "confusion.svg does not show the support ${support} of ${name}")
+  endif()
+endforeach()
 string(JSON acc GET "${eval_json}" accuracy)
 string(JSON n GET "${eval_json}" samples)
 message(STATUS "eval and the recomputation agree: ${n} samples, accuracy ${acc}")

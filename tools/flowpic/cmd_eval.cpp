@@ -1,4 +1,4 @@
-// flowpic eval --model MODEL --data FILE|DIR [--split all|train|validation|test] [--json] [--png FILE]
+// flowpic eval --model MODEL --data FILE|DIR [--split all|train|validation|test] [--json] [--png FILE] [--svg FILE]
 //              [--pictures X.npy] [--labels Y.npy] [--predictions P.npy] [--where ...] [--all-windows]
 //              [--min-packets N] [--batch N] [--threads N]:
 // accuracy, top-2 accuracy, per-class precision/recall/F1 and the confusion matrix of a model on
@@ -29,6 +29,7 @@
 #include "flowpic/presets/model.hpp"
 #include "flowpic/train/calibration.hpp"
 #include "flowpic/train/confusion_png.hpp"
+#include "flowpic/train/confusion_svg.hpp"
 #include "flowpic/train/metrics.hpp"
 #include "flowpic/train/set_dataset.hpp"
 #include "flowpic/train/trainer.hpp"
@@ -40,7 +41,7 @@ namespace flowpic::tool {
 namespace {
 
 struct eval_options {
-    std::string model, data, split, png, pictures, labels, predictions;
+    std::string model, data, split, png, svg, pictures, labels, predictions;
     bool json = false;
     std::optional<float> min_score;
     std::size_t batch = 64;
@@ -188,6 +189,10 @@ void run_eval(const eval_options& o) {
                       x.data());
     }
     if (!o.png.empty()) train::write_confusion_png(o.png, r);
+    if (!o.svg.empty())
+        train::write_confusion_svg(o.svg, r, info.classes,
+                                   "flowpic eval: " + (o.model.empty() ? std::string("the bundled model") : std::filesystem::path(o.model).filename().string()) + " on " +
+                                       std::filesystem::path(o.data).filename().string() + " (" + split_name + ")");
     if (o.json) {
         std::fputs(report_json(r, info.classes, o, info.preset, split_name, min_score, unknown).c_str(), stdout);
     } else {
@@ -222,6 +227,8 @@ void add_eval_command(CLI::App& app) {
     cmd->add_flag("--json", o->json, "print a JSON object instead of the text report");
     cmd->add_option("--png", o->png, "draw the confusion matrix (rows: true class, columns: predicted; "
                                      "share of the row in grey and percent)");
+    cmd->add_option("--svg", o->svg, "draw the confusion matrix as an SVG figure with the class names, counts, "
+                                     "shares of the row and each class's recall");
     cmd->add_option("--pictures", o->pictures, "write the evaluated pictures, float32 [N, channels, H, W] .npy");
     cmd->add_option("--labels", o->labels, "write their true labels (model class indices), float32 [N] .npy");
     cmd->add_option("--predictions", o->predictions, "write the model's outputs, float32 [N, outputs] .npy");

@@ -1,4 +1,4 @@
-// flowpic render INPUT --preset NAME --out DIR [--format npy|png] [--bidirectional]:
+// flowpic render INPUT --preset NAME --out DIR [--format npy|png|svg] [--bidirectional]:
 // one picture file per block, plus DIR/index.csv
 // (file,src,dst,sport,dport,proto,block_start,packets,picture).
 //
@@ -22,6 +22,7 @@
 #include "flowpic/picture/maker.hpp"
 #include "flowpic/picture/npy.hpp"
 #include "flowpic/picture/png.hpp"
+#include "flowpic/picture/svg.hpp"
 #include "flowpic/presets/builtin.hpp"
 #include "flowpic/source/flowpic1.hpp"
 #include "flowpic/train/file_blocks.hpp"
@@ -61,8 +62,6 @@ public:
             // small pictures scaled up to >= 256 pixels; large ones with 3-pixel dots per cell
             const std::size_t side = std::max(H::height, H::width);
             picture::write_png(path, pic, H::time_in_rows, 0, side >= 256 ? 1 : 256 / side, side >= 512 ? 3 : 1);
-        } else {
-            picture::save_npy(path, pic);
         }
         std::string src, dst, sport = "0", dport = "0", proto = "0";
         if (b.owner && keyed_) {
@@ -72,6 +71,20 @@ public:
             sport = std::to_string(k.sport);
             dport = std::to_string(k.dport);
             proto = std::to_string(k.proto);
+        }
+        if (o_.format == "svg") {
+            picture::figure_labels l;
+            l.max_size = static_cast<double>(H::size_axis_type::max_size);
+            l.time_span_s = b.window_end_ns > b.window_start_ns ? static_cast<double>(b.window_end_ns - b.window_start_ns) / 1e9
+                                                                 : l.time_span_s;
+            l.title = src.empty() ? "block " + std::to_string(count_ - 1)
+                                  : src + ":" + sport + " \u2192 " + dst + ":" + dport +
+                                        (proto == "6" ? " TCP" : proto == "17" ? " UDP" : " protocol " + proto);
+            l.subtitle = "window from " + epoch_seconds(b.window_start_ns) + " s, " + std::to_string(b.packets.size()) +
+                         " packets, preset " + std::string(Preset::name);
+            picture::write_svg(path, pic, H::time_in_rows, l);
+        } else if (o_.format != "png") {
+            picture::save_npy(path, pic);
         }
         index_ << csv_field(o_.input) << ',' << csv_field(src) << ',' << csv_field(dst) << ',' << sport << ',' << dport << ','
                << proto << ',' << epoch_seconds(b.window_start_ns) << ',' << b.packets.size() << ',' << name << '\n';
@@ -115,9 +128,10 @@ void add_render_command(CLI::App& app) {
     cmd->add_option("INPUT", o->input, "pcap, pcapng, a supported CSV file or a FLOWPIC1 workload")->required();
     add_picture_preset_option(*cmd, o->preset);
     cmd->add_option("--out", o->out, "output directory (created if missing)")->required();
-    cmd->add_option("--format", o->format, "npy (channels first; (H, W) for one channel) or png (log-scaled grey, "
-                                           "x = time, y = size upwards)")
-        ->check(CLI::IsMember({"npy", "png"}))
+    cmd->add_option("--format", o->format, "npy (channels first; (H, W) for one channel), png (log-scaled grey, "
+                                           "x = time, y = size upwards) or svg (the png inside an annotated figure: "
+                                           "axes, log colour scale, the flow and window in the title)")
+        ->check(CLI::IsMember({"npy", "png", "svg"}))
         ->capture_default_str();
     add_bidirectional_flag(*cmd, o->bidirectional);
     cmd->callback([o] {

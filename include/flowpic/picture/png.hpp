@@ -4,19 +4,22 @@
 // grey level in between log-scaled: grey = 255 * (1 - log1p(v) / log1p(max)). Pictures stored
 // with time in rows (A.3) are transposed so that they look the same.
 //
-// The encoder is self-contained (8-bit greyscale, zlib stream with fixed-Huffman deflate blocks
-// and run-length matches), so writing a PNG needs no image or compression library.
+// Encoded by libpng (Debian's libpng-dev, linked through flowpic::flowpic).
 
 #include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cmath>
+#include <csetjmp>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <fstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
+
+#include <png.h>
 
 #include "flowpic/core/error.hpp"
 #include "flowpic/picture/dense_picture.hpp"
@@ -72,136 +75,36 @@ template <class T>
 }
 
 namespace detail {
-
-inline std::uint32_t crc32(const std::uint8_t* d, std::size_t n, std::uint32_t crc = 0) noexcept {
-    static const auto table = [] {
-        std::array<std::uint32_t, 256> t{};
-        for (std::uint32_t i = 0; i < 256; ++i) {
-            std::uint32_t c = i;
-            for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-            t[i] = c;
-        }
-        return t;
-    }();
-    crc = ~crc;
-    for (std::size_t i = 0; i < n; ++i) crc = table[(crc ^ d[i]) & 0xFFu] ^ (crc >> 8);
-    return ~crc;
+inline void png_append(png_structp png, png_bytep data, png_size_t n) {
+    auto* out = static_cast<std::vector<std::uint8_t>*>(png_get_io_ptr(png));
+    out->insert(out->end(), data, data + n);
 }
-
-inline std::uint32_t adler32(const std::uint8_t* d, std::size_t n) noexcept {
-    std::uint32_t a = 1, b = 0;
-    for (std::size_t i = 0; i < n; ++i) {
-        a = (a + d[i]) % 65521u;
-        b = (b + a) % 65521u;
-    }
-    return (b << 16) | a;
-}
-
-// Deflate bit writer (bits go least significant first; Huffman codes most significant first).
-class bit_writer {
-public:
-    explicit bit_writer(std::vector<std::uint8_t>& out) : out_(out) {}
-    void bits(std::uint32_t v, unsigned n) {
-        for (unsigned i = 0; i < n; ++i) put((v >> i) & 1u);
-    }
-    void code(std::uint32_t c, unsigned n) {
-        for (unsigned i = n; i-- > 0;) put((c >> i) & 1u);
-    }
-    void flush() {
-        if (used_) out_.push_back(cur_);
-        cur_ = 0;
-        used_ = 0;
-    }
-
-private:
-    void put(std::uint32_t bit) {
-        cur_ = static_cast<std::uint8_t>(cur_ | (bit << used_));
-        if (++used_ == 8) flush();
-    }
-    std::vector<std::uint8_t>& out_;
-    std::uint8_t cur_ = 0;
-    unsigned used_ = 0;
-};
-
-inline void fixed_literal(bit_writer& w, unsigned v) {  // RFC 1951 3.2.6
-    if (v <= 143) w.code(0x30 + v, 8);
-    else if (v <= 255) w.code(0x190 + (v - 144), 9);
-    else if (v <= 279) w.code(v - 256, 7);
-    else w.code(0xC0 + (v - 280), 8);
-}
-
-inline void fixed_length(bit_writer& w, unsigned len) {  // 3..258, then distance code 0 (= 1)
-    static constexpr unsigned base[29] = {3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31,
-                                          35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258};
-    static constexpr unsigned extra[29] = {0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2,
-                                           3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0};
-    unsigned i = 28;
-    while (base[i] > len) --i;
-    fixed_literal(w, 257 + i);
-    w.bits(len - base[i], extra[i]);
-    w.code(0, 5);
-}
-
-// zlib stream of `data`: one final fixed-Huffman block, runs coded as distance-1 matches.
-inline std::vector<std::uint8_t> zlib_compress(const std::vector<std::uint8_t>& data) {
-    std::vector<std::uint8_t> out{0x78, 0x01};
-    bit_writer w(out);
-    w.bits(1, 1);  // BFINAL
-    w.bits(1, 2);  // BTYPE = fixed Huffman
-    std::size_t i = 0;
-    const std::size_t n = data.size();
-    while (i < n) {
-        if (i > 0) {
-            std::size_t r = 0;
-            while (i + r < n && r < 258 && data[i + r] == data[i - 1]) ++r;
-            if (r >= 3) {
-                fixed_length(w, static_cast<unsigned>(r));
-                i += r;
-                continue;
-            }
-        }
-        fixed_literal(w, data[i]);
-        ++i;
-    }
-    fixed_literal(w, 256);  // end of block
-    w.flush();
-    const std::uint32_t a = adler32(data.data(), n);
-    for (int s = 24; s >= 0; s -= 8) out.push_back(static_cast<std::uint8_t>(a >> s));
-    return out;
-}
-
-inline void put_be32(std::vector<std::uint8_t>& v, std::uint32_t x) {
-    for (int s = 24; s >= 0; s -= 8) v.push_back(static_cast<std::uint8_t>(x >> s));
-}
-
-inline void chunk(std::vector<std::uint8_t>& png, const char* type, const std::vector<std::uint8_t>& data) {
-    put_be32(png, static_cast<std::uint32_t>(data.size()));
-    const std::size_t start = png.size();
-    png.insert(png.end(), type, type + 4);
-    png.insert(png.end(), data.begin(), data.end());
-    put_be32(png, crc32(png.data() + start, png.size() - start));
-}
-
 }  // namespace detail
 
-// The bytes of a PNG file (8-bit greyscale, filter type 0 on every row).
+// The bytes of a PNG file (8-bit greyscale) from libpng, at zlib's best compression with libpng's
+// adaptive row filters.
 [[nodiscard]] inline std::vector<std::uint8_t> encode_png(const grey_image& img) {
-    std::vector<std::uint8_t> raw;
-    raw.reserve(img.height * (img.width + 1));
-    for (std::size_t y = 0; y < img.height; ++y) {
-        raw.push_back(0);
-        raw.insert(raw.end(), img.pixels.begin() + static_cast<std::ptrdiff_t>(y * img.width),
-                   img.pixels.begin() + static_cast<std::ptrdiff_t>((y + 1) * img.width));
+    if (img.width == 0 || img.height == 0 || img.pixels.size() != img.width * img.height)
+        throw std::invalid_argument("encode_png: the image is empty or its pixels do not match its size");
+    std::vector<std::uint8_t> out;
+    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, nullptr, nullptr, nullptr);
+    png_infop info = png ? png_create_info_struct(png) : nullptr;
+    // libpng reports errors by longjmp (C code cannot carry exceptions): only trivial objects
+    // live between here and its calls, and the error becomes an exception once back here
+    if (!info || setjmp(png_jmpbuf(png))) {
+        png_destroy_write_struct(&png, &info);
+        throw std::runtime_error("libpng: cannot encode a " + std::to_string(img.width) + " x " +
+                                 std::to_string(img.height) + " image");
     }
-    std::vector<std::uint8_t> png{0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
-    std::vector<std::uint8_t> ihdr;
-    detail::put_be32(ihdr, static_cast<std::uint32_t>(img.width));
-    detail::put_be32(ihdr, static_cast<std::uint32_t>(img.height));
-    ihdr.insert(ihdr.end(), {8, 0, 0, 0, 0});  // 8-bit, greyscale, deflate, adaptive filters, no interlace
-    detail::chunk(png, "IHDR", ihdr);
-    detail::chunk(png, "IDAT", detail::zlib_compress(raw));
-    detail::chunk(png, "IEND", {});
-    return png;
+    png_set_write_fn(png, &out, detail::png_append, nullptr);
+    png_set_compression_level(png, 9);
+    png_set_IHDR(png, info, static_cast<png_uint_32>(img.width), static_cast<png_uint_32>(img.height), 8,
+                 PNG_COLOR_TYPE_GRAY, PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+    png_write_info(png, info);
+    for (std::size_t y = 0; y < img.height; ++y) png_write_row(png, img.pixels.data() + y * img.width);
+    png_write_end(png, nullptr);
+    png_destroy_write_struct(&png, &info);
+    return out;
 }
 
 inline void write_png(const std::string& path, const grey_image& img) {
