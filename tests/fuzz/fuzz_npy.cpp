@@ -12,11 +12,18 @@
 #include "flowpic/core/npy.hpp"
 #include "flowpic/nn/init.hpp"
 #include "flowpic/nn/model_file.hpp"
-#include "flowpic/nn/networks.hpp"
+#include "flowpic/nn/sequential.hpp"
 #include "flowpic/picture/npy.hpp"
 #include "fuzz_common.hpp"
 
 using namespace flowpic;
+
+namespace {
+// mini-FlowPic's layers without its dropouts (clang 14 takes no double template arguments)
+using net_type = nn::sequential<nn::input<1, 32, 32>, nn::conv2d<6, 5>, nn::relu, nn::max_pool2d<2>, nn::conv2d<16, 5>,
+                                nn::relu, nn::max_pool2d<2>, nn::flatten, nn::dense<120>, nn::relu, nn::dense<84>,
+                                nn::relu, nn::dense<2>, nn::softmax>;
+}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     static fuzz::input_file file;
@@ -29,7 +36,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         for (const float v : a.data) FLOWPIC_FUZZ_EXPECT(std::isfinite(v));
     } catch (const flowpic::error&) {
     }
-    dense_picture<float> p;
+    picture::dense_picture<float> p;
     try {
         p = picture::load_npy_picture<float>(path);
     } catch (const flowpic::error&) {
@@ -37,7 +44,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     FLOWPIC_FUZZ_EXPECT(p.data.size() == p.channels * p.height * p.width);
     // the picture's values, as many as the network takes, through a network at its weight bound
-    using net_type = nn::networks::mini_flowpic<2, 32>;
     static net_type net = [] {
         net_type n(nn::init_scheme::kaiming_uniform, 1);
         for (float& v : n.params()) v = std::copysign(nn::max_abs_weight, v) / 1e3f;
