@@ -9,6 +9,7 @@
 #include "flowpic/blocks/windowed_table.hpp"
 #include "input.hpp"
 #include "options.hpp"
+#include "table_warnings.hpp"
 
 namespace flowpic::tool {
 
@@ -26,6 +27,8 @@ void list_blocks(const input_options& in, const flow_options& fo, const block_op
                                  },
                                  flows::ignore{}};
         table.consume(src, out);
+        std::fflush(stdout);
+        warn_about(in.live() ? in.interface_name : in.capture, counts_of(table));
     });
 }
 

@@ -24,6 +24,7 @@
 #include "input.hpp"
 #include "model_loading.hpp"
 #include "options.hpp"
+#include "table_warnings.hpp"
 #include "text.hpp"
 
 namespace flowpic::tool {
@@ -82,13 +83,17 @@ void classify_with(const presets::model& m, const classify_options& o) {
             return pipe.run(any, emit);
         });
         std::fflush(stdout);
+        warn_about(o.in.live() ? o.in.interface_name : o.in.capture, counts_of(stats));
         if (o.stats) {
             const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+            const auto u = [](std::uint64_t v) { return static_cast<unsigned long long>(v); };
             std::fprintf(stderr, "flowpic classify: packets=%llu flows=%llu blocks=%llu results=%llu seconds=%.3f "
-                         "packets_per_s=%.0f blocks_per_s=%.1f batch=%zu\n",
-                         static_cast<unsigned long long>(stats.packets), static_cast<unsigned long long>(stats.flows),
-                         static_cast<unsigned long long>(stats.blocks), static_cast<unsigned long long>(stats.results),
-                         s, double(stats.packets) / s, double(stats.blocks) / s, pipe.settings().batch);
+                         "packets_per_s=%.0f blocks_per_s=%.1f batch=%zu backwards=%llu late=%llu "
+                         "evicted_max_flows=%llu evicted_max_packets=%llu evicted_windows=%llu\n",
+                         u(stats.packets), u(stats.flows), u(stats.blocks), u(stats.results), s,
+                         double(stats.packets) / s, double(stats.blocks) / s, pipe.settings().batch, u(stats.backwards),
+                         u(stats.late_packets), u(stats.evicted_max_flows), u(stats.evicted_max_packets),
+                         u(stats.evicted_windows));
         }
     }, adjust);
 }
@@ -101,7 +106,7 @@ void classify(const classify_options& o) {
         name = default_model_name;
         if (bytes.empty()) throw std::runtime_error("this flowpic was built without a bundled model: pass --model MODEL");
     } else {
-        bytes = binary::read_file(o.model);
+        bytes = nn::read_model_file(o.model);
     }
     const presets::model m = read_model_noting(std::move(bytes), name);
     if (o.decision == "block") classify_with<decision::per_block>(m, o);
@@ -130,7 +135,9 @@ void add_classify_command(CLI::App& app) {
     cmd->add_option("--min-packets", o->min_packets,
                     "classify blocks with at least this many packets (default: as the model was trained)");
     add_min_score_option(*cmd, o->min_score);
-    cmd->add_flag("--stats", o->stats, "print packets/s and blocks/s to stderr at the end");
+    cmd->add_flag("--stats", o->stats,
+                  "print packets/s and blocks/s, and the counts of packets out of time order and of evictions, "
+                  "to stderr at the end");
     cmd->callback([o] {
         const auto limit = thread_limit(o->threads);
         classify(*o);

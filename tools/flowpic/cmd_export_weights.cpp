@@ -24,6 +24,7 @@ void add_export_weights_command(CLI::App& app) {
     cmd->add_option("--to", *dir, "directory to write (created if missing)")->required();
     cmd->callback([model, dir] {
         const auto info = nn::read_model_info(*model);
+        presets::check_header(info, *model);
         presets::visit_network(info.preset, info.classes.size(), [&](auto, auto& net) {
             nn::load_model(*model, net);
             nn::export_weights(net, *dir);

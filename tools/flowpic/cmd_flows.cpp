@@ -10,6 +10,7 @@
 #include "flowpic/flows/flow_table.hpp"
 #include "input.hpp"
 #include "options.hpp"
+#include "table_warnings.hpp"
 
 namespace flowpic::tool {
 
@@ -29,6 +30,7 @@ void list_flows(const input_options& in, const flow_options& opt) {
                                      rows.push_back({f.id, flows::flow_csv_row(f)});
                                  }};
         table.consume(src, out);
+        warn_about(in.live() ? in.interface_name : in.capture, counts_of(table));
     });
     // flows end in any order under an idle timeout; print them in order of their first packet
     std::sort(rows.begin(), rows.end(), [](const flow_row& a, const flow_row& b) { return a.id < b.id; });

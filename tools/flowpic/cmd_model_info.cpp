@@ -27,7 +27,7 @@ std::string seconds_text(std::int64_t ns) {
 }
 
 void model_info(const std::string& path) {
-    std::vector<unsigned char> bytes = path.empty() ? default_model_bytes() : binary::read_file(path);
+    std::vector<unsigned char> bytes = path.empty() ? default_model_bytes() : nn::read_model_file(path);
     const std::string name = path.empty() ? std::string(default_model_name) : path;
     if (bytes.empty()) throw std::runtime_error("this flowpic was built without a bundled model: pass MODEL");
     const presets::model m = read_model_noting(std::move(bytes), name);

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,7 @@
 #include "flowpic/core/error.hpp"
 #include "flowpic/nn/model_file.hpp"
 #include "flowpic/core/npy.hpp"
+#include "flowpic/picture/npy.hpp"
 #include "flowpic/presets/networks.hpp"
 #include "options.hpp"
 
@@ -30,7 +32,8 @@ struct predict_options {
 template <class Net>
 void predict_file(Net& net, const predict_options& o) {
     nn::load_model(o.model, net);
-    const npy::array<float> in = npy::load_as<float>(o.pictures);
+    const npy::array<float> in = npy::load_as<float>(o.pictures);  // NaN and infinity refused
+    picture::check_values(std::span<const float>(in.data), o.pictures);
     constexpr auto s = Net::input_shape;
     const auto& d = in.shape;
     const bool ok = (d.size() == 4 && d[1] == s.c && d[2] == s.h && d[3] == s.w) ||
@@ -63,6 +66,7 @@ void add_predict_command(CLI::App& app) {
     cmd->callback([o] {
         const auto limit = thread_limit(o->threads);
         const auto info = nn::read_model_info(o->model);
+        presets::check_header(info, o->model);
         presets::visit_network(info.preset, info.classes.size(), [&](auto, auto& net) { predict_file(net, *o); });
     });
 }

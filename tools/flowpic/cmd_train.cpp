@@ -10,8 +10,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -195,6 +198,23 @@ void train_net(Net& net, const train::picture_set& set, const train_options& o) 
     if (!rec.min_score.empty()) print_unknown_effect(net, test_set, rec.min_score);
 }
 
+// Before training, not after: --out must be writable and must not be the dataset itself.
+void check_out(const std::string& out, const std::string& data) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    if (fs::equivalent(out, data, ec))
+        throw CLI::ValidationError("--out", out + " is the --data file: the model would replace the dataset");
+    if (fs::is_directory(out, ec)) throw io_error(location{out}, "is a directory, not a model file to write");
+    const fs::path parent = fs::path(out).parent_path().empty() ? fs::path(".") : fs::path(out).parent_path();
+    if (!fs::is_directory(parent, ec))
+        throw io_error(location{out}, "cannot write the model: no directory " + parent.string());
+    // the file is written next to itself and renamed, or replaced: the directory must take writes
+    if (::access(parent.c_str(), W_OK | X_OK) != 0)
+        throw io_error(location{out}, "cannot write the model: directory " + parent.string() + ": " + std::strerror(errno));
+    if (fs::exists(out, ec) && ::access(out.c_str(), W_OK) != 0)
+        throw io_error(location{out}, std::string("cannot write the model: ") + std::strerror(errno));
+}
+
 void add_train_command(CLI::App& app) {
     auto* cmd = app.add_subcommand("train", "Train the preset's network on a dataset file; write a model file");
     auto o = std::make_shared<train_options>();
@@ -228,6 +248,7 @@ void add_train_command(CLI::App& app) {
         } catch (const std::invalid_argument& e) {
             throw CLI::ValidationError("--augment", e.what());
         }
+        check_out(o->out, o->data);
         train::dataset_read_options ro;
         ro.preset = o->preset;
         const train::picture_set set = train::read_dataset(o->data, ro);

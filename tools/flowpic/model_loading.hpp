@@ -29,7 +29,7 @@ inline presets::model read_model_noting(std::vector<std::uint8_t> bytes, std::st
 }
 
 inline presets::model read_model_noting(const std::string& path) {
-    return read_model_noting(binary::read_file(path), path);
+    return read_model_noting(nn::read_model_file(path), path);
 }
 
 inline void add_min_score_option(CLI::App& cmd, std::optional<float>& min_score) {

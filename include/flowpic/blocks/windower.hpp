@@ -6,6 +6,11 @@
 // A window is handed out (out.on_block) when a packet beyond its end arrives or the flow ends;
 // packets no later window needs are dropped at once, so memory is bounded by the traffic of one
 // window per live flow.
+//
+// Windows are anchored at the flow's first packet in arrival order. A packet earlier than its
+// flow's previous one joins an open window in time order; one earlier than every open window
+// (before the first packet, or in a window already handed out) cannot be placed and is counted
+// in late_packets (docs/formats.md, "Time order").
 
 #include <algorithm>
 #include <cstddef>
@@ -24,6 +29,10 @@ namespace flowpic::blocks {
 struct window_stats {
     std::uint64_t blocks = 0;                // blocks handed out
     std::size_t peak_buffered_packets = 0;
+    std::uint64_t late_packets = 0;     // earlier than every window still open: in no picture
+    std::uint64_t evicted_windows = 0;  // open windows an eviction cut short (flows::limits): no block,
+                                        // or a partial one under end_rule::any or authors
+    std::uint64_t evicted_packets = 0;  // the packets in them
 };
 
 class windower {
@@ -31,6 +40,7 @@ public:
     struct state {
         std::vector<packet> buffer;     // packets still needed by open windows, sorted by time
         std::uint64_t next_window = 0;  // first window not yet handed out or skipped
+        std::int64_t origin = 0;        // window 0 starts here: the flow's first packet in arrival order
         bool done = false;              // first_only flows after their one window
     };
 
@@ -40,9 +50,10 @@ public:
     [[nodiscard]] const window_stats& stats() const noexcept { return stats_; }
     [[nodiscard]] std::size_t held() const noexcept { return held_; }
 
-    void open(state& s, const flows::flow&) noexcept {
+    void open(state& s, const flows::flow& f) noexcept {
         s.buffer.clear();
         s.next_window = 0;
+        s.origin = f.first_ns;
         s.done = false;
     }
 
@@ -53,6 +64,11 @@ public:
         const std::int64_t t = p.time_ns;
         complete_windows(s, f, t, out);
         if (s.done) return;
+        // time went back past every open window (windows never move back): counted, left out
+        if (FLOWPIC_UNLIKELY(t < window_start(s, s.next_window))) {
+            ++stats_.late_packets;
+            return;
+        }
         if (FLOWPIC_LIKELY(s.buffer.empty() || s.buffer.back().time_ns <= t)) {
             s.buffer.push_back(p);
         } else {  // captures may reorder a little: keep the buffer sorted by time
@@ -67,15 +83,29 @@ public:
     // The flow ends: its last windows by the end rule, then its packets are freed.
     template <class Out>
     void close(state& s, const flows::flow& f, Out& out) {
+        close(s, f, flows::end_reason::end_of_input, out);
+    }
+    // The same; an open window that an eviction cuts short is counted.
+    template <class Out>
+    void close(state& s, const flows::flow& f, flows::end_reason why, Out& out) {
         if (!s.done) {
+            if (why == flows::end_reason::evicted) {  // the open window, cut short: dropped or partial
+                const auto cut = static_cast<std::uint64_t>(
+                    s.buffer.end() - std::lower_bound(s.buffer.begin(), s.buffer.end(), window_start(s, s.next_window),
+                                                      [](const packet& p, std::int64_t v) { return p.time_ns < v; }));
+                if (cut > 0) {
+                    ++stats_.evicted_windows;
+                    stats_.evicted_packets += cut;
+                }
+            }
             const std::int64_t last = f.last_ns;
-            if (w_.ends == end_rule::authors && s.next_window == 0 && last - f.first_ns > w_.length_ns - w_.stride() &&
-                last - f.first_ns < w_.length_ns) {
+            if (w_.ends == end_rule::authors && s.next_window == 0 && last - s.origin > w_.length_ns - w_.stride() &&
+                last - s.origin < w_.length_ns) {
                 emit_window(s, f, 0, out);
                 s.next_window = 1;
             }
             for (;;) {
-                const std::int64_t start = window_start(f, s.next_window);
+                const std::int64_t start = window_start(s, s.next_window);
                 if (start > last) break;
                 const std::int64_t end = start + w_.length_ns;
                 const bool closes = w_.ends == end_rule::any || end <= last;
@@ -92,13 +122,13 @@ public:
 
 private:
     // Window k of flow f: [start, end) or [start, end].
-    [[nodiscard]] std::int64_t window_start(const flows::flow& f, std::uint64_t k) const noexcept {
-        return f.first_ns + static_cast<std::int64_t>(k) * w_.stride();
+    [[nodiscard]] std::int64_t window_start(const state& s, std::uint64_t k) const noexcept {
+        return s.origin + static_cast<std::int64_t>(k) * w_.stride();
     }
 
     template <class Out>
     void emit_window(const state& s, const flows::flow& f, std::uint64_t k, Out& out) {
-        const std::int64_t start = window_start(f, k);
+        const std::int64_t start = window_start(s, k);
         const std::int64_t end = start + w_.length_ns;
         const packet* b = s.buffer.data();
         const packet* e = b + s.buffer.size();
@@ -114,13 +144,13 @@ private:
     }
 
     // Drops buffered packets that no window from s.next_window on can need.
-    void trim(state& s, const flows::flow& f) {
+    void trim(state& s) {
         if (s.done) {
             held_ -= s.buffer.size();
             s.buffer.clear();
             return;
         }
-        const std::int64_t keep_from = window_start(f, s.next_window);
+        const std::int64_t keep_from = window_start(s, s.next_window);
         auto it = std::lower_bound(s.buffer.begin(), s.buffer.end(), keep_from,
                                    [](const packet& p, std::int64_t v) { return p.time_ns < v; });
         const auto drop = static_cast<std::size_t>(it - s.buffer.begin());
@@ -135,7 +165,7 @@ private:
         const std::int64_t st = w_.stride();
         bool advanced = false;
         for (;;) {
-            const std::int64_t end = window_start(f, s.next_window) + w_.length_ns;
+            const std::int64_t end = window_start(s, s.next_window) + w_.length_ns;
             if (w_.inclusive_end ? (t <= end) : (t < end)) break;
             emit_window(s, f, s.next_window, out);
             ++s.next_window;
@@ -145,15 +175,15 @@ private:
                 break;
             }
             // No buffered packet from here on: every window that t closes is empty, skip them.
-            if (s.buffer.empty() || s.buffer.back().time_ns < window_start(f, s.next_window)) {
-                const std::int64_t d = t - f.first_ns - w_.length_ns;  // window k is open iff k * st + L (>|>=) t - first
+            if (s.buffer.empty() || s.buffer.back().time_ns < window_start(s, s.next_window)) {
+                const std::int64_t d = t - s.origin - w_.length_ns;  // window k is open iff k * st + L (>|>=) t - first
                 std::uint64_t k = 0;
                 if (d >= 0) k = static_cast<std::uint64_t>(w_.inclusive_end ? (d + st - 1) / st : d / st + 1);
                 if (k > s.next_window) s.next_window = k;
                 break;
             }
         }
-        if (advanced) trim(s, f);
+        if (advanced) trim(s);
     }
 
     window_spec w_;

@@ -4,6 +4,7 @@
 // A reader bounds-checks every field and fails with a flowpic::format_error naming the file and
 // the byte offset; the message names the file kind ("truncated model file: ...").
 
+#include <algorithm>
 #include <cerrno>
 #include <concepts>
 #include <cstddef>
@@ -19,6 +20,8 @@
 #include <type_traits>
 #include <utility>
 #include <vector>
+
+#include <sys/stat.h>
 
 #include "flowpic/core/error.hpp"
 
@@ -176,13 +179,54 @@ private:
     truncation style_;
 };
 
-// A whole file's bytes; io_error when it cannot be opened or read.
-[[nodiscard]] inline std::vector<std::uint8_t> read_file(const std::string& path) {
+// Reading a file that may be huge or endless: a file (or pipe, or device) that does not start
+// with `magic` is read no further than its first `head` bytes, for the caller's parser to refuse
+// by name ("bad magic") instead of after reading gigabytes; check(head, size) may refuse the file
+// from its head and its size (npos for a pipe or device) before the rest is read; a pipe or
+// device is read to at most `stream_limit` bytes.
+struct read_limits {
+    std::string_view magic;
+    std::size_t head = 64;
+    std::uint64_t stream_limit = std::uint64_t{4} << 30;
+    static constexpr std::uint64_t npos = ~std::uint64_t{0};
+};
+
+// A whole file's bytes; io_error when it cannot be opened or read, or is a directory.
+template <class Check>
+[[nodiscard]] std::vector<std::uint8_t> read_file(const std::string& path, const read_limits& lim, Check&& check) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) throw io_error(location{path}, "is a directory, not a file");
     std::ifstream in(path, std::ios::binary);
     if (!in) throw io_error(location{path}, std::string("cannot open: ") + std::strerror(errno));
-    std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (in.bad()) throw io_error(location{path}, "read error");
+    const bool regular = S_ISREG(st.st_mode);
+    const std::uint64_t size = regular ? static_cast<std::uint64_t>(st.st_size) : read_limits::npos;
+    std::vector<std::uint8_t> bytes;
+    const auto read_some = [&](std::size_t n) {
+        const std::size_t at = bytes.size();
+        bytes.resize(at + n);
+        in.read(reinterpret_cast<char*>(bytes.data() + at), static_cast<std::streamsize>(n));
+        if (in.bad()) throw io_error(location{path, at}, "read error");
+        bytes.resize(at + static_cast<std::size_t>(in.gcount()));
+        return static_cast<std::size_t>(in.gcount()) == n;
+    };
+    bool more = read_some(std::max(lim.head, lim.magic.size()));
+    if (!lim.magic.empty() &&
+        (bytes.size() < lim.magic.size() || std::memcmp(bytes.data(), lim.magic.data(), lim.magic.size()) != 0))
+        return bytes;
+    check(std::span<const std::uint8_t>(bytes), size);
+    if (regular) bytes.reserve(static_cast<std::size_t>(size) + 1);  // the read past the end finds it
+    constexpr std::size_t chunk = std::size_t{1} << 20;
+    while (more) {
+        if (!regular && bytes.size() >= lim.stream_limit)
+            throw format_error(location{path, bytes.size()},
+                               "more than " + std::to_string(lim.stream_limit) + " bytes from a pipe or device");
+        more = read_some(regular && size > bytes.size() ? static_cast<std::size_t>(size - bytes.size()) + 1 : chunk);
+    }
     return bytes;
+}
+
+[[nodiscard]] inline std::vector<std::uint8_t> read_file(const std::string& path, const read_limits& lim = {}) {
+    return read_file(path, lim, [](std::span<const std::uint8_t>, std::uint64_t) {});
 }
 
 // Replaces a file by these bytes; io_error when it cannot be written.

@@ -1,11 +1,13 @@
 #pragma once
 // NumPy .npy files: C-ordered little-endian arrays of numbers, read and written with the header
 // numpy.save writes ("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }", padded to
-// a multiple of 64 bytes). Errors: io_error when a file cannot be opened or written;
+// a multiple of 64 bytes); a header numpy would not write or read back, and a value that is NaN or
+// infinite, are refused. Errors: io_error when a file cannot be opened or written;
 // format_error, with the file name and the byte offset, when a file read is not such an array.
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -15,6 +17,8 @@
 #include <string_view>
 #include <type_traits>
 #include <vector>
+
+#include <sys/stat.h>
 
 #include "flowpic/core/error.hpp"
 
@@ -68,28 +72,112 @@ struct array {
 
 namespace detail {
 
-inline std::string field(const std::string& h, const std::string& key, const std::string& path, std::uint64_t at) {
-    const auto k = h.find("'" + key + "'");
-    if (k == std::string::npos) throw format_error(location{path, at}, "the .npy header has no '" + key + "'");
-    auto c = h.find(':', k);
-    if (c == std::string::npos) throw format_error(location{path, at}, "malformed .npy header");
-    ++c;
-    while (c < h.size() && h[c] == ' ') ++c;
-    if (c >= h.size()) throw format_error(location{path, at}, "malformed .npy header");
-    std::size_t e = c;
-    if (h[c] == '\'') {
-        e = h.find('\'', c + 1);
-        if (e == std::string::npos) throw format_error(location{path, at}, "malformed .npy header");
-        return h.substr(c + 1, e - c - 1);
+// The header dict exactly as numpy writes it and reads it back (ast.literal_eval of a dict with
+// the keys descr, fortran_order and shape, each once): a string, True or False, a tuple of
+// non-negative integers; then only spaces and the closing newline. Anything else is refused.
+class dict_parser {
+public:
+    dict_parser(const std::string& h, const std::string& path, std::uint64_t at) : h_(h), path_(path), at_(at) {}
+
+    void parse(header& out, bool& fortran) {
+        bool seen[3] = {false, false, false};
+        skip();
+        expect('{');
+        for (;;) {
+            skip();
+            if (peek() == '}') break;
+            const std::string key = quoted();
+            skip();
+            expect(':');
+            skip();
+            int k = key == "descr" ? 0 : key == "fortran_order" ? 1 : key == "shape" ? 2 : -1;
+            if (k < 0) fail("unexpected key '" + key + "' in the .npy header");
+            if (seen[k]) fail("key '" + key + "' twice in the .npy header");
+            seen[k] = true;
+            if (k == 0) out.descr = quoted();
+            else if (k == 1) fortran = boolean();
+            else out.shape = tuple();
+            skip();
+            if (peek() == ',') {
+                ++pos_;
+                continue;
+            }
+            skip();
+            if (peek() != '}') fail("malformed .npy header: ',' or '}' expected");
+        }
+        expect('}');
+        while (pos_ < h_.size() && (h_[pos_] == ' ' || h_[pos_] == '\n')) ++pos_;
+        if (pos_ != h_.size()) fail("malformed .npy header: bytes after the dict");
+        for (int k = 0; k < 3; ++k)
+            if (!seen[k])
+                fail(std::string("the .npy header has no '") + (k == 0 ? "descr" : k == 1 ? "fortran_order" : "shape") + "'");
     }
-    if (h[c] == '(') {
-        e = h.find(')', c);
-        if (e == std::string::npos) throw format_error(location{path, at}, "malformed .npy header");
-        return h.substr(c, e - c + 1);
+
+private:
+    [[noreturn]] void fail(const std::string& why) const { throw format_error(location{path_, at_ + pos_}, why); }
+    [[nodiscard]] char peek() const { return pos_ < h_.size() ? h_[pos_] : '\0'; }
+    void skip() {
+        while (pos_ < h_.size() && h_[pos_] == ' ') ++pos_;
     }
-    while (e < h.size() && h[e] != ',' && h[e] != '}') ++e;
-    return h.substr(c, e - c);
-}
+    void expect(char c) {
+        if (peek() != c) fail(std::string("malformed .npy header: '") + c + "' expected");
+        ++pos_;
+    }
+    std::string quoted() {
+        const char q = peek();
+        if (q != '\'' && q != '"') fail("malformed .npy header: a quoted string expected");
+        const auto e = h_.find(q, pos_ + 1);
+        if (e == std::string::npos) fail("malformed .npy header: unterminated string");
+        std::string v = h_.substr(pos_ + 1, e - pos_ - 1);
+        if (v.find('\\') != std::string::npos || v.find('\n') != std::string::npos)
+            fail("malformed .npy header: escapes in a string");
+        pos_ = e + 1;
+        return v;
+    }
+    bool boolean() {
+        if (h_.compare(pos_, 4, "True") == 0) {
+            pos_ += 4;
+            return true;
+        }
+        if (h_.compare(pos_, 5, "False") == 0) {
+            pos_ += 5;
+            return false;
+        }
+        fail("malformed .npy header: 'fortran_order' is True or False");
+    }
+    std::vector<std::size_t> tuple() {
+        std::vector<std::size_t> dims;
+        expect('(');
+        skip();
+        bool comma = false;  // (3) is an int in Python, not a tuple: one dimension needs its comma
+        while (peek() != ')') {
+            std::size_t v = 0, digits = 0;
+            while (peek() >= '0' && peek() <= '9') {
+                if (v > (std::size_t{1} << 40)) fail("shape too large");
+                v = v * 10 + static_cast<std::size_t>(h_[pos_++] - '0');
+                ++digits;
+            }
+            if (!digits) fail("malformed .npy header: a dimension expected in 'shape'");
+            dims.push_back(v);
+            skip();
+            comma = peek() == ',';
+            if (comma) {
+                ++pos_;
+                skip();
+            } else if (peek() != ')') {
+                fail("malformed .npy header: ',' or ')' expected in 'shape'");
+            }
+        }
+        if (dims.size() == 1 && !comma) fail("malformed .npy header: 'shape' is not a tuple");
+        ++pos_;
+        return dims;
+    }
+
+    const std::string& h_;
+    const std::string& path_;
+    std::uint64_t at_;
+    std::size_t pos_ = 0;
+};
 
 template <class From, class To>
 void convert(const char* src, std::size_t n, To* dst) {
@@ -101,6 +189,11 @@ void convert(const char* src, std::size_t n, To* dst) {
 }
 
 inline std::ifstream open(const std::string& path, std::uint64_t& size) {
+    // the header's sizes are checked against the file's, which a pipe or device does not have
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
+        throw io_error(location{path}, S_ISDIR(st.st_mode) ? "is a directory, not an .npy file"
+                                                           : "not a regular file (an .npy is read from a file)");
     std::ifstream f(path, std::ios::binary);
     if (!f) throw io_error(location{path}, std::string("cannot open: ") + std::strerror(errno));
     f.seekg(0, std::ios::end);
@@ -159,23 +252,9 @@ inline header read_header(std::istream& f, std::uint64_t size, const std::string
     header out;
     out.header_offset = hstart;
     out.data_offset = hstart + hlen;
-    out.descr = detail::field(h, "descr", path, hstart);
-    if (detail::field(h, "fortran_order", path, hstart).find("True") != std::string::npos)
-        throw format_error(location{path, hstart}, "Fortran-ordered arrays are not supported");
-    const std::string s = detail::field(h, "shape", path, hstart);
-    std::size_t i = 1;
-    while (i < s.size()) {
-        while (i < s.size() && (s[i] == ' ' || s[i] == ',' || s[i] == ')')) ++i;
-        if (i >= s.size()) break;
-        std::size_t v = 0, digits = 0;
-        while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
-            if (v > (std::size_t{1} << 40)) throw format_error(location{path, hstart}, "shape too large");
-            v = v * 10 + static_cast<std::size_t>(s[i++] - '0');
-            ++digits;
-        }
-        if (!digits) throw format_error(location{path, hstart}, "malformed shape " + s);
-        out.shape.push_back(v);
-    }
+    bool fortran = false;
+    detail::dict_parser(h, path, hstart).parse(out, fortran);
+    if (fortran) throw format_error(location{path, hstart}, "Fortran-ordered arrays are not supported");
     return out;
 }
 
@@ -212,6 +291,13 @@ array<T> load(const std::string& path, const std::string* required) {
     else if (k == "u8") convert<std::uint64_t>(s, count, d);
     else if (k == "i8") convert<std::int64_t>(s, count, d);
     else throw format_error(location{path, h.header_offset}, "unsupported element type " + h.descr);
+    // pictures and weights: a NaN or infinity (or a double beyond T) would make every output NaN
+    for (std::size_t i = 0; i < a.data.size(); ++i) {
+        const double v = static_cast<double>(a.data[i]);
+        if (!std::isfinite(v))
+            throw format_error(location{path, h.data_offset + i * width},
+                               "value " + std::to_string(i) + " is not finite (" + (std::isnan(v) ? "nan" : "inf") + ")");
+    }
     return a;
 }
 

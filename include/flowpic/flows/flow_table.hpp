@@ -37,6 +37,9 @@ struct table_stats {
     std::uint64_t flows = 0;           // flows created
     std::uint64_t idle_ended = 0;
     std::uint64_t evicted = 0;
+    std::uint64_t evicted_max_flows = 0;    // of evicted: to stay within limits::max_flows
+    std::uint64_t evicted_max_packets = 0;  // of evicted: to stay within limits::max_packets
+    std::uint64_t backwards = 0;  // packets earlier than their flow's previous packet (docs/formats.md)
     std::size_t peak_live_flows = 0;
 };
 
@@ -73,12 +76,19 @@ public:
 
         ++e.rec.packets;
         e.rec.bytes += kp.pkt.size;
+        // time going backwards within a flow is counted; first and last stay the extremes
+        if (FLOWPIC_UNLIKELY(t < e.rec.last_ns)) {
+            ++stats_.backwards;
+            if (t < e.rec.first_ns) e.rec.first_ns = t;
+        }
         if (t > e.rec.last_ns) e.rec.last_ns = t;
         if (track_lru_) {
             touch(fi);
             if (lim_.max_packets > 0) {
-                while (stage_.held() > lim_.max_packets && lru_head_ != npos32)
+                while (stage_.held() > lim_.max_packets && lru_head_ != npos32) {
+                    ++stats_.evicted_max_packets;
                     end_flow(lru_head_, end_reason::evicted, out);
+                }
             }
         }
     }
@@ -158,7 +168,10 @@ private:
         }
         // new flow
         if (lim_.max_flows > 0) {
-            while (live_ >= lim_.max_flows && lru_head_ != npos32) end_flow(lru_head_, end_reason::evicted, out);
+            while (live_ >= lim_.max_flows && lru_head_ != npos32) {
+                ++stats_.evicted_max_flows;
+                end_flow(lru_head_, end_reason::evicted, out);
+            }
         }
         std::uint32_t fi;
         if (!free_.empty()) {
@@ -263,7 +276,10 @@ private:
     template <class Out>
     void end_flow(std::uint32_t fi, end_reason why, Out& out) {
         entry& e = entries_[fi];
-        stage_.close(e.state, e.rec, out);
+        if constexpr (requires { stage_.close(e.state, std::as_const(e.rec), why, out); })
+            stage_.close(e.state, std::as_const(e.rec), why, out);  // a stage that counts what an eviction cuts
+        else
+            stage_.close(e.state, e.rec, out);
         if (why == end_reason::evicted) ++stats_.evicted;
         if (cached_ == fi) cached_ = npos32;
         out.on_flow_end(std::as_const(e.rec), why);

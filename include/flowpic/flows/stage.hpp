@@ -7,6 +7,8 @@
 //   s.open(state, flow)                    a new flow (its first packet follows)
 //   s.add(state, flow, packet, out)        a packet, before the flow's counters include it
 //   s.close(state, flow, out)              the flow ends, before out.on_flow_end; frees state
+//   s.close(state, flow, end_reason, out)  instead, where the stage has it (the windower counts
+//                                          what an eviction cuts short)
 //   s.held()                               packets the stage holds (the table's max_packets bound)
 
 #include <concepts>

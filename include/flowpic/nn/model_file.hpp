@@ -9,7 +9,8 @@
 //   u64 FNV-1a of every byte before it
 //   (str = u32 length + bytes)
 //
-// Loading checks magic, version, size, checksum, then that the signature (every layer and shape)
+// Loading checks magic, version, size, checksum, that the class count is possible (1 or more)
+// and every weight finite, then that the signature (every layer and shape)
 // and each tensor's name and shape match the network it is loaded into; any failure is a
 // flowpic::format_error naming the file and the byte offset.
 //
@@ -19,10 +20,13 @@
 // Version-1 files still load, with no recipe.
 
 #include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <span>
+#include <string_view>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -38,6 +42,28 @@ inline constexpr char model_magic[8] = {'F', 'L', 'O', 'W', 'P', 'I', 'C', 'M'};
 inline constexpr std::uint32_t model_format_version = 2;
 inline constexpr std::uint32_t model_format_oldest = 1;
 
+// The largest weight magnitude a model may hold: far above what training gives, low enough that
+// float activations of a real network stay finite (tests/fuzz checks outputs within the bounds).
+inline constexpr float max_abs_weight = 1e4f;
+
+// The first weight that is NaN, infinite or beyond max_abs_weight (a NaN would make every score
+// NaN), or values.size().
+[[nodiscard]] inline std::size_t bad_index(std::span<const float> values) noexcept {
+    for (std::size_t i = 0; i < values.size(); ++i)
+        if (!(std::fabs(values[i]) <= max_abs_weight)) return i;
+    return values.size();
+}
+// What is wrong with that weight ("value 3 is not finite (nan)"), or empty.
+[[nodiscard]] inline std::string weight_problem(std::span<const float> values) {
+    const std::size_t i = bad_index(values);
+    if (i == values.size()) return {};
+    const float v = values[i];
+    if (!std::isfinite(v)) return "value " + std::to_string(i) + " is not finite (" + (std::isnan(v) ? "nan" : "inf") + ")";
+    char text[64];
+    std::snprintf(text, sizeof text, " = %g is beyond +-%g", double(v), double(max_abs_weight));
+    return "value " + std::to_string(i) + text + " (no trained network holds such a weight)";
+}
+
 // One recipe entry; `offset` is where its value starts in the file (for errors about the value).
 struct model_field {
     std::string key;
@@ -51,6 +77,8 @@ struct model_info {
     std::vector<std::string> classes;   // class names, in output order
     std::uint32_t version = model_format_version;  // of the file read
     std::vector<model_field> recipe;    // in file order; empty in a version-1 file
+    std::size_t classes_offset = 0;     // where the class count is (errors about it point there)
+    static constexpr std::size_t preset_offset = 16;
 
     // The entry of `key` (the last, when repeated: a later entry wins), or nullptr.
     [[nodiscard]] const model_field* field(const std::string& key) const {
@@ -79,18 +107,22 @@ inline model_info read_header(binary::reader& r) {
     if (version < model_format_oldest || version > model_format_version)
         r.fail(8, "model format version " + std::to_string(version) + ", this flowpic reads versions " +
                       std::to_string(model_format_oldest) + " to " + std::to_string(model_format_version));
-    r.num<std::uint32_t>("reserved");
+    const auto reserved = r.num<std::uint32_t>("reserved");
     const std::size_t body = d.size() - 8;
+    // the checksum first: a damaged file is reported as such, not by the field it garbles
     binary::reader sum(d.subspan(body), r.name(), "model file");
     if (sum.num<std::uint64_t>("checksum") != binary::fnv1a(d.data(), body))
         r.fail(body, "checksum mismatch: the model file is corrupt or truncated");
+    if (reserved != 0) r.fail(12, "reserved field is " + std::to_string(reserved) + ", not 0");
     r.limit(body);
     model_info info;
     info.version = version;
     info.preset = r.str<std::uint32_t>("preset name");
     info.signature = r.str<std::uint32_t>("architecture signature");
+    info.classes_offset = r.offset();
     const auto classes = r.num<std::uint32_t>("class count");
-    if (classes > 1'000'000) r.fail("implausible class count " + std::to_string(classes));
+    if (classes == 0 || classes > r.left() / 4)
+        r.fail(info.classes_offset, "class count " + std::to_string(classes) + " is impossible (0 or beyond the file)");
     for (std::uint32_t i = 0; i < classes; ++i) info.classes.push_back(r.str<std::uint32_t>("class name"));
     if (version >= 2) {
         const std::size_t at = r.offset();
@@ -109,12 +141,17 @@ inline model_info read_header(binary::reader& r) {
 
 }  // namespace detail
 
+// A model file's bytes; a file that is not one (bad magic) is refused after its first bytes.
+[[nodiscard]] inline std::vector<std::uint8_t> read_model_file(const std::string& path) {
+    return binary::read_file(path, {.magic = std::string_view(model_magic, 8)});
+}
+
 // Preset, signature and class names of a model file, without loading its tensors.
 inline model_info read_model_info(std::span<const std::uint8_t> bytes, const std::string& name) {
     auto r = detail::model_reader(bytes, name);
     return detail::read_header(r);
 }
-inline model_info read_model_info(const std::string& path) { return read_model_info(binary::read_file(path), path); }
+inline model_info read_model_info(const std::string& path) { return read_model_info(read_model_file(path), path); }
 
 // What model files and weight directories need of a network, independent of its type.
 struct network_view {
@@ -183,7 +220,10 @@ inline model_info load_model(std::span<const std::uint8_t> bytes, const std::str
         for (std::uint32_t i = 0; i < rank; ++i) dims.push_back(static_cast<std::size_t>(r.num<std::uint64_t>("tensor shape")));
         if (dims != t.info.dims) r.fail(start, "tensor '" + tensor + "' has another shape than the network's");
         values.resize(t.info.size());
+        const std::size_t first = r.offset();
         r.nums(values.data(), values.size(), "tensor values");
+        if (const auto bad = weight_problem(values); !bad.empty())
+            r.fail(first + 4 * bad_index(values), "tensor '" + tensor + "' " + bad);
         std::copy(values.begin(), values.end(), params.begin() + static_cast<std::ptrdiff_t>(t.offset));
     }
     if (r.left() != 0) r.fail("unexpected bytes after the last tensor");
@@ -191,7 +231,7 @@ inline model_info load_model(std::span<const std::uint8_t> bytes, const std::str
 }
 
 inline model_info load_model(const std::string& path, const network_view& net) {
-    return load_model(binary::read_file(path), path, net);
+    return load_model(read_model_file(path), path, net);
 }
 
 template <class Net>

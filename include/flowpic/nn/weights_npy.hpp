@@ -43,6 +43,7 @@ inline void import_weights(const network_view& net, const std::string& dir) {
             throw format_error(location{path, 0}, "shape (" + got + ") where the network needs (" + want +
                                                       "), PyTorch layout");
         }
+        if (const auto bad = weight_problem(a.data); !bad.empty()) throw format_error(location{path}, bad);
         std::copy(a.data.begin(), a.data.end(), params.begin() + static_cast<std::ptrdiff_t>(t.offset));
     }
 }

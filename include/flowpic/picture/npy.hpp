@@ -5,7 +5,9 @@
 // Errors: io_error when a file cannot be written or opened; format_error (with the file name
 // and byte offset) when a file read back is not an .npy of the expected type and size.
 
+#include <cmath>
 #include <cstddef>
+#include <cstdio>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -53,10 +55,28 @@ void save_npy(const std::string& path, const sparse_stack<T>& stack) {
     out.close();
 }
 
+// The largest picture value read back (npy::load has refused NaN and infinity): a billion
+// packets in one cell; beyond it, a network's float activations may overflow to infinity.
+inline constexpr double max_abs_value = 1e9;
+
+// A format_error naming `path` and the first value beyond max_abs_value.
+template <class T>
+void check_values(std::span<const T> values, const std::string& path) {
+    for (std::size_t i = 0; i < values.size(); ++i) {
+        const double v = static_cast<double>(values[i]);
+        if (!(std::fabs(v) <= max_abs_value)) {
+            char text[64];
+            std::snprintf(text, sizeof text, " = %g is beyond +-%g", v, max_abs_value);
+            throw format_error(location{path}, "picture value " + std::to_string(i) + text);
+        }
+    }
+}
+
 // One picture saved by save_npy: (H, W) or (C, H, W).
 template <class T>
 dense_picture<T> load_npy_picture(const std::string& path) {
     npy::array<T> a = npy::load<T>(path);
+    check_values(std::span<const T>(a.data), path);
     dense_picture<T> p;
     if (a.shape.size() == 2) {
         p.channels = 1;

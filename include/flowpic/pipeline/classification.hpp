@@ -29,6 +29,12 @@ struct pipeline_stats {
     std::uint64_t blocks = 0;
     std::uint64_t results = 0;
     std::size_t peak_buffered_packets = 0;
+    std::uint64_t backwards = 0;        // packets earlier than their flow's previous one
+    std::uint64_t late_packets = 0;     // of those, earlier than every open window: in no picture
+    std::uint64_t evicted_max_flows = 0;    // flows ended early by limits::max_flows
+    std::uint64_t evicted_max_packets = 0;  // flows ended early by limits::max_packets
+    std::uint64_t evicted_windows = 0;  // open windows those evictions cut short: no block, or a partial one
+    std::uint64_t evicted_packets = 0;  // their packets
 };
 
 }  // namespace flowpic

@@ -272,6 +272,13 @@ public:
         stats.flows = ts.flows;
         stats.blocks = table.stage().stats().blocks;
         stats.peak_buffered_packets = table.stage().stats().peak_buffered_packets;
+        const auto& ws = table.stage().stats();
+        stats.backwards = ts.backwards;
+        stats.late_packets = ws.late_packets;
+        stats.evicted_max_flows = ts.evicted_max_flows;
+        stats.evicted_max_packets = ts.evicted_max_packets;
+        stats.evicted_windows = ws.evicted_windows;
+        stats.evicted_packets = ws.evicted_packets;
         return stats;
     }
 

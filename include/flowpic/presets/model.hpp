@@ -69,12 +69,13 @@ template <class L = builtin>
 
 template <class L = builtin>
 [[nodiscard]] model read_model(const std::string& path) {
-    return read_model<L>(binary::read_file(path), path);
+    return read_model<L>(nn::read_model_file(path), path);
 }
 
-// f(P{}, net): the model's preset and its network holding the model's weights.
+// f(P{}, net): the model's preset and its network holding the model's weights (check_header first).
 template <class L = builtin, class F>
 void visit_model(const model& m, F&& f) {
+    check_header<L>(m.info, m.name);
     presets::visit_network<L>(m.info.preset, m.info.classes.size(), [&](auto p, auto& net) {
         nn::load_model(std::span<const std::uint8_t>(m.bytes), m.name, net);
         f(p, net);

@@ -12,6 +12,8 @@
 #include <string_view>
 #include <utility>
 
+#include "flowpic/core/error.hpp"
+#include "flowpic/nn/model_file.hpp"
 #include "flowpic/nn/networks.hpp"
 #include "flowpic/presets/builtin.hpp"
 #include "flowpic/presets/list.hpp"
@@ -85,6 +87,20 @@ void visit_network(std::string_view name, std::size_t classes, F&& f) {
     visit<L>(name, [&](auto p) {
         using P = decltype(p);
         visit_network<P>(classes, [&](auto& net) { f(p, net); });
+    });
+}
+
+// A header that no network of L can hold (a forged or foreign file whose checksum is right): a
+// preset not in L, or a class count its network does not take, is a format_error naming the
+// file and the field.
+template <class L = builtin>
+void check_header(const nn::model_info& info, const std::string& file) {
+    if (!presets::contains<L>(info.preset))
+        throw format_error(location{file, nn::model_info::preset_offset},
+                           "preset field: unknown preset '" + info.preset + "' (known: " + names_list<L>() + ")");
+    presets::visit<L>(info.preset, [&](auto p) {
+        if (const auto problem = class_count_problem<decltype(p)>(info.classes.size()); !problem.empty())
+            throw format_error(location{file, info.classes_offset}, "class count field: " + problem);
     });
 }
 

@@ -6,10 +6,15 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <string>
 #include <string_view>
 #include <utility>
+
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "flowpic/core/error.hpp"
 #include "flowpic/core/ip_address.hpp"
@@ -111,12 +116,77 @@ namespace detail {
     return detail::sniff_csv_line(text.substr(0, eol));
 }
 
-// Calls f(source&) with the source that reads `path`: pcap_file<Size> for pcap files,
-// pcapng_file<Size> for pcapng files, flow_records for the lab's .fpr files, authors_csv,
-// network_stats_csv<> or packet_csv for the CSV formats (which carry their sizes as written, so
-// Size applies to captures only). Unrecognised files throw format_error.
-template <class Size = size::ip_length, class F>
-decltype(auto) visit_file(const std::string& path, F&& f) {
+namespace detail {
+
+// A pipe, FIFO or device can be read only once, but a capture is sniffed and then opened by its
+// format's reader: its bytes are copied once into an unlinked-on-exit temporary file (in TMPDIR),
+// which is then read like any file.
+class spooled_file {
+public:
+    explicit spooled_file(const std::string& from) {
+        const auto dir = std::filesystem::temp_directory_path().string();
+        std::string tmpl = dir + "/flowpic-stream-XXXXXX";
+        const int fd = ::mkstemp(tmpl.data());
+        if (fd < 0) throw io_error(location{from}, "cannot make a temporary file in " + dir + " to read it into: " + std::strerror(errno));
+        name_ = tmpl;
+        FILE* out = ::fdopen(fd, "wb");
+        FILE* in = std::fopen(from.c_str(), "rb");
+        if (!out || !in) {
+            const int e = errno;
+            if (out) std::fclose(out);
+            else ::close(fd);
+            if (in) std::fclose(in);
+            std::remove(name_.c_str());
+            throw io_error(location{from}, std::string("cannot open: ") + std::strerror(e));
+        }
+        std::array<char, 1 << 16> buf{};
+        bool ok = true;
+        for (std::size_t n; (n = std::fread(buf.data(), 1, buf.size(), in)) > 0;)
+            if (std::fwrite(buf.data(), 1, n, out) != n) {
+                ok = false;
+                break;
+            }
+        const bool read_error = std::ferror(in) != 0;
+        std::fclose(in);
+        if (std::fclose(out) != 0) ok = false;
+        if (read_error || !ok) {
+            std::remove(name_.c_str());
+            throw io_error(location{from}, read_error ? "read error" : "cannot copy it into " + name_ + " (disk full?)");
+        }
+    }
+    ~spooled_file() { std::remove(name_.c_str()); }
+    spooled_file(const spooled_file&) = delete;
+    spooled_file& operator=(const spooled_file&) = delete;
+    [[nodiscard]] const std::string& name() const noexcept { return name_; }
+
+private:
+    std::string name_;
+};
+
+// Runs f(); an error located in file `tmp` is thrown again located in `file`.
+template <class F>
+decltype(auto) naming(const std::string& tmp, const std::string& file, F&& f) {
+    const auto moved = [&](const error& e) {
+        location where = e.where();
+        where.file = file;
+        return where;
+    };
+    try {
+        return f();
+    } catch (const format_error& e) {
+        if (e.where().file != tmp) throw;
+        throw format_error(moved(e), e.reason());
+    } catch (const io_error& e) {
+        if (e.where().file != tmp) throw;
+        throw io_error(moved(e), e.reason());
+    } catch (const limit_error& e) {
+        if (e.where().file != tmp) throw;
+        throw limit_error(moved(e), e.reason());
+    }
+}
+
+template <class Size, class F>
+decltype(auto) visit_regular_file(const std::string& path, F&& f) {
     switch (sniff_format(path)) {
         case file_format::authors_csv: {
             authors_csv s(path);
@@ -152,6 +222,28 @@ decltype(auto) visit_file(const std::string& path, F&& f) {
             return f(s);
         }
     }
+}
+
+}  // namespace detail
+
+// Calls f(source&) with the source that reads `path`: pcap_file<Size> for pcap files,
+// pcapng_file<Size> for pcapng files, flow_records for the lab's .fpr files, authors_csv,
+// network_stats_csv<> or packet_csv for the CSV formats (which carry their sizes as written, so
+// Size applies to captures only). Unrecognised files throw format_error, a directory io_error.
+// A pipe, FIFO or device (/dev/stdin) is read once, to its end, into a temporary file first
+// (detail::spooled_file), so rows come after its writer closes it.
+template <class Size = size::ip_length, class F>
+decltype(auto) visit_file(const std::string& path, F&& f) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+        throw io_error(location{path}, "is a directory, not a capture file");
+    if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+        const detail::spooled_file copy(path);
+        return detail::naming(copy.name(), path, [&]() -> decltype(auto) {
+            return detail::visit_regular_file<Size>(copy.name(), std::forward<F>(f));
+        });
+    }
+    return detail::visit_regular_file<Size>(path, std::forward<F>(f));
 }
 
 }  // namespace flowpic::source

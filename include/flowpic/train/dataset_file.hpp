@@ -24,7 +24,9 @@
 #include <cstdint>
 #include <cstring>
 #include <stdexcept>
+#include <span>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <vector>
 
@@ -383,7 +385,18 @@ picture_set decode_dataset(const std::uint8_t* data, std::size_t size, const std
 
 template <class Presets = presets::builtin>
 picture_set read_dataset(const std::string& path, const dataset_read_options& o = {}) {
-    const auto bytes = binary::read_file(path);
+    // the magic and the declared size against the file's before the rest is read
+    const binary::read_limits lim{.magic = std::string_view(dataset_magic, 8), .head = dataset_header_size};
+    const auto bytes = binary::read_file(path, lim, [&](std::span<const std::uint8_t> head, std::uint64_t size) {
+        if (head.size() < dataset_header_size) return;  // decode_dataset says it is truncated
+        auto r = detail::fpd::make_reader(head.data(), head.size(), path);
+        r.skip(56, "header");
+        const auto declared = r.num<std::uint64_t>("file size");
+        if (size != binary::read_limits::npos && declared != size)
+            r.fail(std::min<std::uint64_t>(declared, size), "file size is " + std::to_string(size) +
+                                                                " bytes, the header says " + std::to_string(declared) +
+                                                                " (truncated or padded)");
+    });
     return decode_dataset<Presets>(bytes.data(), bytes.size(), path, o);
 }
 
