@@ -8,6 +8,8 @@ packages=(
   doctest-dev libbenchmark-dev libcli11-dev libpng-dev zlib1g-dev
   clang libclang-rt-14-dev        # libFuzzer targets
   iproute2 tcpdump                # live-capture tests in network namespaces
+  pybind11-dev python3-dev python3-numpy  # the Python module (python/, docs/python.md)
+  python3-distributed             # its Dask example's test (15 small packages without recommends)
 )
 missing=()
 for p in "${packages[@]}"; do
