@@ -178,6 +178,9 @@ public:
         // Per class: a result whose probability of its label is under its class's value is
         // marked unknown (mean probability for per-flow decisions). Empty: none.
         std::vector<float> min_score{};
+        // Dense pictures and kernels even where the network reads sparse ones (sparse_input):
+        // for comparisons; the results agree within float summation order.
+        bool dense_input = false;
     };
 
     // Batches of up to 32 pictures, fewer when they are large and dense (about 64 MiB of floats
@@ -213,13 +216,15 @@ public:
         auto draw = [&](std::shared_ptr<batch> b) {
             auto& maker = makers.local();
             if constexpr (sparse_input) {
-                picture::sparse_picture<typename picture::maker<Picture, Backend>::value_type> pic;
-                for (const auto& e : b->events) {
-                    if (e.flow_end) continue;
-                    maker.sparse(blocks::block{nullptr, e.packets, e.start_ns, e.end_ns, e.index}, pic);
-                    b->sx.push_back(pic);
+                if (!opt_.dense_input) {
+                    picture::sparse_picture<typename picture::maker<Picture, Backend>::value_type> pic;
+                    for (const auto& e : b->events) {
+                        if (e.flow_end) continue;
+                        maker.sparse(blocks::block{nullptr, e.packets, e.start_ns, e.end_ns, e.index}, pic);
+                        b->sx.push_back(pic);
+                    }
+                    return b;
                 }
-                return b;
             }
             b->x.resize(b->blocks * picture_size);
             std::size_t k = 0;
@@ -238,7 +243,7 @@ public:
         auto decide = [&](std::shared_ptr<batch> b) {
             std::vector<float> probs(b->blocks * classes);
             if (b->blocks > 0) {
-                if constexpr (sparse_input) net_.predict(b->sx, probs.data(), Backend{});
+                if (sparse_input && !opt_.dense_input) net_.predict(b->sx, probs.data(), Backend{});
                 else net_.predict(b->x.data(), b->blocks, probs.data(), Backend{});
             }
             if constexpr (outputs == 1) {  // [p] -> [1 - p, p], from the back

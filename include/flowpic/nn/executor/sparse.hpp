@@ -52,8 +52,17 @@ template <class Net>
 consteval bool sparse_second_stage() {
     if constexpr (!sparse_first_stage<Net>()) return false;
     else if constexpr (!stage_of<Net, 1>::conv) return false;
-    else return stage_of<Net, 1>::in.c <= kernels::sparse::second_conv::max_channels;
+    else return true;
 }
+
+template <class Net, bool = sparse_second_stage<Net>()>
+struct second_kernel {
+    using type = int;  // none
+};
+template <class Net>
+struct second_kernel<Net, true> {
+    using type = kernels::sparse::second_conv<stage_of<Net, 1>::layer::out.c, stage_of<Net, 1>::in.c>;
+};
 
 }  // namespace detail
 
@@ -97,7 +106,7 @@ public:
     static constexpr std::size_t gradient_groups = 8;
 
     void load(const Net& net) {
-        const float* p = net.params().data();
+        const float* p = std::as_const(net).params().data();
         engine_.prepare(p);
         first_.prepare(S0::layer::geo, S0::pool_stride, S0::relu, p + S0::offset, p + S0::offset + S0::layer::weight_count);
         if constexpr (second) {
@@ -110,7 +119,7 @@ public:
     template <backend::backend_tag B>
     void forward(Net& net, const sparse_batch& x, float* out, const run_context& ctx, B tag) {
         if (!x.zero_background()) return densified(net, x, tag).forward(net, dense_.data(), x.size(), out, ctx, tag);
-        const float* p = net.params().data();
+        const float* p = std::as_const(net).params().data();
         const std::size_t n = x.size();
         for_each((n + chunk - 1) / chunk, [&](std::size_t c) {
             auto& w = workspaces_.local();
@@ -139,7 +148,7 @@ public:
                     const run_context& ctx, B tag) {
         const std::size_t n = x.size();
         constexpr std::size_t last = engine_t::count - 2;  // the stage before the head
-        const float* p = net.params().data();
+        const float* p = std::as_const(net).params().data();
         if (!x.zero_background()) {
             auto& dense = densified(net, x, tag);
             return dense.gradient(net, dense_.data(), n, t, loss_fn, norm, ctx, nullptr, tag);
@@ -198,8 +207,8 @@ private:
         std::vector<float> map;
     };
     engine_t engine_;
-    kernels::sparse::first_conv first_;
-    kernels::sparse::second_conv second_;
+    kernels::sparse::first_conv<S0::layer::out.c, S0::in.c> first_;
+    typename detail::second_kernel<Net>::type second_;
     oneapi::tbb::enumerable_thread_specific<workspace> workspaces_;
     std::vector<std::vector<float>> group_grads_;
     std::vector<float> dense_, logits_;
@@ -226,7 +235,7 @@ private:
     // Forward of every stage but the head (the logits), as loss() needs them.
     template <backend::backend_tag B>
     void forward_to(Net& net, const sparse_batch& x, float* out, const run_context& ctx, B tag) {
-        const float* p = net.params().data();
+        const float* p = std::as_const(net).params().data();
         const std::size_t n = x.size();
         constexpr std::size_t upto = engine_t::count - 1;
         for_each((n + chunk - 1) / chunk, [&](std::size_t c) {

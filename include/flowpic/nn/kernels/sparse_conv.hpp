@@ -16,6 +16,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <stdexcept>
 #include <vector>
 
 #include "flowpic/nn/kernels/geometry.hpp"
@@ -103,10 +104,13 @@ struct first_scratch {
 // The first convolution with an optional ReLU and a G x G max-pooling of stride G (G = 1: none)
 // on one sample: outputs every position a cell reaches; elsewhere the stage's output is
 // constant(f) (the bias through ReLU and pooling). Pooling picks the first maximum, and a ReLU
-// that zeroed the whole window passes no gradient, as the dense kernels do.
+// that zeroed the whole window passes no gradient, as the dense kernels do. F filters and C input
+// channels are compile-time constants so that the loops over filters vectorise whole.
+template <std::size_t F, std::size_t C>
 class first_conv {
 public:
     void prepare(const conv_geometry& g, std::size_t pool, bool relu, const float* w, const float* b) {
+        if (g.f != F || g.c != C) throw std::invalid_argument("sparse::first_conv: filters or channels differ");
         g_ = g;
         G_ = pool;
         relu_ = relu;
@@ -126,7 +130,7 @@ public:
 
     // Fills s.ptouched / pvals / winners for one sample; marks stay set until release(s).
     void forward(std::span<const std::uint32_t> cells, std::span<const float> values, first_scratch& s) const {
-        const std::size_t F = g_.f, C = g_.c, positions = g_.oh * g_.ow;
+        const std::size_t positions = g_.oh * g_.ow;
         if (s.mark.size() < positions) {
             s.mark.assign(positions, 0);
             s.acc.resize(positions * F);
@@ -192,7 +196,7 @@ public:
 
     // The stage's dense output (f x out_h x out_w) of the sample forward() saw.
     void write(const first_scratch& s, float* y) const {
-        const std::size_t plane = ph_ * pw_, F = g_.f;
+        const std::size_t plane = ph_ * pw_;
         for (std::size_t f = 0; f < F; ++f) std::fill_n(y + f * plane, plane, const_[f]);
         for (std::size_t t = 0; t < s.ptouched.size(); ++t)
             for (std::size_t f = 0; f < F; ++f) y[f * plane + s.ptouched[t]] = s.pvals[t * F + f];
@@ -202,7 +206,7 @@ public:
     // the stage's output (dense f x out_h x out_w).
     void backward(std::span<const std::uint32_t> cells, std::span<const float> values, const float* dy,
                   first_scratch& s, float* dw, float* db) const {
-        const std::size_t F = g_.f, C = g_.c, plane = ph_ * pw_;
+        const std::size_t plane = ph_ * pw_;
         // bias: every position whose winner is live; unreached windows pass theirs when the
         // bias survives the ReLU (their first element wins a tie of equal values)
         for (std::size_t f = 0; f < F; ++f) {
@@ -265,12 +269,14 @@ struct second_scratch {
 };
 
 // The second convolution, with an optional ReLU and G x G pooling, at inference, on the output
-// of first_conv: a constant map but at the positions the cells reached.
+// of first_conv: a constant map but at the positions the cells reached. F filters, C channels.
+template <std::size_t F, std::size_t C>
 class second_conv {
 public:
     // constants: the first stage's output where no cell reached, one per input channel.
     void prepare(const conv_geometry& g, std::size_t pool, bool relu, const float* w, const float* b,
                  std::span<const float> constants) {
+        if (g.f != F || g.c != C) throw std::invalid_argument("sparse::second_conv: filters or channels differ");
         g_ = g;
         G_ = pool;
         relu_ = relu;
@@ -281,7 +287,7 @@ public:
         const_.assign(constants.begin(), constants.end());
         // the output on the constant map: bias + sum over c of const[c] x (the filter's taps that
         // fall inside the picture), a rectangle of each filter plane, read from prefix sums
-        const std::size_t KH = g.kh, KW = g.kw, F = g.f;
+        const std::size_t KH = g.kh, KW = g.kw;
         std::vector<double> pre((KH + 1) * (KW + 1));
         base_.assign(g.oh * g.ow * F, 0.0f);
         std::vector<double> sum(g.oh * g.ow * F, 0.0);
@@ -310,11 +316,11 @@ public:
 
     // y (f x out_h x out_w): the stage's output for the first stage's sample in fs.
     void forward(const first_scratch& fs, second_scratch& s, float* y) const {
-        const std::size_t F = g_.f, C = g_.c, KK = g_.kh * g_.kw;
+        const std::size_t KK = g_.kh * g_.kw;
         s.pre.assign(base_.begin(), base_.end());
         float* pre = s.pre.data();
         const float* wt = wt_.data();
-        float d[256];
+        float d[C];
         for (std::size_t t = 0; t < fs.ptouched.size(); ++t) {
             bool any = false;
             for (std::size_t c = 0; c < C; ++c) {
@@ -348,8 +354,6 @@ public:
                     y[(f * ph_ + py) * pw_ + px] = best;
                 }
     }
-    static constexpr std::size_t max_channels = 256;
-
 private:
     conv_geometry g_{};
     std::size_t G_ = 1, ph_ = 1, pw_ = 1;
