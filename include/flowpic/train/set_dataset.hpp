@@ -82,6 +82,8 @@ inline std::vector<augment::any_augmentation> parse_augmentations(const std::str
 
 // Samples of a picture set listed by index, labels optionally renumbered (label_map[label]).
 class set_dataset {
+    struct worker;
+
 public:
     set_dataset(const picture_set& set, std::vector<std::size_t> index, std::vector<std::int32_t> label_map = {})
         : set_(&set), index_(std::move(index)), map_(std::move(label_map)) {
@@ -150,7 +152,7 @@ private:
         oneapi::tbb::enumerable_thread_specific<worker> local;
     };
     // This thread's worker holding sample k's packets, augmented for this draw.
-    auto& augmented(std::size_t k, std::uint64_t draw) const {
+    worker& augmented(std::size_t k, std::uint64_t draw) const {
         auto& w = workers_->local.local();
         if (!w.paint) w.paint = workers_->make(workers_->preset);
         const auto& s = set_->samples[k];

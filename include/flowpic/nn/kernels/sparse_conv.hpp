@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <span>
 #include <stdexcept>
 #include <vector>
@@ -172,25 +173,39 @@ public:
         }
         s.pvals.resize(s.ptouched.size() * F);
         s.winners.resize(s.ptouched.size() * F);
+        static constexpr float zeros[F] = {};
+        const float lo = relu_ ? 0.0f : -std::numeric_limits<float>::infinity();
         for (std::size_t t = 0; t < s.ptouched.size(); ++t) {
             const std::size_t py = s.ptouched[t] / pw_, px = s.ptouched[t] % pw_;
-            float* out = s.pvals.data() + t * F;
-            std::uint8_t* win = s.winners.data() + t * F;
+            // branch-free over the filters: the window's elements in order, first maximum wins
+            float best[F], u[F];
+            std::uint32_t win[F];
             for (std::size_t e = 0; e < G_ * G_; ++e) {
                 const std::size_t pos = (py * G_ + e / G_) * g_.ow + px * G_ + e % G_;
-                const float* a = s.mark[pos] ? acc + pos * F : nullptr;
+                const float* a = s.mark[pos] ? acc + pos * F : zeros;
                 for (std::size_t f = 0; f < F; ++f) {
-                    float u = a ? b_[f] + a[f] : b_[f];
-                    if (relu_ && !(u > 0.0f)) u = 0.0f;
-                    if (e == 0 || u > out[f]) {
-                        out[f] = u;
-                        win[f] = static_cast<std::uint8_t>(e);
+                    const float v = b_[f] + a[f];
+                    u[f] = v > lo ? v : lo;  // ReLU: max(v, 0) (NaN -> 0); else v
+                }
+                if (e == 0) {
+                    for (std::size_t f = 0; f < F; ++f) {
+                        best[f] = u[f];
+                        win[f] = 0;
+                    }
+                } else {
+                    for (std::size_t f = 0; f < F; ++f) {
+                        const bool gt = u[f] > best[f];
+                        best[f] = gt ? u[f] : best[f];
+                        win[f] = gt ? static_cast<std::uint32_t>(e) : win[f];
                     }
                 }
             }
-            if (relu_)
-                for (std::size_t f = 0; f < F; ++f)
-                    if (!(out[f] > 0.0f)) win[f] = 255;
+            float* out = s.pvals.data() + t * F;
+            std::uint8_t* w = s.winners.data() + t * F;
+            for (std::size_t f = 0; f < F; ++f) {
+                out[f] = best[f];
+                w[f] = relu_ && !(best[f] > 0.0f) ? std::uint8_t{255} : static_cast<std::uint8_t>(win[f]);
+            }
         }
     }
 
@@ -342,17 +357,19 @@ public:
                     }
                 }
         }
-        for (std::size_t f = 0; f < F; ++f)
-            for (std::size_t py = 0; py < ph_; ++py)
-                for (std::size_t px = 0; px < pw_; ++px) {
-                    float best = 0;
-                    for (std::size_t e = 0; e < G_ * G_; ++e) {
-                        float u = pre[((py * G_ + e / G_) * g_.ow + px * G_ + e % G_) * F + f];
-                        if (relu_ && !(u > 0.0f)) u = 0.0f;
-                        if (e == 0 || u > best) best = u;
+        const float lo = relu_ ? 0.0f : -std::numeric_limits<float>::infinity();
+        for (std::size_t py = 0; py < ph_; ++py)
+            for (std::size_t px = 0; px < pw_; ++px) {
+                float best[F];
+                for (std::size_t e = 0; e < G_ * G_; ++e) {
+                    const float* a = pre + ((py * G_ + e / G_) * g_.ow + px * G_ + e % G_) * F;
+                    for (std::size_t f = 0; f < F; ++f) {
+                        const float u = a[f] > lo ? a[f] : lo;
+                        best[f] = e == 0 || u > best[f] ? u : best[f];
                     }
-                    y[(f * ph_ + py) * pw_ + px] = best;
                 }
+                for (std::size_t f = 0; f < F; ++f) y[(f * ph_ + py) * pw_ + px] = best[f];
+            }
     }
 private:
     conv_geometry g_{};
