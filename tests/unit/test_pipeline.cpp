@@ -199,3 +199,32 @@ TEST_CASE("pipeline: policies named in any order, the others defaulted; preset_p
     });
     check_equal(got, by_pipeline<backend::tbb>(capture, net, named::default_batch(), 3), 0.0f);
 }
+
+TEST_CASE("pipeline: 1500x1500 pictures go to the network sparse, with the dense kernels' results") {
+    using S = presets::shapira2019;
+    using snet_t = nn::networks::shapira2019<5>;
+    using pipe_t = preset_pipeline<S, snet_t, source::any_source>;
+    static_assert(pipe_t::sparse_input);
+    snet_t net(nn::init_scheme::kaiming_uniform, 25);
+    auto p = net.params();
+    nn::rng r(3);
+    for (const auto& t : snet_t::tensors())  // biases of both signs: ReLUs that keep or kill the empty regions
+        if (t.info.role == "bias")
+            for (std::size_t i = 0; i < t.info.size(); ++i) p[t.offset + i] = static_cast<float>(r.uniform(-0.2, 0.2));
+    auto run = [&](bool dense) {
+        source::flow_records records(capture);
+        source::any_source src(records);
+        pipe_t::options o;
+        o.window = blocks::window_spec{.length_ns = 5'000'000'000};  // more, shorter blocks
+        o.dense_input = dense;
+        std::vector<row> out;
+        pipe_t(net, o).run(src, [&](const classification& c) {
+            out.push_back({c.key, c.block_start_ns, c.block_index, c.packets, c.blocks, c.label, c.score,
+                           std::vector<float>(c.probabilities.begin(), c.probabilities.end())});
+        });
+        return out;
+    };
+    const auto dense = run(true);
+    REQUIRE(dense.size() > 5);
+    check_equal(run(false), dense, 1e-5f);
+}

@@ -53,11 +53,22 @@ public:
         return ws.io[upto];
     }
 
-    // Backward from the output gradient dy of stage `last` down to the first stage; parameter
-    // gradients accumulate into dparams. Uses the activations of the preceding forward.
-    void backward(const float* params, std::size_t n, const float* dy, std::size_t last, float* dparams,
-                  const run_context& ctx, workspace& ws) const {
-        backward_from(params, n, dy, last, dparams, ctx, ws, std::make_index_sequence<count>{});
+    // Forward of stages [first, upto) on n samples whose input to stage `first` is x (the sparse
+    // executor computes the stages before it); returns the output of stage upto - 1.
+    const float* forward_from(std::size_t first, const float* params, const float* x, std::size_t n,
+                              const run_context& ctx, workspace& ws, std::size_t upto = count, bool keep = false) const {
+        ws.io[first] = x;
+        ws.keep = keep;
+        forward_range(params, n, ctx, ws, first, upto, std::make_index_sequence<count>{});
+        return ws.io[upto];
+    }
+
+    // Backward from the output gradient dy of stage `last` down to stage `first`; parameter
+    // gradients accumulate into dparams. Uses the activations of the preceding forward. Returns
+    // the gradient of stage first's input (first > 0), or null.
+    const float* backward(const float* params, std::size_t n, const float* dy, std::size_t last, float* dparams,
+                          const run_context& ctx, workspace& ws, std::size_t first = 0) const {
+        return backward_from(params, n, dy, last, first, dparams, ctx, ws, std::make_index_sequence<count>{});
     }
 
     // Forward of one conv stage on rows [r0, r1) of sample s only (row-parallel inference).
@@ -163,12 +174,23 @@ private:
     }
 
     template <std::size_t... I>
-    void backward_from(const float* params, std::size_t n, const float* dy, std::size_t last, float* dparams,
-                       const run_context& ctx, workspace& ws, std::index_sequence<I...>) const {
+    void forward_range(const float* params, std::size_t n, const run_context& ctx, workspace& ws, std::size_t first,
+                       std::size_t upto, std::index_sequence<I...>) const {
+        ((I >= first && I < upto ? forward_one<I>(params, n, ctx, ws) : void()), ...);
+    }
+
+    template <std::size_t... I>
+    const float* backward_from(const float* params, std::size_t n, const float* dy, std::size_t last,
+                               std::size_t first, float* dparams, const run_context& ctx, workspace& ws,
+                               std::index_sequence<I...>) const {
         const float* g = dy;
         bool in_g0 = false;
         // reverse order: stage count - 1 - k for k = 0 .. count - 1
-        ((count - 1 - I <= last ? backward_one<count - 1 - I>(params, n, g, in_g0, dparams, ctx, ws) : void()), ...);
+        ((count - 1 - I <= last && count - 1 - I >= first
+              ? backward_one<count - 1 - I>(params, n, g, in_g0, dparams, ctx, ws)
+              : void()),
+         ...);
+        return first > 0 ? g : nullptr;
     }
 
     template <std::size_t I>

@@ -33,11 +33,13 @@
 #include "flowpic/nn/dropout.hpp"
 #include "flowpic/nn/executor/cache.hpp"
 #include "flowpic/nn/executor/executor.hpp"
+#include "flowpic/nn/executor/sparse.hpp"
 #include "flowpic/nn/init.hpp"
 #include "flowpic/nn/layer.hpp"
 #include "flowpic/nn/loss.hpp"
 #include "flowpic/nn/max_pool2d.hpp"
 #include "flowpic/nn/shape.hpp"
+#include "flowpic/nn/sparse_input.hpp"
 #include "flowpic/nn/stages.hpp"
 
 namespace flowpic::nn {
@@ -195,12 +197,55 @@ public:
         return executor_for(*this, tag).loss(*this, x, n, t, loss_fn, norm, probs, ctx, tag);
     }
 
+    // The same on a sparse batch (nn/sparse_input.hpp): the first convolution reads the cells
+    // (nn/executor/sparse.hpp); results equal the dense input's up to float summation order.
+    template <backend::backend_tag B = backend::default_backend>
+    void predict(const sparse_batch& x, T* out, B tag = {}) {
+        forward(x, out, run_context{}, tag);
+    }
+    template <backend::backend_tag B = backend::default_backend>
+    void forward(const sparse_batch& x, T* out, const run_context& ctx, B tag = {}) {
+        check_sparse(x);
+        if (x.empty()) return;
+        sparse_executor_for(*this, tag).forward(*this, x, out, ctx, tag);
+    }
+    template <loss_function Loss, backend::backend_tag B = backend::default_backend>
+    double gradient(const sparse_batch& x, const targets& t, const Loss& loss, const run_context& ctx, B tag = {}) {
+        static_assert(head == Loss::head, "nn::sequential::gradient: the loss does not match the network's last layer "
+                                          "(categorical_crossentropy needs softmax, binary_crossentropy sigmoid)");
+        check_sparse(x);
+        const std::size_t n = x.size();
+        if (t.labels.size() < n) throw std::invalid_argument("nn::sequential::gradient: fewer labels than samples");
+        std::fill(grads_.begin(), grads_.end(), T(0));
+        if (n == 0) return 0.0;
+        const double norm = Loss::normalizer(t, n);
+        if (!(norm > 0)) throw std::invalid_argument("nn::sequential::gradient: the class weights of the batch sum to 0");
+        return sparse_executor_for(*this, tag).gradient(*this, x, t, loss, norm, ctx, tag);
+    }
+    template <loss_function Loss, backend::backend_tag B = backend::default_backend>
+    double loss(const sparse_batch& x, const targets& t, const Loss& loss_fn, T* probs = nullptr,
+                const run_context& ctx = {}, B tag = {}) {
+        static_assert(head == Loss::head, "nn::sequential::loss: the loss does not match the network's last layer");
+        check_sparse(x);
+        const std::size_t n = x.size();
+        if (t.labels.size() < n) throw std::invalid_argument("nn::sequential::loss: fewer labels than samples");
+        if (n == 0) return 0.0;
+        const double norm = Loss::normalizer(t, n);
+        if (!(norm > 0)) throw std::invalid_argument("nn::sequential::loss: the class weights of the batch sum to 0");
+        return sparse_executor_for(*this, tag).loss(*this, x, t, loss_fn, norm, probs, ctx, tag);
+    }
+
     // The executors this network made on first use (nn::executor_for), and the version of its
     // parameters, raised by every mutable access.
     [[nodiscard]] detail::executor_cache& executors() noexcept { return executors_; }
     [[nodiscard]] std::uint64_t version() const noexcept { return version_; }
 
 private:
+    static void check_sparse(const sparse_batch& x) {
+        if (x.channels() != C || x.height() != H || x.width() != W)
+            throw std::invalid_argument("nn::sequential: the sparse batch's pictures are not " + input_shape.str());
+    }
+
     template <std::size_t I>
     using slot_at = typename type_at<I, slots>::type;
 

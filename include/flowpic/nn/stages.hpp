@@ -64,6 +64,9 @@ struct conv_stage {
         else return layer::out;
     }();
     static constexpr bool conv = true;
+    static constexpr bool relu = ((Elems::layer::kind == layer_kind::relu) || ...);
+    static constexpr bool dropout = ((Elems::layer::kind == layer_kind::dropout ||
+                                      Elems::layer::kind == layer_kind::dropout2d) || ...);
 
     static kernels::simd::fused_conv_desc desc() {
         kernels::simd::fused_conv_desc d;

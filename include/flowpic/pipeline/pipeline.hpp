@@ -47,7 +47,9 @@
 #include "flowpic/blocks/window_spec.hpp"
 #include "flowpic/blocks/windowed_table.hpp"
 #include "flowpic/flows/key_policy.hpp"
+#include "flowpic/nn/executor/sparse.hpp"
 #include "flowpic/nn/shape.hpp"
+#include "flowpic/nn/sparse_input.hpp"
 #include "flowpic/picture/histogram.hpp"
 #include "flowpic/picture/maker.hpp"
 #include "flowpic/pipeline/classification.hpp"
@@ -162,6 +164,9 @@ public:
     static constexpr std::size_t outputs = Network::output_shape.size();
     static constexpr std::size_t classes = outputs == 1 ? 2 : outputs;
     static constexpr std::size_t picture_size = Network::input_shape.size();
+    // Large pictures go to a network that has sparse kernels as sparse batches (no dense picture
+    // is ever made); the others, and every backend without the kernels, dense.
+    static constexpr bool sparse_input = nn::prefers_sparse_input<Network> && nn::sparse_backend(Backend{});
 
     struct options {
         std::size_t batch = default_batch();  // blocks per network call (and per pipeline token)
@@ -173,10 +178,15 @@ public:
         // Per class: a result whose probability of its label is under its class's value is
         // marked unknown (mean probability for per-flow decisions). Empty: none.
         std::vector<float> min_score{};
+        // Dense pictures and kernels even where the network reads sparse ones (sparse_input):
+        // for comparisons; the results agree within float summation order.
+        bool dense_input = false;
     };
 
-    // Batches of up to 32 pictures, fewer when they are large (about 64 MiB of floats per batch).
+    // Batches of up to 32 pictures, fewer when they are large and dense (about 64 MiB of floats
+    // per batch); sparse batches are small.
     static constexpr std::size_t default_batch() {
+        if (sparse_input) return 32;
         constexpr std::size_t budget = std::size_t{64} << 20;
         return std::clamp<std::size_t>(budget / (picture_size * sizeof(float)), 1, 32);
     }
@@ -204,8 +214,19 @@ public:
             return b;
         };
         auto draw = [&](std::shared_ptr<batch> b) {
-            b->x.resize(b->blocks * picture_size);
             auto& maker = makers.local();
+            if constexpr (sparse_input) {
+                if (!opt_.dense_input) {
+                    picture::sparse_picture<typename picture::maker<Picture, Backend>::value_type> pic;
+                    for (const auto& e : b->events) {
+                        if (e.flow_end) continue;
+                        maker.sparse(blocks::block{nullptr, e.packets, e.start_ns, e.end_ns, e.index}, pic);
+                        b->sx.push_back(pic);
+                    }
+                    return b;
+                }
+            }
+            b->x.resize(b->blocks * picture_size);
             std::size_t k = 0;
             for (const auto& e : b->events) {
                 if (e.flow_end) continue;
@@ -221,7 +242,10 @@ public:
         };
         auto decide = [&](std::shared_ptr<batch> b) {
             std::vector<float> probs(b->blocks * classes);
-            if (b->blocks > 0) net_.predict(b->x.data(), b->blocks, probs.data(), Backend{});
+            if (b->blocks > 0) {
+                if (sparse_input && !opt_.dense_input) net_.predict(b->sx, probs.data(), Backend{});
+                else net_.predict(b->x.data(), b->blocks, probs.data(), Backend{});
+            }
             if constexpr (outputs == 1) {  // [p] -> [1 - p, p], from the back
                 for (std::size_t i = b->blocks; i-- > 0;) {
                     const float p = probs[i];
@@ -297,7 +321,8 @@ private:
     struct batch {
         std::vector<event> events;
         std::size_t blocks = 0;
-        std::vector<float> x;
+        std::vector<float> x;     // dense pictures, or
+        nn::sparse_batch sx;      // sparse ones (sparse_input)
     };
 
     // Pulls packets until a batch of blocks is complete; flow ends travel in order with them.

@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "flowpic/nn/sparse_input.hpp"
 #include "flowpic/picture/sparse_stack.hpp"
 
 namespace flowpic::train {
@@ -25,6 +26,14 @@ concept dataset = requires(const D& d, std::size_t i, float* out, std::uint64_t 
     { d.sample_size() } -> std::convertible_to<std::size_t>;
     { d.label(i) } -> std::convertible_to<std::int32_t>;
     d.fill(i, out, draw);
+};
+
+// A dataset that can also append a sample to a sparse batch (nn/sparse_input.hpp), the input the
+// sparse kernels read; sparse_ready() says whether it can now (an augmented set paints dense).
+template <class D>
+concept sparse_samples = dataset<D> && requires(const D& d, std::size_t i, nn::sparse_batch& b, std::uint64_t draw) {
+    { d.sparse_ready() } -> std::convertible_to<bool>;
+    d.fill_sparse(i, b, draw);
 };
 
 // Samples held as floats, one after the other.
@@ -72,6 +81,8 @@ public:
             for (std::size_t c = 0; c < p.channels; ++c)
                 out[c * plane + p.cells[k]] = static_cast<float>(p.values[k * p.channels + c]) * scale_;
     }
+    [[nodiscard]] bool sparse_ready() const noexcept { return true; }
+    void fill_sparse(std::size_t i, nn::sparse_batch& b, std::uint64_t = 0) const { b.push_back(pictures_[i], scale_); }
 
 private:
     picture::sparse_stack<T> pictures_;
@@ -91,6 +102,16 @@ public:
     [[nodiscard]] std::size_t sample_size() const { return base_->sample_size(); }
     [[nodiscard]] std::int32_t label(std::size_t i) const { return base_->label(index_[i]); }
     void fill(std::size_t i, float* out, std::uint64_t draw) const { base_->fill(index_[i], out, draw); }
+    [[nodiscard]] bool sparse_ready() const
+        requires sparse_samples<D>
+    {
+        return base_->sparse_ready();
+    }
+    void fill_sparse(std::size_t i, nn::sparse_batch& b, std::uint64_t draw) const
+        requires sparse_samples<D>
+    {
+        base_->fill_sparse(index_[i], b, draw);
+    }
 
 private:
     const D* base_;

@@ -18,6 +18,7 @@
 
 #include <oneapi/tbb/enumerable_thread_specific.h>
 
+#include "flowpic/nn/sparse_input.hpp"
 #include "flowpic/picture/maker.hpp"
 #include "flowpic/presets/builtin.hpp"
 #include "flowpic/train/augment.hpp"
@@ -31,6 +32,8 @@ public:
     virtual ~painter() = default;
     // The block's dense picture as floats (channels x height x width).
     virtual void dense(const blocks::block& b, float* out) = 0;
+    // The block's picture appended to a sparse batch.
+    virtual void sparse(const blocks::block& b, nn::sparse_batch& out) = 0;
 };
 
 namespace detail {
@@ -41,9 +44,14 @@ public:
         const auto& pic = m_.dense(b);
         std::transform(pic.data.begin(), pic.data.end(), out, [](auto v) { return static_cast<float>(v); });
     }
+    void sparse(const blocks::block& b, nn::sparse_batch& out) override {
+        m_.sparse(b, sp_);
+        out.push_back(sp_);
+    }
 
 private:
     picture::maker<H> m_;
+    picture::sparse_picture<typename picture::maker<H>::value_type> sp_;
 };
 }  // namespace detail
 
@@ -74,6 +82,8 @@ inline std::vector<augment::any_augmentation> parse_augmentations(const std::str
 
 // Samples of a picture set listed by index, labels optionally renumbered (label_map[label]).
 class set_dataset {
+    struct worker;
+
 public:
     set_dataset(const picture_set& set, std::vector<std::size_t> index, std::vector<std::int32_t> label_map = {})
         : set_(&set), index_(std::move(index)), map_(std::move(label_map)) {
@@ -102,6 +112,19 @@ public:
     }
     [[nodiscard]] std::size_t sample(std::size_t i) const { return index_[i]; }
 
+    // Sparse batches: the stored pictures, or the augmented ones painted sparse.
+    [[nodiscard]] bool sparse_ready() const noexcept { return true; }
+    void fill_sparse(std::size_t i, nn::sparse_batch& out, std::uint64_t draw = 0) const {
+        const std::size_t k = index_[i];
+        if (augs_.empty()) {
+            out.push_back(set_->pictures[k]);
+            return;
+        }
+        auto& w = augmented(k, draw);
+        const auto& s = set_->samples[k];
+        w.paint->sparse(blocks::block{nullptr, w.block.packets, s.block_start_ns, s.block_end_ns, 0}, out);
+    }
+
     void fill(std::size_t i, float* out, std::uint64_t draw = 0) const {
         const std::size_t k = index_[i];
         if (augs_.empty()) {
@@ -111,14 +134,8 @@ public:
             p.scatter(out);
             return;
         }
-        auto& w = workers_->local.local();
-        if (!w.paint) w.paint = workers_->make(workers_->preset);
+        auto& w = augmented(k, draw);
         const auto& s = set_->samples[k];
-        const auto pk = set_->packets_of(k);
-        w.block.packets.assign(pk.begin(), pk.end());
-        w.block.window_start_ns = s.block_start_ns;
-        w.block.window_end_ns = s.block_end_ns;
-        augment::apply(augs_, w.block, draw);
         const blocks::block b{nullptr, w.block.packets, s.block_start_ns, s.block_end_ns, 0};
         w.paint->dense(b, out);
     }
@@ -134,6 +151,19 @@ private:
         std::unique_ptr<painter> (*make)(const std::string&);
         oneapi::tbb::enumerable_thread_specific<worker> local;
     };
+    // This thread's worker holding sample k's packets, augmented for this draw.
+    worker& augmented(std::size_t k, std::uint64_t draw) const {
+        auto& w = workers_->local.local();
+        if (!w.paint) w.paint = workers_->make(workers_->preset);
+        const auto& s = set_->samples[k];
+        const auto pk = set_->packets_of(k);
+        w.block.packets.assign(pk.begin(), pk.end());
+        w.block.window_start_ns = s.block_start_ns;
+        w.block.window_end_ns = s.block_end_ns;
+        augment::apply(augs_, w.block, draw);
+        return w;
+    }
+
     const picture_set* set_;
     std::vector<std::size_t> index_;
     std::vector<std::int32_t> map_;

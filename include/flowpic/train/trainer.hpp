@@ -21,6 +21,7 @@
 
 #include "flowpic/backend/backend.hpp"
 #include "flowpic/nn/cuda_network.hpp"
+#include "flowpic/nn/executor/sparse.hpp"
 #include "flowpic/nn/loss.hpp"
 #include "flowpic/nn/optimizer.hpp"
 #include "flowpic/nn/random.hpp"
@@ -72,19 +73,43 @@ inline std::vector<std::size_t> epoch_order(std::size_t n, std::uint64_t seed, s
 
 namespace detail {
 
+// A batch as dense floats (x) or, when sparse, as the samples' cells (sx).
 struct batch_buffer {
     std::vector<float> x;
+    nn::sparse_batch sx;
+    bool sparse = false;
     std::vector<std::int32_t> labels;
     std::size_t n = 0;
 };
 
+// Whether batches of `data` for Net on backend K go sparse: large pictures, a network whose
+// first convolution the sparse kernels run, a backend that has them, a dataset that can.
+template <class Net, backend::backend_tag K, dataset D>
+bool sparse_batches(const D& data) {
+    if constexpr (nn::sparse_backend(K{})) {
+        if constexpr (nn::prefers_sparse_input<Net> && sparse_samples<D>) return data.sparse_ready();
+    }
+    return false;
+}
+
 template <dataset D>
 void fill_batch(const D& data, std::span<const std::size_t> idx, std::uint64_t seed, std::size_t epoch,
-                batch_buffer& b) {
+                batch_buffer& b, bool sparse = false) {
     const std::size_t sz = data.sample_size();
     b.n = idx.size();
-    if (b.x.size() < b.n * sz) b.x.resize(b.n * sz);
+    b.sparse = sparse;
     b.labels.resize(b.n);
+    if constexpr (sparse_samples<D>) {
+        if (sparse) {
+            b.sx.clear();
+            for (std::size_t k = 0; k < b.n; ++k) {
+                data.fill_sparse(idx[k], b.sx, draw_seed(seed, epoch, idx[k]));
+                b.labels[k] = data.label(idx[k]);
+            }
+            return;
+        }
+    }
+    if (b.x.size() < b.n * sz) b.x.resize(b.n * sz);
     for (std::size_t k = 0; k < b.n; ++k) {
         data.fill(idx[k], b.x.data() + k * sz, draw_seed(seed, epoch, idx[k]));
         b.labels[k] = data.label(idx[k]);
@@ -101,10 +126,12 @@ std::vector<float> predict_all(Net& net, const D& data, std::size_t batch = 64, 
     std::vector<std::size_t> idx(data.size());
     std::iota(idx.begin(), idx.end(), std::size_t{0});
     detail::batch_buffer b;
+    const bool sparse = detail::sparse_batches<Net, K>(data);
     for (std::size_t s = 0; s < data.size(); s += batch) {
         const std::size_t m = std::min(batch, data.size() - s);
-        detail::fill_batch(data, std::span<const std::size_t>(idx).subspan(s, m), 0, 0, b);
-        net.predict(b.x.data(), m, probs.data() + s * out, tag);
+        detail::fill_batch(data, std::span<const std::size_t>(idx).subspan(s, m), 0, 0, b, sparse);
+        if (b.sparse) net.predict(b.sx, probs.data() + s * out, tag);
+        else net.predict(b.x.data(), m, probs.data() + s * out, tag);
     }
     return probs;
 }
@@ -121,13 +148,15 @@ std::pair<double, classification_report> evaluate(Net& net, const D& data, const
     std::vector<std::size_t> idx(data.size());
     std::iota(idx.begin(), idx.end(), std::size_t{0});
     detail::batch_buffer b;
+    const bool sparse = detail::sparse_batches<Net, K>(data);
     double total = 0, norm = 0;
     for (std::size_t s = 0; s < data.size(); s += batch) {
         const std::size_t m = std::min(batch, data.size() - s);
-        detail::fill_batch(data, std::span<const std::size_t>(idx).subspan(s, m), 0, 0, b);
+        detail::fill_batch(data, std::span<const std::size_t>(idx).subspan(s, m), 0, 0, b, sparse);
         const nn::targets t{std::span<const std::int32_t>(labels).subspan(s, m), class_weights};
         const double w = Loss::normalizer(t, m);
-        total += w * net.loss(b.x.data(), m, t, loss, probs.data() + s * out, nn::run_context{}, tag);
+        total += w * (b.sparse ? net.loss(b.sx, t, loss, probs.data() + s * out, nn::run_context{}, tag)
+                               : net.loss(b.x.data(), m, t, loss, probs.data() + s * out, nn::run_context{}, tag));
         norm += w;
     }
     return {norm > 0 ? total / norm : 0.0, classification_metrics(probs, labels, out)};
@@ -147,7 +176,7 @@ struct host_session {
 
     template <class Loss>
     double step(const batch_buffer& b, const nn::targets& t, const Loss& loss, const nn::run_context& ctx) {
-        const double l = net.gradient(b.x.data(), b.n, t, loss, ctx, tag);
+        const double l = b.sparse ? net.gradient(b.sx, t, loss, ctx, tag) : net.gradient(b.x.data(), b.n, t, loss, ctx, tag);
         opt.step(net.params(), std::span<const typename Net::value_type>(net.grads()));
         return l;
     }
@@ -204,6 +233,7 @@ fit_result fit_loop(Session& session, const D& train, const V* val, const Loss& 
     std::size_t since_best = 0;
     std::uint64_t step = 0;
     batch_buffer buf[2];
+    const bool sparse = sparse_batches<std::remove_cvref_t<decltype(session.net)>, K>(train);
     oneapi::tbb::task_group prep;
     for (std::size_t epoch = 0; epoch < o.epochs; ++epoch) {
         const auto order = epoch_order(train.size(), o.seed, epoch);
@@ -213,10 +243,11 @@ fit_result fit_loop(Session& session, const D& train, const V* val, const Loss& 
             return std::span<const std::size_t>(order).subspan(s, std::min(o.batch, order.size() - s));
         };
         double sum = 0;
-        if (batches) fill_batch(train, slice(0), o.seed, epoch, buf[0]);
+        if (batches) fill_batch(train, slice(0), o.seed, epoch, buf[0], sparse);
         for (std::size_t b = 0; b < batches; ++b) {
             auto& cur = buf[b % 2];
-            if (b + 1 < batches) prep.run([&, b] { fill_batch(train, slice(b + 1), o.seed, epoch, buf[(b + 1) % 2]); });
+            if (b + 1 < batches)
+                prep.run([&, b] { fill_batch(train, slice(b + 1), o.seed, epoch, buf[(b + 1) % 2], sparse); });
             const nn::run_context ctx{true, o.seed, step++, 0, 0};
             double l = 0;
             try {

@@ -1,0 +1,395 @@
+#pragma once
+// Convolutions of sparse inputs (a zero background and a list of non-zero cells): each cell
+// scatters into the few outputs whose windows cover it, so the cost is cells x covering outputs x
+// filters instead of every output x window. Two layers of the network use them:
+//  - first_conv: the first convolution with its ReLU and max-pooling, forward and the parameter
+//    gradients (the first layer needs no input gradient). Outputs no cell reaches hold the bias.
+//  - second_conv: the convolution after it, at inference. Its input is the first stage's output,
+//    a per-filter constant except where cells reached; its output is precomputed once for the
+//    constant map (windows at the borders see padding, so it is a map, not a constant) and each
+//    sample adds what its reached positions change: (value - constant) scattered like a cell.
+// `reference` holds the plain loops, the oracle of both (tested against the dense reference).
+// Layouts: weights [f][c][kh][kw] as the network keeps them, transposed here to [c][kh][kw][f]
+// so the filters of one tap are contiguous.
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <span>
+#include <stdexcept>
+#include <vector>
+
+#include "flowpic/nn/kernels/geometry.hpp"
+
+namespace flowpic::nn::kernels {
+
+// The outputs [lo, hi) along one axis whose windows cover padded coordinate p.
+struct cover {
+    std::size_t lo = 0, hi = 0;
+};
+[[nodiscard]] constexpr cover covering(std::size_t p, std::size_t k, std::size_t s, std::size_t out) noexcept {
+    const std::size_t lo = p >= k ? (p - k) / s + 1 : 0;
+    const std::size_t hi = std::min(out, p / s + 1);
+    return {lo, hi > lo ? hi : lo};
+}
+
+namespace reference {
+
+// y = conv(x) for one sample whose input is zero but at `cells` (flat row * w + col, distinct),
+// `values` cell-major with g.c per cell. Sums in double, as the dense reference.
+inline void sparse_conv2d_forward(const conv_geometry& g, const float* w, const float* b,
+                                  std::span<const std::uint32_t> cells, std::span<const float> values, float* y) {
+    std::vector<double> acc(g.out_size());
+    for (std::size_t f = 0; f < g.f; ++f)
+        for (std::size_t i = 0; i < g.oh * g.ow; ++i) acc[f * g.oh * g.ow + i] = b[f];
+    for (std::size_t k = 0; k < cells.size(); ++k) {
+        const std::size_t pr = cells[k] / g.w + g.pt, pc = cells[k] % g.w + g.pl;
+        const cover ry = covering(pr, g.kh, g.sh, g.oh), rx = covering(pc, g.kw, g.sw, g.ow);
+        for (std::size_t oy = ry.lo; oy < ry.hi; ++oy)
+            for (std::size_t ox = rx.lo; ox < rx.hi; ++ox)
+                for (std::size_t f = 0; f < g.f; ++f)
+                    for (std::size_t c = 0; c < g.c; ++c)
+                        acc[(f * g.oh + oy) * g.ow + ox] +=
+                            double(w[((f * g.c + c) * g.kh + (pr - oy * g.sh)) * g.kw + (pc - ox * g.sw)]) *
+                            values[k * g.c + c];
+    }
+    for (std::size_t i = 0; i < g.out_size(); ++i) y[i] = static_cast<float>(acc[i]);
+}
+
+// dw, db += the parameter gradients of that convolution given dy (dense, g.out_size()).
+inline void sparse_conv2d_param_grad(const conv_geometry& g, std::span<const std::uint32_t> cells,
+                                     std::span<const float> values, const float* dy, float* dw, float* db) {
+    for (std::size_t f = 0; f < g.f; ++f) {
+        double s = 0;
+        for (std::size_t i = 0; i < g.oh * g.ow; ++i) s += dy[f * g.oh * g.ow + i];
+        db[f] = static_cast<float>(db[f] + s);
+    }
+    std::vector<double> acc(g.weight_size(), 0.0);
+    for (std::size_t k = 0; k < cells.size(); ++k) {
+        const std::size_t pr = cells[k] / g.w + g.pt, pc = cells[k] % g.w + g.pl;
+        const cover ry = covering(pr, g.kh, g.sh, g.oh), rx = covering(pc, g.kw, g.sw, g.ow);
+        for (std::size_t oy = ry.lo; oy < ry.hi; ++oy)
+            for (std::size_t ox = rx.lo; ox < rx.hi; ++ox)
+                for (std::size_t f = 0; f < g.f; ++f)
+                    for (std::size_t c = 0; c < g.c; ++c)
+                        acc[((f * g.c + c) * g.kh + (pr - oy * g.sh)) * g.kw + (pc - ox * g.sw)] +=
+                            double(dy[(f * g.oh + oy) * g.ow + ox]) * values[k * g.c + c];
+    }
+    for (std::size_t i = 0; i < g.weight_size(); ++i) dw[i] = static_cast<float>(dw[i] + acc[i]);
+}
+
+}  // namespace reference
+
+namespace sparse {
+
+// [f][c][kh][kw] -> [c][kh][kw][f]
+inline void transpose_filters(const conv_geometry& g, const float* w, float* wt) {
+    const std::size_t k = g.k();
+    for (std::size_t f = 0; f < g.f; ++f)
+        for (std::size_t i = 0; i < k; ++i) wt[i * g.f + f] = w[f * k + i];
+}
+
+// Per-thread buffers, sized on first use and left clean (marks zero) between samples.
+struct first_scratch {
+    std::vector<float> acc;               // [conv position][f]: sums of the reached positions
+    std::vector<std::uint8_t> mark;       // conv position reached
+    std::vector<std::uint32_t> touched;   // reached conv positions
+    std::vector<std::uint8_t> pmark;      // pooled position reached
+    std::vector<std::uint32_t> ptouched;  // reached pooled positions, in first-reach order
+    std::vector<float> pvals;             // [reached pooled][f]: the stage's output there
+    std::vector<std::uint8_t> winners;    // [reached pooled][f]: window element, 255: dead
+    std::vector<float> dwt;               // [c][kh][kw][f]: weight gradient of one sample
+};
+
+// The first convolution with an optional ReLU and a G x G max-pooling of stride G (G = 1: none)
+// on one sample: outputs every position a cell reaches; elsewhere the stage's output is
+// constant(f) (the bias through ReLU and pooling). Pooling picks the first maximum, and a ReLU
+// that zeroed the whole window passes no gradient, as the dense kernels do. F filters and C input
+// channels are compile-time constants so that the loops over filters vectorise whole.
+template <std::size_t F, std::size_t C>
+class first_conv {
+public:
+    void prepare(const conv_geometry& g, std::size_t pool, bool relu, const float* w, const float* b) {
+        if (g.f != F || g.c != C) throw std::invalid_argument("sparse::first_conv: filters or channels differ");
+        g_ = g;
+        G_ = pool;
+        relu_ = relu;
+        ph_ = g.oh / pool;
+        pw_ = g.ow / pool;
+        wt_.resize(g.weight_size());
+        transpose_filters(g, w, wt_.data());
+        b_.assign(b, b + g.f);
+        const_.resize(g.f);
+        for (std::size_t f = 0; f < g.f; ++f) const_[f] = relu && !(b[f] > 0.0f) ? 0.0f : b[f];
+    }
+    [[nodiscard]] const conv_geometry& geometry() const noexcept { return g_; }
+    [[nodiscard]] std::size_t out_h() const noexcept { return ph_; }
+    [[nodiscard]] std::size_t out_w() const noexcept { return pw_; }
+    [[nodiscard]] std::size_t out_size() const noexcept { return g_.f * ph_ * pw_; }
+    [[nodiscard]] std::span<const float> constants() const noexcept { return const_; }
+
+    // Fills s.ptouched / pvals / winners for one sample; marks stay set until release(s).
+    void forward(std::span<const std::uint32_t> cells, std::span<const float> values, first_scratch& s) const {
+        const std::size_t positions = g_.oh * g_.ow;
+        if (s.mark.size() < positions) {
+            s.mark.assign(positions, 0);
+            s.acc.resize(positions * F);
+        }
+        if (s.pmark.size() < ph_ * pw_) s.pmark.assign(ph_ * pw_, 0);
+        s.touched.clear();
+        s.ptouched.clear();
+        float* acc = s.acc.data();
+        const float* wt = wt_.data();
+        for (std::size_t k = 0; k < cells.size(); ++k) {
+            const std::size_t pr = cells[k] / g_.w + g_.pt, pc = cells[k] % g_.w + g_.pl;
+            const cover ry = covering(pr, g_.kh, g_.sh, g_.oh), rx = covering(pc, g_.kw, g_.sw, g_.ow);
+            const float* v = values.data() + k * C;
+            for (std::size_t oy = ry.lo; oy < ry.hi; ++oy)
+                for (std::size_t ox = rx.lo; ox < rx.hi; ++ox) {
+                    const std::size_t pos = oy * g_.ow + ox;
+                    float* a = acc + pos * F;
+                    if (!s.mark[pos]) {
+                        s.mark[pos] = 1;
+                        s.touched.push_back(static_cast<std::uint32_t>(pos));
+                        std::fill_n(a, F, 0.0f);
+                    }
+                    const std::size_t tap = (pr - oy * g_.sh) * g_.kw + (pc - ox * g_.sw);
+                    for (std::size_t c = 0; c < C; ++c) {
+                        const float x = v[c];
+                        const float* wk = wt + (c * g_.kh * g_.kw + tap) * F;
+                        for (std::size_t f = 0; f < F; ++f) a[f] += wk[f] * x;
+                    }
+                }
+        }
+        for (auto pos : s.touched) {
+            const std::size_t py = pos / g_.ow / G_, px = pos % g_.ow / G_;
+            if (py >= ph_ || px >= pw_) continue;  // a row or column the pooling drops
+            const std::size_t pp = py * pw_ + px;
+            if (!s.pmark[pp]) {
+                s.pmark[pp] = 1;
+                s.ptouched.push_back(static_cast<std::uint32_t>(pp));
+            }
+        }
+        s.pvals.resize(s.ptouched.size() * F);
+        s.winners.resize(s.ptouched.size() * F);
+        static constexpr float zeros[F] = {};
+        const float lo = relu_ ? 0.0f : -std::numeric_limits<float>::infinity();
+        for (std::size_t t = 0; t < s.ptouched.size(); ++t) {
+            const std::size_t py = s.ptouched[t] / pw_, px = s.ptouched[t] % pw_;
+            // branch-free over the filters: the window's elements in order, first maximum wins
+            float best[F], u[F];
+            std::uint32_t win[F];
+            for (std::size_t e = 0; e < G_ * G_; ++e) {
+                const std::size_t pos = (py * G_ + e / G_) * g_.ow + px * G_ + e % G_;
+                const float* a = s.mark[pos] ? acc + pos * F : zeros;
+                for (std::size_t f = 0; f < F; ++f) {
+                    const float v = b_[f] + a[f];
+                    u[f] = v > lo ? v : lo;  // ReLU: max(v, 0) (NaN -> 0); else v
+                }
+                if (e == 0) {
+                    for (std::size_t f = 0; f < F; ++f) {
+                        best[f] = u[f];
+                        win[f] = 0;
+                    }
+                } else {
+                    for (std::size_t f = 0; f < F; ++f) {
+                        const bool gt = u[f] > best[f];
+                        best[f] = gt ? u[f] : best[f];
+                        win[f] = gt ? static_cast<std::uint32_t>(e) : win[f];
+                    }
+                }
+            }
+            float* out = s.pvals.data() + t * F;
+            std::uint8_t* w = s.winners.data() + t * F;
+            for (std::size_t f = 0; f < F; ++f) {
+                out[f] = best[f];
+                w[f] = relu_ && !(best[f] > 0.0f) ? std::uint8_t{255} : static_cast<std::uint8_t>(win[f]);
+            }
+        }
+    }
+
+    // The stage's dense output (f x out_h x out_w) of the sample forward() saw.
+    void write(const first_scratch& s, float* y) const {
+        const std::size_t plane = ph_ * pw_;
+        for (std::size_t f = 0; f < F; ++f) std::fill_n(y + f * plane, plane, const_[f]);
+        for (std::size_t t = 0; t < s.ptouched.size(); ++t)
+            for (std::size_t f = 0; f < F; ++f) y[f * plane + s.ptouched[t]] = s.pvals[t * F + f];
+    }
+
+    // dw, db += the parameter gradients of the sample forward() saw, given the gradient dy of
+    // the stage's output (dense f x out_h x out_w).
+    void backward(std::span<const std::uint32_t> cells, std::span<const float> values, const float* dy,
+                  first_scratch& s, float* dw, float* db) const {
+        const std::size_t plane = ph_ * pw_;
+        // bias: every position whose winner is live; unreached windows pass theirs when the
+        // bias survives the ReLU (their first element wins a tie of equal values)
+        for (std::size_t f = 0; f < F; ++f) {
+            if (relu_ && !(b_[f] > 0.0f)) continue;
+            const float* d = dy + f * plane;
+            double sum = 0;
+            for (std::size_t p = 0; p < plane; ++p) sum += s.pmark[p] ? 0.0f : d[p];
+            db[f] = static_cast<float>(db[f] + sum);
+        }
+        float* acc = s.acc.data();  // now the gradient at reached conv positions
+        for (auto pos : s.touched) std::fill_n(acc + pos * F, F, 0.0f);
+        for (std::size_t t = 0; t < s.ptouched.size(); ++t) {
+            const std::size_t pp = s.ptouched[t], py = pp / pw_, px = pp % pw_;
+            for (std::size_t f = 0; f < F; ++f) {
+                const std::uint8_t e = s.winners[t * F + f];
+                if (e == 255) continue;
+                const float g = dy[f * plane + pp];
+                db[f] += g;
+                const std::size_t pos = (py * G_ + e / G_) * g_.ow + px * G_ + e % G_;
+                if (s.mark[pos]) acc[pos * F + f] = g;  // an unreached winner sees zeros only
+            }
+        }
+        s.dwt.assign(g_.weight_size(), 0.0f);
+        float* dwt = s.dwt.data();
+        for (std::size_t k = 0; k < cells.size(); ++k) {
+            const std::size_t pr = cells[k] / g_.w + g_.pt, pc = cells[k] % g_.w + g_.pl;
+            const cover ry = covering(pr, g_.kh, g_.sh, g_.oh), rx = covering(pc, g_.kw, g_.sw, g_.ow);
+            const float* v = values.data() + k * C;
+            for (std::size_t oy = ry.lo; oy < ry.hi; ++oy)
+                for (std::size_t ox = rx.lo; ox < rx.hi; ++ox) {
+                    const float* a = acc + (oy * g_.ow + ox) * F;
+                    const std::size_t tap = (pr - oy * g_.sh) * g_.kw + (pc - ox * g_.sw);
+                    for (std::size_t c = 0; c < C; ++c) {
+                        const float x = v[c];
+                        float* d = dwt + (c * g_.kh * g_.kw + tap) * F;
+                        for (std::size_t f = 0; f < F; ++f) d[f] += a[f] * x;
+                    }
+                }
+        }
+        const std::size_t K = g_.k();
+        for (std::size_t f = 0; f < F; ++f)
+            for (std::size_t i = 0; i < K; ++i) dw[f * K + i] += dwt[i * F + f];
+    }
+
+    // Clears the marks forward() set.
+    void release(first_scratch& s) const {
+        for (auto pos : s.touched) s.mark[pos] = 0;
+        for (auto pp : s.ptouched) s.pmark[pp] = 0;
+    }
+
+private:
+    conv_geometry g_{};
+    std::size_t G_ = 1, ph_ = 1, pw_ = 1;
+    bool relu_ = false;
+    std::vector<float> wt_, b_, const_;
+};
+
+struct second_scratch {
+    std::vector<float> pre;  // [position][f]
+};
+
+// The second convolution, with an optional ReLU and G x G pooling, at inference, on the output
+// of first_conv: a constant map but at the positions the cells reached. F filters, C channels.
+template <std::size_t F, std::size_t C>
+class second_conv {
+public:
+    // constants: the first stage's output where no cell reached, one per input channel.
+    void prepare(const conv_geometry& g, std::size_t pool, bool relu, const float* w, const float* b,
+                 std::span<const float> constants) {
+        if (g.f != F || g.c != C) throw std::invalid_argument("sparse::second_conv: filters or channels differ");
+        g_ = g;
+        G_ = pool;
+        relu_ = relu;
+        ph_ = g.oh / pool;
+        pw_ = g.ow / pool;
+        wt_.resize(g.weight_size());
+        transpose_filters(g, w, wt_.data());
+        const_.assign(constants.begin(), constants.end());
+        // the output on the constant map: bias + sum over c of const[c] x (the filter's taps that
+        // fall inside the picture), a rectangle of each filter plane, read from prefix sums
+        const std::size_t KH = g.kh, KW = g.kw;
+        std::vector<double> pre((KH + 1) * (KW + 1));
+        base_.assign(g.oh * g.ow * F, 0.0f);
+        std::vector<double> sum(g.oh * g.ow * F, 0.0);
+        for (std::size_t f = 0; f < F; ++f)
+            for (std::size_t c = 0; c < g.c; ++c) {
+                const float* wf = w + (f * g.c + c) * KH * KW;
+                for (std::size_t i = 0; i <= KH; ++i)
+                    for (std::size_t j = 0; j <= KW; ++j)
+                        pre[i * (KW + 1) + j] = i == 0 || j == 0 ? 0.0
+                                                                 : wf[(i - 1) * KW + j - 1] + pre[(i - 1) * (KW + 1) + j] +
+                                                                       pre[i * (KW + 1) + j - 1] -
+                                                                       pre[(i - 1) * (KW + 1) + j - 1];
+                for (std::size_t oy = 0; oy < g.oh; ++oy) {
+                    const auto [y0, y1] = taps(oy, g.sh, g.pt, g.h, KH);
+                    for (std::size_t ox = 0; ox < g.ow; ++ox) {
+                        const auto [x0, x1] = taps(ox, g.sw, g.pl, g.w, KW);
+                        const double r = pre[y1 * (KW + 1) + x1] - pre[y0 * (KW + 1) + x1] - pre[y1 * (KW + 1) + x0] +
+                                         pre[y0 * (KW + 1) + x0];
+                        sum[(oy * g.ow + ox) * F + f] += r * const_[c];
+                    }
+                }
+            }
+        for (std::size_t i = 0; i < sum.size(); ++i) base_[i] = static_cast<float>(b[i % F] + sum[i]);
+    }
+    [[nodiscard]] std::size_t out_size() const noexcept { return g_.f * ph_ * pw_; }
+
+    // y (f x out_h x out_w): the stage's output for the first stage's sample in fs.
+    void forward(const first_scratch& fs, second_scratch& s, float* y) const {
+        const std::size_t KK = g_.kh * g_.kw;
+        s.pre.assign(base_.begin(), base_.end());
+        float* pre = s.pre.data();
+        const float* wt = wt_.data();
+        float d[C];
+        for (std::size_t t = 0; t < fs.ptouched.size(); ++t) {
+            bool any = false;
+            for (std::size_t c = 0; c < C; ++c) {
+                d[c] = fs.pvals[t * C + c] - const_[c];
+                any = any || d[c] != 0.0f;
+            }
+            if (!any) continue;
+            const std::size_t pr = fs.ptouched[t] / g_.w + g_.pt, pc = fs.ptouched[t] % g_.w + g_.pl;
+            const cover ry = covering(pr, g_.kh, g_.sh, g_.oh), rx = covering(pc, g_.kw, g_.sw, g_.ow);
+            for (std::size_t oy = ry.lo; oy < ry.hi; ++oy)
+                for (std::size_t ox = rx.lo; ox < rx.hi; ++ox) {
+                    float* a = pre + (oy * g_.ow + ox) * F;
+                    const std::size_t tap = (pr - oy * g_.sh) * g_.kw + (pc - ox * g_.sw);
+                    for (std::size_t c = 0; c < C; ++c) {
+                        if (d[c] == 0.0f) continue;
+                        const float x = d[c];
+                        const float* wk = wt + (c * KK + tap) * F;
+                        for (std::size_t f = 0; f < F; ++f) a[f] += wk[f] * x;
+                    }
+                }
+        }
+        const float lo = relu_ ? 0.0f : -std::numeric_limits<float>::infinity();
+        for (std::size_t py = 0; py < ph_; ++py)
+            for (std::size_t px = 0; px < pw_; ++px) {
+                float best[F];
+                for (std::size_t e = 0; e < G_ * G_; ++e) {
+                    const float* a = pre + ((py * G_ + e / G_) * g_.ow + px * G_ + e % G_) * F;
+                    for (std::size_t f = 0; f < F; ++f) {
+                        const float u = a[f] > lo ? a[f] : lo;
+                        best[f] = e == 0 || u > best[f] ? u : best[f];
+                    }
+                }
+                for (std::size_t f = 0; f < F; ++f) y[(f * ph_ + py) * pw_ + px] = best[f];
+            }
+    }
+private:
+    conv_geometry g_{};
+    std::size_t G_ = 1, ph_ = 1, pw_ = 1;
+    bool relu_ = false;
+    std::vector<float> wt_, const_, base_;
+
+    // Kernel taps [k0, k1) of output o that fall inside an input of n (padding pad before).
+    struct tap_range {
+        std::size_t k0, k1;
+    };
+    static tap_range taps(std::size_t o, std::size_t s, std::size_t pad, std::size_t n, std::size_t k) {
+        const std::size_t start = o * s;  // padded coordinate of tap 0
+        const std::size_t k0 = start < pad ? std::min(k, pad - start) : 0;
+        const std::size_t end = pad + n;  // first padded coordinate past the input
+        const std::size_t k1 = start >= end ? 0 : std::min(k, end - start);
+        return {k0, std::max(k0, k1)};
+    }
+};
+
+}  // namespace sparse
+
+}  // namespace flowpic::nn::kernels
