@@ -5,7 +5,9 @@
 //
 // A window is handed out (out.on_block) when a packet beyond its end arrives or the flow ends;
 // packets no later window needs are dropped at once, so memory is bounded by the traffic of one
-// window per live flow.
+// window per live flow. Under window_spec::min_flow_packets a flow's windows are held (its
+// packets buffered, at most that many) until the flow reaches the count, then handed out in
+// the order they closed; a flow that ends short of it yields none.
 
 #include <algorithm>
 #include <cstddef>
@@ -51,7 +53,11 @@ public:
     void add(state& s, const flows::flow& f, const packet& p, Out& out) {
         if (s.done) return;
         const std::int64_t t = p.time_ns;
-        complete_windows(s, f, t, out);
+        if (FLOWPIC_LIKELY(f.packets + 1 >= w_.min_flow_packets)) {
+            // the first packet at the count releases what the held ones closed: as late as any of them
+            const bool releasing = f.packets + 1 == w_.min_flow_packets && !s.buffer.empty();
+            complete_windows(s, f, releasing ? std::max(t, s.buffer.back().time_ns) : t, out);
+        }
         if (s.done) return;
         if (FLOWPIC_LIKELY(s.buffer.empty() || s.buffer.back().time_ns <= t)) {
             s.buffer.push_back(p);
@@ -67,7 +73,7 @@ public:
     // The flow ends: its last windows by the end rule, then its packets are freed.
     template <class Out>
     void close(state& s, const flows::flow& f, Out& out) {
-        if (!s.done) {
+        if (!s.done && f.packets >= w_.min_flow_packets) {
             const std::int64_t last = f.last_ns;
             if (w_.ends == end_rule::authors && s.next_window == 0 && last - f.first_ns > w_.length_ns - w_.stride() &&
                 last - f.first_ns < w_.length_ns) {
