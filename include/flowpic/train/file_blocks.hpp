@@ -58,7 +58,7 @@ void blocks_of(Source& src, const blocks::window_spec& w, F& on_block, std::opti
     flows::callback_sink sink{[&](const blocks::block& b) { on_block(b); }, flows::ignore{}};
     source::until_damage<Source> until(src, damage ? source::on_damage::stop : source::on_damage::refuse);
     table.consume(until, sink);
-    if (until.damage()) *damage = until.damage();
+    if (damage && until.damage()) *damage = until.damage();  // (the null check for GCC -O3 -Wnonnull)
 }
 
 template <class Key, class Source, class F>
@@ -86,7 +86,7 @@ void blocks_of_file(Source& src, const blocks::window_spec& w, F& f, std::option
                 kp.key.session = 0;
                 per_capture[it->second].push_back(kp);
             }
-            if (until.damage()) *damage = until.damage();
+            if (damage && until.damage()) *damage = until.damage();
             for (std::size_t c = 0; c < names.size(); ++c) {
                 auto& v = per_capture[c];
                 std::stable_sort(v.begin(), v.end(),
