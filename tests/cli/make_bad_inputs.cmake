@@ -4,6 +4,7 @@
 #   huge_record.pcap     a valid file header, then a record claiming 2 GiB of captured bytes
 #   garbage.pcap         binary bytes that are no capture format
 #   empty.pcap           zero bytes
+#   tree/{a,b}/          a class tree: a/ holds the sample without its last byte, b/ the sample
 cmake_minimum_required(VERSION 3.25)
 file(MAKE_DIRECTORY "${OUT_DIR}")
 file(SIZE "${SAMPLE}" size)
@@ -41,3 +42,7 @@ run("head -c 20 '${SAMPLE}' > '${OUT_DIR}/short_header.pcap'")
 run("{ head -c 24 '${SAMPLE}'; printf '\\000\\000\\000\\000\\000\\000\\000\\000\\377\\377\\377\\177\\377\\377\\377\\177abcdefgh'; } > '${OUT_DIR}/huge_record.pcap'")
 run("printf '\\001\\002\\003\\004\\377\\376\\375\\374\\000\\000\\200\\201' > '${OUT_DIR}/garbage.pcap'")
 file(WRITE "${OUT_DIR}/empty.pcap" "")
+file(MAKE_DIRECTORY "${OUT_DIR}/tree/a" "${OUT_DIR}/tree/b")
+math(EXPR all_but_one "${size} - 1")
+run("head -c ${all_but_one} '${SAMPLE}' > '${OUT_DIR}/tree/a/cut.pcap'")
+file(COPY_FILE "${SAMPLE}" "${OUT_DIR}/tree/b/sample.pcap")

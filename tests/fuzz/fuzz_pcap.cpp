@@ -1,5 +1,5 @@
 // libFuzzer target: pcap and pcapng files through source::pcap_file (libpcap + frame decoding),
-// both protocol policies, then the flow tables.
+// both protocol policies (the second entering GRE and GTP-U tunnels), then the flow tables.
 #include <cstddef>
 #include <cstdint>
 
@@ -26,6 +26,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     try {
         source::pcap_file<size::transport_payload, protocols::any_ip> s(path);
+        s.set_tunnels(decode::tunnel_mode::inner);  // GRE and GTP-U entered
         fuzz::run_source(s, [](const keyed_packet&) {});
     } catch (const flowpic::error&) {
     }

@@ -48,6 +48,7 @@ struct seen_block {
 // The windows a flow with these packet times yields, computed over the whole flow at once.
 std::vector<seen_block> oracle(const std::vector<std::int64_t>& ts, const blocks::window_spec& w) {
     std::vector<seen_block> out;
+    if (ts.size() < w.min_flow_packets) return out;
     const std::int64_t first = ts.front(), last = ts.back();
     const std::int64_t s = w.stride();
     for (std::uint64_t k = 0;; ++k) {
@@ -96,6 +97,7 @@ TEST_CASE("streaming windows equal the whole-flow oracle for random flows and po
         w.inclusive_end = rng() % 2;
         w.ends = static_cast<blocks::end_rule>(rng() % 3);
         w.first_only = rng() % 6 == 0;
+        w.min_flow_packets = rng() % 4 == 0 ? static_cast<std::uint32_t>(rng() % 40) : 0;
         // put some packets exactly on window edges
         if (trial % 3 == 0) {
             const std::int64_t s = w.stride();
@@ -121,6 +123,7 @@ TEST_CASE("streaming windows equal the whole-flow oracle for random flows and po
         CAPTURE(static_cast<int>(w.ends));
         CAPTURE(w.inclusive_end);
         CAPTURE(w.first_only);
+        CAPTURE(w.min_flow_packets);
         REQUIRE(got == want);
         CHECK(table.buffered_packets() == 0);
     }
@@ -139,6 +142,58 @@ TEST_CASE("the reference converter's windows: window 0 is kept for flows a littl
         CAPTURE(dur);
         CHECK(blocks_seen == expect);
     }
+}
+
+TEST_CASE("shapira2019's sessions of >= 20 packets: windows held until the count, none for 19") {
+    // Flow a: 19 packets over 130 s (two complete windows' worth); flow b: 20 packets, its 20th
+    // at 125 s, after its windows 0 and 1 closed; flow c: 40 packets, windows released as usual.
+    const auto a = key_of(1, 2, 1000, 443), b = key_of(3, 4, 1001, 443), c = key_of(5, 6, 1002, 443);
+    std::vector<keyed_packet> in;
+    const std::int64_t t0 = 1'600'000'000LL * ns_per_second;
+    for (int i = 0; i < 19; ++i) in.push_back(pkt(a, t0 + i * blocks::seconds(130.0 / 18)));
+    for (int i = 0; i < 19; ++i) in.push_back(pkt(b, t0 + 1 + i * blocks::seconds(121.0 / 18)));
+    in.push_back(pkt(b, t0 + blocks::seconds(125)));
+    for (int i = 0; i < 40; ++i) in.push_back(pkt(c, t0 + 2 + i * blocks::seconds(3.2)));
+    std::stable_sort(in.begin(), in.end(),
+                     [](const keyed_packet& x, const keyed_packet& y) { return x.pkt.time_ns < y.pkt.time_ns; });
+
+    blocks::window_spec w = blocks::specs::shapira2019;
+    REQUIRE(w.min_flow_packets == 20);
+    w.min_packets = 1;  // every window counts, so that the holding shows
+    w.min_span_ns = 0;
+    for (int pass = 0; pass < 2; ++pass) {  // deterministic: the same blocks in the same order twice
+        blocks::windowed_table<> table({}, w);
+        std::vector<std::pair<std::uint16_t, std::uint64_t>> got;  // (flow's source port, window)
+        std::vector<std::int64_t> at;                               // the time of the packet that released it
+        std::int64_t now = 0;
+        flows::callback_sink out{[&](const blocks::block& blk) {
+                                     got.emplace_back(blk.owner->key.sport, blk.index);
+                                     at.push_back(now);
+                                 },
+                                 flows::ignore{}};
+        for (const auto& kp : in) {
+            now = kp.pkt.time_ns;
+            table.add(kp, out);
+        }
+        now = -1;
+        table.finish(out);
+        // c's window 0 closes at its first packet past 60 s; b's windows 0 and 1 wait for its
+        // 20th packet at 125 s; c's window 1 closes at 121.6 s, before b's release; a: nothing
+        const std::vector<std::pair<std::uint16_t, std::uint64_t>> want{{1002, 0}, {1002, 1}, {1001, 0}, {1001, 1}};
+        CHECK(got == want);
+        REQUIRE(at.size() == 4);
+        CHECK(at[2] == t0 + blocks::seconds(125));
+        CHECK(at[3] == t0 + blocks::seconds(125));
+        CHECK(table.buffered_packets() == 0);
+    }
+    // with the rule off, a's windows come out too
+    w.min_flow_packets = 0;
+    blocks::windowed_table<> table({}, w);
+    int from_a = 0;
+    flows::callback_sink out{[&](const blocks::block& blk) { from_a += blk.owner->key.sport == 1000; }, flows::ignore{}};
+    for (const auto& kp : in) table.add(kp, out);
+    table.finish(out);
+    CHECK(from_a == 2);
 }
 
 TEST_CASE("unidirectional and bidirectional keys") {

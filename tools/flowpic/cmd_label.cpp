@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -11,6 +12,7 @@
 #include <CLI/CLI.hpp>
 
 #include "commands.hpp"
+#include "damage.hpp"
 #include "flowpic/core/error.hpp"
 #include "flowpic/labels/label_file.hpp"
 #include "flowpic/labels/label_map.hpp"
@@ -32,13 +34,18 @@ struct label_options {
     std::string map;
     bool quiet = false;
     bool keep_going = false;
+    bool strict = false;
 };
 
 #if defined(FLOWPIC_HAS_NDPI)
 // One capture's flows, labelled, ordered by first packet time, then key.
-std::vector<labels::flow_label> label_capture(const std::string& path, const labels::label_map& map) {
+std::vector<labels::flow_label> label_capture(const std::string& path, const labels::label_map& map, bool strict) {
     ndpi::flow_classifier classifier;
-    source::visit_frames(path, [&](const source::frame& f) { classifier.add_frame(f.time_ns, f.link_type, f.data, f.caplen); });
+    std::optional<source::damage> damage;
+    source::visit_frames(
+        path, [&](const source::frame& f) { classifier.add_frame(f.time_ns, f.link_type, f.data, f.caplen); },
+        strict ? nullptr : &damage);
+    if (damage) report_damage(*damage);
     std::vector<labels::flow_label> rows;
     for (auto& f : classifier.finish()) {
         labels::flow_label r;
@@ -81,7 +88,7 @@ void run_label(const label_options& o) {
     for (const auto& c : captures) {
         std::vector<labels::flow_label> r;
         try {
-            r = label_capture(c, map);
+            r = label_capture(c, map, o.strict);
         } catch (const flowpic::error& e) {
             if (!o.keep_going) throw;
             std::fprintf(stderr, "flowpic label: skipped: %s\n", e.what());  // none of its rows
@@ -121,6 +128,7 @@ void add_label_command(CLI::App& app) {
     cmd->add_flag("--keep-going", o->keep_going,
                   "a capture that cannot be read (corrupt, unsupported link type) is reported on standard error and "
                   "left out, instead of stopping");
+    add_strict_flag(*cmd, o->strict);
     cmd->callback([o] { run_label(*o); });
 }
 

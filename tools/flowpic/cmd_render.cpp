@@ -11,12 +11,14 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <CLI/CLI.hpp>
 
 #include "commands.hpp"
+#include "damage.hpp"
 #include "flowpic/core/error.hpp"
 #include "flowpic/flows/flow_table.hpp"
 #include "flowpic/picture/maker.hpp"
@@ -39,6 +41,8 @@ struct render_options {
     std::string out;
     std::string format = "npy";
     bool bidirectional = false;
+    bool strict = false;
+    std::string tunnels = "outer";
 };
 
 template <class Preset>
@@ -99,6 +103,9 @@ public:
             // the preset's windows and flow grouping, as flowpic dataset cuts files
             train::file_block_options fo;
             fo.bidirectional = o_.bidirectional;
+            fo.tunnels = tunnel_mode_of(o_.tunnels);
+            std::optional<source::damage> damage;
+            if (!o_.strict) fo.stop_at_damage = &damage;
             train::for_each_block<Preset>(
                 o_.input,
                 [&](const blocks::block& b, const train::block_origin& origin) {
@@ -106,6 +113,7 @@ public:
                     block(b);
                 },
                 fo);
+            if (damage) report_damage(*damage);
         }
         index_.flush();
         if (!index_) throw io_error(location{(dir_ / "index.csv").string()}, "write failed");
@@ -134,6 +142,8 @@ void add_render_command(CLI::App& app) {
         ->check(CLI::IsMember({"npy", "png", "svg"}))
         ->capture_default_str();
     add_bidirectional_flag(*cmd, o->bidirectional);
+    add_strict_flag(*cmd, o->strict);
+    add_tunnels_option(*cmd, o->tunnels);
     cmd->callback([o] {
         presets::visit(o->preset, [&](auto p) {
             renderer<decltype(p)> r(*o);

@@ -22,6 +22,8 @@ struct tree_options {
     std::vector<std::string> where;
     bool all_windows = false;
     std::optional<std::uint32_t> min_packets;
+    bool strict = false;
+    std::string tunnels = "outer";
 };
 
 inline void add_preset_option(CLI::App& cmd, std::string& preset) {
@@ -35,6 +37,8 @@ inline void add_tree_options(CLI::App& cmd, tree_options& o) {
     cmd.add_flag("--all-windows", o.all_windows, "every complete window of each flow, not only the first "
                                                  "(for the mini_flowpic presets: every 15 s of the flow)");
     cmd.add_option("--min-packets", o.min_packets, "keep blocks with at least this many packets (default: the preset's)");
+    add_strict_flag(cmd, o.strict);
+    add_tunnels_option(cmd, o.tunnels);
 }
 
 // `trained`: the windows of a model's recipe (eval), which --all-windows / --min-packets adjust.
@@ -42,6 +46,8 @@ inline train::build_options make_build_options(const std::string& preset, const 
                                                std::optional<blocks::window_spec> trained = std::nullopt) {
     train::build_options b;
     b.preset = preset;
+    b.stop_at_damage = !t.strict;
+    b.tunnels = tunnel_mode_of(t.tunnels);
     for (const auto& w : t.where) {
         try {
             b.where.push_back(train::parse_where(w));
@@ -59,6 +65,7 @@ inline train::build_options make_build_options(const std::string& preset, const 
 }
 
 inline void report_skipped(const train::build_report& r) {
+    for (const auto& d : r.damaged) report_damage(d);
     if (r.skipped.empty()) return;
     std::fprintf(stderr, "flowpic: skipped %zu files that are no capture or supported CSV:\n", r.skipped.size());
     for (std::size_t i = 0; i < r.skipped.size() && i < 10; ++i) std::fprintf(stderr, "  %s\n", r.skipped[i].c_str());

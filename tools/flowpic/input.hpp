@@ -7,15 +7,30 @@
 #include <csignal>
 #include <string>
 
+#include "damage.hpp"
 #include "flowpic/source/any_file.hpp"
+#include "flowpic/source/damage.hpp"
 #include "flowpic/source/live_capture.hpp"
+#include "flowpic/source/tunnel_option.hpp"
 #include "options.hpp"
 
 namespace flowpic::tool {
 
+// f(source&) over the file at `path`, read up to a damaged record (reported) unless `strict`.
 template <class F>
-decltype(auto) with_source(const std::string& path, F&& f) {
-    return source::visit_file(path, std::forward<F>(f));
+decltype(auto) with_source(const std::string& path, F&& f, bool strict = false,
+                           decode::tunnel_mode tunnels = decode::tunnel_mode::outer) {
+    return source::visit_file(path, [&](auto& src) -> decltype(auto) {
+        source::set_tunnels(src, tunnels);
+        source::until_damage until(src, damage_mode(strict));
+        struct reporter {  // also when f throws after the damage
+            const decltype(until)& u;
+            ~reporter() {
+                if (u.damage()) report_damage(*u.damage());
+            }
+        } r{until};
+        return f(until);
+    });
 }
 
 namespace detail {
@@ -48,11 +63,12 @@ struct signal_stop_guard {
 
 template <class F>
 decltype(auto) with_input(const input_options& in, F&& f) {
-    if (!in.live()) return with_source(in.capture, std::forward<F>(f));
+    if (!in.live()) return with_source(in.capture, std::forward<F>(f), in.strict, tunnel_mode_of(in.tunnels));
     source::live_options lo;
     lo.duration = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::duration<double>(in.seconds));
     lo.max_packets = in.count;
     source::live_capture<> src(in.interface_name, lo);
+    src.set_tunnels(tunnel_mode_of(in.tunnels));
     detail::signal_stop_guard guard(src);
     return f(src);
 }

@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 
 #include "commands.hpp"
+#include "damage.hpp"
 #include "flowpic/config.hpp"
 #include "flowpic/core/error.hpp"
 
@@ -26,5 +27,5 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "flowpic: error: %s\n", e.what());
         return 2;
     }
-    return 0;
+    return flowpic::tool::damaged_inputs() > 0 ? flowpic::tool::exit_damaged : 0;
 }

@@ -13,8 +13,10 @@
 #include <oneapi/tbb/global_control.h>
 
 #include "flowpic/blocks/window_spec.hpp"
+#include "flowpic/decode/frame.hpp"
 #include "flowpic/flows/flow_table.hpp"
 #include "flowpic/presets/builtin.hpp"
+#include "damage.hpp"
 
 namespace flowpic::tool {
 
@@ -55,12 +57,26 @@ CLI::Option* add_seed_option(CLI::App& cmd, N& seed, const std::string& help) {
     return cmd.add_option("--seed", seed, help)->capture_default_str();
 }
 
+// --tunnels outer|inner: GRE and GTP-U packets as the tunnel's flow, or as the flows inside it.
+inline CLI::Option* add_tunnels_option(CLI::App& cmd, std::string& tunnels) {
+    return cmd.add_option("--tunnels", tunnels,
+                          "GRE and GTP-U tunnels: outer (a tunnel is one flow between its endpoints) or inner "
+                          "(each tunnelled connection is its own flow, sized by its own IP header)")
+        ->check(CLI::IsMember({"outer", "inner"}))
+        ->capture_default_str();
+}
+[[nodiscard]] inline decode::tunnel_mode tunnel_mode_of(const std::string& tunnels) noexcept {
+    return tunnels == "inner" ? decode::tunnel_mode::inner : decode::tunnel_mode::outer;
+}
+
 // Where packets come from: a file, or a live interface (exactly one of them).
 struct input_options {
     std::string capture;
     std::string interface_name;
     double seconds = 0;
     std::uint64_t count = 0;
+    bool strict = false;  // refuse a file cut short or damaged part way (damage.hpp)
+    std::string tunnels = "outer";
 
     [[nodiscard]] bool live() const noexcept { return !interface_name.empty(); }
 };
@@ -77,6 +93,8 @@ inline void add_input_options(CLI::App& cmd, input_options& o) {
         ->needs(itf);
     cmd.add_option("--count", o.count, "live capture: stop after this many TCP/UDP packets (0: no limit)")
         ->needs(itf);
+    add_strict_flag(cmd, o.strict);
+    add_tunnels_option(cmd, o.tunnels);
 }
 
 // The flow table's bounds.

@@ -21,6 +21,9 @@ struct window_spec {
     bool inclusive_end = false;               // window [start, start + length] instead of [start, start + length)
     end_rule ends = end_rule::complete;
     bool first_only = false;                  // only window 0: the first `length` of the flow (mini-FlowPic)
+    // Blocks only of flows of at least this many packets (A.1's sessions of >= 20): a flow's
+    // windows are held until it reaches the count, and dropped if it ends short of it.
+    std::uint32_t min_flow_packets = 0;
 
     [[nodiscard]] constexpr std::int64_t stride() const noexcept { return stride_ns > 0 ? stride_ns : length_ns; }
     friend constexpr bool operator==(const window_spec&, const window_spec&) = default;
@@ -39,10 +42,11 @@ struct window {
 };
 
 namespace specs {
-// A.1 as coded: 60 s windows, both ends inclusive, > 10 packets, span > 50 s, the converter's end rule.
-inline constexpr window_spec shapira2019{seconds(60), seconds(60), 11, seconds(50) + 1, true, end_rule::authors, false};
+// A.1 as coded: sessions of >= 20 packets, 60 s windows, both ends inclusive, > 10 packets,
+// span > 50 s, the converter's end rule.
+inline constexpr window_spec shapira2019{seconds(60), seconds(60), 11, seconds(50) + 1, true, end_rule::authors, false, 20};
 // A.1's "overlap" datasets: 60 s windows every 15 s, span > 40 s.
-inline constexpr window_spec shapira2019_overlap{seconds(60), seconds(15), 11, seconds(40) + 1, true, end_rule::authors, false};
+inline constexpr window_spec shapira2019_overlap{seconds(60), seconds(15), 11, seconds(40) + 1, true, end_rule::authors, false, 20};
 // A.2: the first 15 s of the flow (t < 15 s), whatever its length.
 inline constexpr window_spec mini_flowpic{seconds(15), 0, 1, 0, false, end_rule::any, true};
 // A.3: non-overlapping 60 s chunks from the first packet, the last partial chunk dropped.

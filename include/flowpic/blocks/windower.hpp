@@ -11,6 +11,10 @@
 // flow's previous one joins an open window in time order; one earlier than every open window
 // (before the first packet, or in a window already handed out) cannot be placed and is counted
 // in late_packets (docs/formats.md, "Time order").
+//
+// Under window_spec::min_flow_packets a flow's windows are held (its
+// packets buffered, at most that many) until the flow reaches the count, then handed out in
+// the order they closed; a flow that ends short of it yields none.
 
 #include <algorithm>
 #include <cstddef>
@@ -62,7 +66,11 @@ public:
     void add(state& s, const flows::flow& f, const packet& p, Out& out) {
         if (s.done) return;
         const std::int64_t t = p.time_ns;
-        complete_windows(s, f, t, out);
+        if (FLOWPIC_LIKELY(f.packets + 1 >= w_.min_flow_packets)) {
+            // the first packet at the count releases what the held ones closed: as late as any of them
+            const bool releasing = f.packets + 1 == w_.min_flow_packets && !s.buffer.empty();
+            complete_windows(s, f, releasing ? std::max(t, s.buffer.back().time_ns) : t, out);
+        }
         if (s.done) return;
         // time went back past every open window (windows never move back): counted, left out
         if (FLOWPIC_UNLIKELY(t < window_start(s, s.next_window))) {
@@ -88,7 +96,7 @@ public:
     // The same; an open window that an eviction cuts short is counted.
     template <class Out>
     void close(state& s, const flows::flow& f, flows::end_reason why, Out& out) {
-        if (!s.done) {
+        if (!s.done && f.packets >= w_.min_flow_packets) {
             if (why == flows::end_reason::evicted) {  // the open window, cut short: dropped or partial
                 const auto cut = static_cast<std::uint64_t>(
                     s.buffer.end() - std::lower_bound(s.buffer.begin(), s.buffer.end(), window_start(s, s.next_window),

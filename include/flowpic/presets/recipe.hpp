@@ -7,6 +7,7 @@
 //   window.length_ns, window.stride_ns, window.min_packets, window.min_span_ns   integers
 //   window.inclusive_end, window.first_only                                      0 or 1
 //   window.ends          complete | authors | any
+//   window.min_flow_packets  integer, written only when not 0
 //   grouping             per_direction | per_connection | all_flows   (must be the preset's)
 //   label_map            CSV text (absent: classes from class directories)
 //   min_score            one number in [0, 1] per class, comma-separated (absent: no thresholds)
@@ -134,6 +135,8 @@ inline std::vector<float> scores_of(const nn::model_field& f, const std::string&
         f.emplace_back("window.inclusive_end", w.inclusive_end ? "1" : "0");
         f.emplace_back("window.ends", std::string(detail::end_rule_names[static_cast<std::size_t>(w.ends)]));
         f.emplace_back("window.first_only", w.first_only ? "1" : "0");
+        // only when set, so files without the rule stay as they were
+        if (w.min_flow_packets != 0) f.emplace_back("window.min_flow_packets", std::to_string(w.min_flow_packets));
     }
     if (r.flows) f.emplace_back("grouping", std::string(name(*r.flows)));
     if (!r.label_map.empty()) f.emplace_back("label_map", r.label_map);
@@ -165,6 +168,7 @@ inline std::vector<float> scores_of(const nn::model_field& f, const std::string&
             else if (k == "window.min_span_ns") w.min_span_ns = detail::integer_of<std::int64_t>(f, name, 0);
             else if (k == "window.inclusive_end") w.inclusive_end = detail::flag_of(f, name);
             else if (k == "window.first_only") w.first_only = detail::flag_of(f, name);
+            else if (k == "window.min_flow_packets") w.min_flow_packets = detail::integer_of<std::uint32_t>(f, name, 0);
             else if (k == "window.ends") {
                 std::size_t i = 0;
                 while (i < 3 && detail::end_rule_names[i] != f.value) ++i;

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstring>
 #include <limits>
+#include <optional>
 #include <string>
 
 #include <pcap/pcap.h>
@@ -16,6 +17,7 @@
 #include "flowpic/core/error.hpp"
 #include "flowpic/decode/link_type.hpp"
 #include "flowpic/source/any_file.hpp"
+#include "flowpic/source/damage.hpp"
 #include "flowpic/source/pcap_file.hpp"
 #include "flowpic/source/pcapng_file.hpp"
 
@@ -30,15 +32,25 @@ struct frame {
 };
 
 // Calls f(const frame&) for every frame of the pcap or pcapng file `path`, in file order; other
-// formats (the CSV ones carry no payload) throw format_error naming the file.
+// formats (the CSV ones carry no payload) throw format_error naming the file. A damaged record
+// throws format_error, or with `stop_at_damage` ends the file there, the damage kept in it.
 template <class F>
-void visit_frames(const std::string& path, F&& f) {
+void visit_frames(const std::string& path, F&& f, std::optional<damage>* stop_at_damage = nullptr) {
     const file_format fmt = sniff_format(path);
     if (fmt == file_format::pcapng) {
         detail::pcapng_reader reader(path);
         detail::pcapng_record r;
         frame fr;
-        while (reader.next(r)) {
+        const auto next = [&] {
+            if (!stop_at_damage) return reader.next(r);
+            try {
+                return reader.next(r);
+            } catch (const format_error& e) {
+                *stop_at_damage = damage::of(e);
+                return false;
+            }
+        };
+        while (next()) {
             fr.data = r.data;
             fr.caplen = r.caplen;
             fr.wire = r.wire;
@@ -67,12 +79,17 @@ void visit_frames(const std::string& path, F&& f) {
     const int dlt = pcap_datalink(p);
     if (!decode::supported(dlt))
         throw format_error(location{path, 0}, "unsupported " + decode::link_type_name(dlt) +
-                                                  " (flowpic decodes Ethernet, loopback, raw IP and Linux cooked captures)");
+                                                  " (flowpic decodes Ethernet, loopback, raw IP, Linux cooked, PPP, Cisco HDLC, 802.11, radiotap and PPI captures)");
     constexpr std::int64_t max_seconds = std::numeric_limits<std::int64_t>::max() / ns_per_second - 5;
     pcap_pkthdr* h = nullptr;
     const u_char* data = nullptr;
     frame fr;
     fr.link_type = dlt;
+    const auto fail = [&](location where, const std::string& why) {
+        format_error e(std::move(where), why);
+        if (!stop_at_damage) throw e;
+        *stop_at_damage = damage::of(e);
+    };
     for (;;) {
         const int rc = pcap_next_ex(p, &h, &data);
         if (rc == PCAP_ERROR_BREAK) return;
@@ -80,11 +97,11 @@ void visit_frames(const std::string& path, F&& f) {
             const char* why = pcap_geterr(p);
             FILE* pf = ::pcap_file(p);
             const long pos = pf ? std::ftell(pf) : -1;
-            throw format_error(location{path, pos < 0 ? location::npos : static_cast<std::uint64_t>(pos)},
-                               why && *why ? why : "read error");
+            return fail(location{path, pos < 0 ? location::npos : static_cast<std::uint64_t>(pos)},
+                        why && *why ? why : "read error");
         }
         if (h->ts.tv_sec > max_seconds || h->ts.tv_sec < -max_seconds)
-            throw format_error(location{path}, "timestamp of " + std::to_string(h->ts.tv_sec) + " s is out of range");
+            return fail(location{path}, "timestamp of " + std::to_string(h->ts.tv_sec) + " s is out of range");
         fr.data = data;
         fr.caplen = h->caplen;
         fr.wire = h->len;

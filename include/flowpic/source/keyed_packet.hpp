@@ -35,6 +35,7 @@ struct capture_stats {
     std::uint64_t truncated = 0;     // captured bytes end before the headers needed
     std::uint64_t malformed = 0;     // contradictory IP headers
     std::uint64_t non_first_fragments = 0;
+    std::uint64_t tunnelled = 0;     // handed out from inside a GRE or GTP-U tunnel (tunnel_mode::inner)
 };
 
 }  // namespace source

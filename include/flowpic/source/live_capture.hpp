@@ -87,7 +87,7 @@ public:
                 const std::int64_t frac = nano_ ? static_cast<std::int64_t>(h->ts.tv_usec)
                                                 : static_cast<std::int64_t>(h->ts.tv_usec) * 1000;
                 const std::int64_t t = static_cast<std::int64_t>(h->ts.tv_sec) * ns_per_second + frac;
-                if (detail::frame_to_packet<Size, Protocols>(dlt_, data, h->caplen, h->len, t, stats_, out)) {
+                if (detail::frame_to_packet<Size, Protocols>(dlt_, data, h->caplen, h->len, t, stats_, out, tunnels_)) {
                     if (deadline_passed()) return false;  // the packet arrived after the duration
                     return true;
                 }
@@ -123,6 +123,8 @@ public:
     [[nodiscard]] const std::string& interface_name() const noexcept { return iface_; }
     [[nodiscard]] const live_options& options() const noexcept { return opt_; }
     [[nodiscard]] const capture_stats& stats() const noexcept { return stats_; }
+    // GRE and GTP-U: the outer packet (default) or the tunnelled one is the flow's (decode/frame.hpp).
+    void set_tunnels(decode::tunnel_mode m) noexcept { tunnels_ = m; }
 
 private:
     using clock = std::chrono::steady_clock;
@@ -167,6 +169,7 @@ private:
     clock::time_point start_{};
     std::atomic<bool> stop_requested_{false};
     capture_stats stats_;
+    decode::tunnel_mode tunnels_ = decode::tunnel_mode::outer;
 };
 
 }  // namespace flowpic::source

@@ -48,9 +48,10 @@ struct pcap_handle {
 template <class Size, class Protocols>
 [[nodiscard]] FLOWPIC_ALWAYS_INLINE bool frame_to_packet(int dlt, const std::uint8_t* data, std::uint32_t caplen,
                                                         std::uint32_t wire, std::int64_t time_ns,
-                                                        capture_stats& st, keyed_packet& out) noexcept {
+                                                        capture_stats& st, keyed_packet& out,
+                                                        decode::tunnel_mode tunnels = decode::tunnel_mode::outer) noexcept {
     decode::decoded d;
-    const decode::status s = decode::decode_frame(dlt, data, caplen, d);
+    const decode::status s = decode::decode_frame(dlt, data, caplen, d, tunnels);
     if (FLOWPIC_UNLIKELY(s != decode::status::ok)) {
         if (s == decode::status::truncated) ++st.truncated;
         else if (s == decode::status::malformed) ++st.malformed;
@@ -72,6 +73,7 @@ template <class Size, class Protocols>
     out.pkt.dir = direction::forward;
     out.direction_known = false;
     ++st.packets;
+    if (d.tunnelled) ++st.tunnelled;
     return true;
 }
 
@@ -91,6 +93,18 @@ public:
             throw io_error(location{path_}, "is a directory, not a capture file");
         FILE* f = std::fopen(path_.c_str(), "rb");
         if (!f) throw io_error(location{path_}, std::string("cannot open: ") + std::strerror(errno));
+        // classic pcap: records are a 16-byte header and the data, so a damaged record's start is known
+        // (regular files only: a pipe cannot be rewound)
+        struct stat fst {};
+        unsigned char magic[4] = {};
+        const bool regular = ::fstat(::fileno(f), &fst) == 0 && S_ISREG(fst.st_mode);
+        if (regular && std::fread(magic, 1, 4, f) == 4) {
+            const std::uint32_t m = static_cast<std::uint32_t>(magic[0]) | (static_cast<std::uint32_t>(magic[1]) << 8) |
+                                    (static_cast<std::uint32_t>(magic[2]) << 16) |
+                                    (static_cast<std::uint32_t>(magic[3]) << 24);
+            if (m == 0xa1b2c3d4 || m == 0xd4c3b2a1 || m == 0xa1b23c4d || m == 0x4d3cb2a1) record_start_ = 24;
+        }
+        if (regular) std::rewind(f);
         // pcap_fopen_offline owns f once it succeeds; on failure f is still ours to close
         pcap_t* p = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_NANO, err);
         if (!p) {
@@ -103,7 +117,7 @@ public:
         dlt_ = pcap_datalink(p);
         if (!decode::supported(dlt_))
             throw format_error(location{path_, 0}, "unsupported " + decode::link_type_name(dlt_) +
-                                                      " (flowpic decodes Ethernet, loopback, raw IP and Linux cooked captures)");
+                                                      " (flowpic decodes Ethernet, loopback, raw IP, Linux cooked, PPP, Cisco HDLC, 802.11, radiotap and PPI captures)");
     }
 
     // Fills `out` with the next TCP/UDP packet; false at the end of the file.
@@ -120,15 +134,18 @@ public:
             // pcapng timestamps are 64-bit: past year 2262 they do not fit int64 nanoseconds
             if (FLOWPIC_UNLIKELY(h->ts.tv_sec > max_seconds || h->ts.tv_sec < -max_seconds))
                 fail(("timestamp of " + std::to_string(h->ts.tv_sec) + " s is out of range").c_str());
+            if (record_start_ != location::npos) record_start_ += 16 + std::uint64_t{h->caplen};
             const std::int64_t t = static_cast<std::int64_t>(h->ts.tv_sec) * ns_per_second +
                                    static_cast<std::int64_t>(h->ts.tv_usec);
-            if (detail::frame_to_packet<Size, Protocols>(dlt_, data, h->caplen, h->len, t, stats_, out)) return true;
+            if (detail::frame_to_packet<Size, Protocols>(dlt_, data, h->caplen, h->len, t, stats_, out, tunnels_)) return true;
         }
     }
 
     [[nodiscard]] int link_type() const noexcept { return dlt_; }
     [[nodiscard]] const std::string& path() const noexcept { return path_; }
     [[nodiscard]] const capture_stats& stats() const noexcept { return stats_; }
+    // GRE and GTP-U: the outer packet (default) or the tunnelled one is the flow's (decode/frame.hpp).
+    void set_tunnels(decode::tunnel_mode m) noexcept { tunnels_ = m; }
 
 private:
     // leaves room for a fraction of up to 2^32 ns (nanosecond pcap records are not range-checked)
@@ -138,6 +155,7 @@ private:
         throw format_error(location{path_, file_offset()}, why && *why ? why : "read error");
     }
     [[nodiscard]] std::uint64_t file_offset() const noexcept {
+        if (record_start_ != location::npos) return record_start_;  // the damaged record's start
         FILE* f = ::pcap_file(handle_.p);
         if (!f) return location::npos;
         const long pos = std::ftell(f);
@@ -147,7 +165,9 @@ private:
     std::string path_;
     detail::pcap_handle handle_;
     int dlt_ = 0;
+    std::uint64_t record_start_ = location::npos;  // where the next record starts (classic pcap)
     capture_stats stats_;
+    decode::tunnel_mode tunnels_ = decode::tunnel_mode::outer;
 };
 
 }  // namespace flowpic::source

@@ -484,7 +484,7 @@ public:
         detail::pcapng_record r;
         while (reader_.next(r)) {
             ++stats_.frames;
-            if (detail::frame_to_packet<Size, Protocols>(r.link_type, r.data, r.caplen, r.wire, r.time_ns, stats_, out))
+            if (detail::frame_to_packet<Size, Protocols>(r.link_type, r.data, r.caplen, r.wire, r.time_ns, stats_, out, tunnels_))
                 return true;
         }
         return false;
@@ -495,6 +495,8 @@ public:
     }
     [[nodiscard]] const std::string& path() const noexcept { return reader_.path(); }
     [[nodiscard]] const capture_stats& stats() const noexcept { return stats_; }
+    // GRE and GTP-U: the outer packet (default) or the tunnelled one is the flow's (decode/frame.hpp).
+    void set_tunnels(decode::tunnel_mode m) noexcept { tunnels_ = m; }
     // Every interface read so far, all sections together, in file order.
     [[nodiscard]] std::span<const pcapng_interface> interfaces() const noexcept { return reader_.interfaces(); }
     // Section Header Blocks read so far.
@@ -503,6 +505,7 @@ public:
 private:
     detail::pcapng_reader reader_;
     capture_stats stats_;
+    decode::tunnel_mode tunnels_ = decode::tunnel_mode::outer;
 };
 
 }  // namespace flowpic::source

@@ -40,6 +40,7 @@
 #include "flowpic/picture/maker.hpp"
 #include "flowpic/presets/builtin.hpp"
 #include "flowpic/source/any_file.hpp"
+#include "flowpic/source/damage.hpp"
 #include "flowpic/train/file_blocks.hpp"
 #include "flowpic/train/picture_set.hpp"
 #include "flowpic/train/split.hpp"
@@ -90,11 +91,16 @@ struct build_options {
     std::vector<std::string> classes;           // when not empty: these classes, in this order
                                                 // (each a directory of a tree, unless labels are read)
     std::optional<labelled_captures> labelled;  // flows named by label files
+    bool stop_at_damage = false;                // a damaged file: its records before the damage are
+                                                // kept and the damage reported (build_report::damaged);
+                                                // false: format_error
+    decode::tunnel_mode tunnels = decode::tunnel_mode::outer;  // GRE and GTP-U: the outer or the inner flows
 };
 
 struct build_report {
     std::size_t files = 0;                      // files read
     std::vector<std::string> skipped;           // "path (why)"
+    std::vector<source::damage> damaged;        // with stop_at_damage: where files were cut or damaged
     std::size_t blocks = 0;                     // blocks seen, before --where
     // labelled captures: flows (that made a block) by what their row said
     std::size_t flows_labelled = 0;             // a class: kept
@@ -194,6 +200,7 @@ void add_file(set_builder& sb, const std::string& path, const std::string& captu
     picture_set& set = sb.set;
     picture::sparse_picture<T> pic;
     std::vector<float> values;
+    std::optional<source::damage> damage;
     for_each_block<Preset>(
         path,
         [&](const blocks::block& b, const block_origin& origin0) {
@@ -221,7 +228,8 @@ void add_file(set_builder& sb, const std::string& path, const std::string& captu
             set.pictures.push_back(picture::sparse_view<float>{pic.channels, pic.height, pic.width, pic.cells, values, bg});
             set.samples.push_back(s);
         },
-        file_block_options{o.window, false});
+        file_block_options{o.window, false, o.stop_at_damage ? &damage : nullptr, o.tunnels});
+    if (damage) report.damaged.push_back(std::move(*damage));
 }
 
 // Files a dataset cannot read, reported and skipped.

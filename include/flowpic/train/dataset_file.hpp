@@ -274,6 +274,7 @@ picture_set decode_dataset(const std::uint8_t* data, std::size_t size, const std
     win.inclusive_end = inclusive == 1;
     win.ends = static_cast<blocks::end_rule>(ends);
     win.first_only = first_only == 1;
+    win.min_flow_packets = g.window.min_flow_packets;  // not stored: the preset's session rule
     std::vector<float> background(channels);
     for (auto& b : background) {
         at = body.offset();

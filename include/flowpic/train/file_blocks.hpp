@@ -26,8 +26,10 @@
 #include "flowpic/flows/key_policy.hpp"
 #include "flowpic/presets/preset.hpp"
 #include "flowpic/source/any_file.hpp"
+#include "flowpic/source/damage.hpp"
 #include "flowpic/source/flow_records.hpp"
 #include "flowpic/source/memory.hpp"
+#include "flowpic/source/tunnel_option.hpp"
 
 namespace flowpic::train {
 
@@ -42,19 +44,25 @@ struct block_origin {
 struct file_block_options {
     std::optional<blocks::window_spec> window;  // instead of the preset's windows
     bool bidirectional = false;                 // both directions in one flow whatever the preset says
+    // null: a damaged record throws format_error; else the blocks of every record before it are
+    // handed out and the damage is kept here (source/damage.hpp)
+    std::optional<source::damage>* stop_at_damage = nullptr;
+    decode::tunnel_mode tunnels = decode::tunnel_mode::outer;  // GRE and GTP-U: the outer or the inner flows
 };
 
 namespace detail {
 
 template <class Key, class Source, class F>
-void blocks_of(Source& src, const blocks::window_spec& w, F& on_block) {
+void blocks_of(Source& src, const blocks::window_spec& w, F& on_block, std::optional<source::damage>* damage = nullptr) {
     blocks::windowed_table<Key> table({}, w);
     flows::callback_sink sink{[&](const blocks::block& b) { on_block(b); }, flows::ignore{}};
-    table.consume(src, sink);
+    source::until_damage<Source> until(src, damage ? source::on_damage::stop : source::on_damage::refuse);
+    table.consume(until, sink);
+    if (damage && until.damage()) *damage = until.damage();  // (the null check for GCC -O3 -Wnonnull)
 }
 
 template <class Key, class Source, class F>
-void blocks_of_file(Source& src, const blocks::window_spec& w, F& f) {
+void blocks_of_file(Source& src, const blocks::window_spec& w, F& f, std::optional<source::damage>* damage) {
     if constexpr (std::is_same_v<Source, source::flow_records>) {
         if constexpr (!Key::keyed) {
             // one stream per lab capture, in time order (the file holds flow after flow); the
@@ -65,7 +73,8 @@ void blocks_of_file(Source& src, const blocks::window_spec& w, F& f) {
             std::vector<int> vpn;
             std::vector<std::string_view> app;  // a lab session runs one application
             keyed_packet kp;
-            while (src.next(kp)) {
+            source::until_damage<Source> until(src, damage ? source::on_damage::stop : source::on_damage::refuse);
+            while (until.next(kp)) {
                 const auto& rec = src.flow(src.current_flow());
                 auto [it, fresh] = index.try_emplace(rec.capture, names.size());
                 if (fresh) {
@@ -77,6 +86,7 @@ void blocks_of_file(Source& src, const blocks::window_spec& w, F& f) {
                 kp.key.session = 0;
                 per_capture[it->second].push_back(kp);
             }
+            if (damage && until.damage()) *damage = until.damage();
             for (std::size_t c = 0; c < names.size(); ++c) {
                 auto& v = per_capture[c];
                 std::stable_sort(v.begin(), v.end(),
@@ -92,12 +102,12 @@ void blocks_of_file(Source& src, const blocks::window_spec& w, F& f) {
                 const auto& rec = src.flow(b.owner->key.session - 1);  // key.session = flow index + 1
                 f(b, block_origin{rec.capture, rec.vpn ? 1 : 0, rec.application, true});
             };
-            blocks_of<Key>(src, w, cb);
+            blocks_of<Key>(src, w, cb, damage);
         }
     } else {
         const block_origin origin{{}, -1, {}, Key::keyed};
         auto cb = [&](const blocks::block& b) { f(b, origin); };
-        blocks_of<Key>(src, w, cb);
+        blocks_of<Key>(src, w, cb, damage);
     }
 }
 
@@ -105,12 +115,14 @@ void blocks_of_file(Source& src, const blocks::window_spec& w, F& f) {
 
 // Calls f(block, origin) for every block of the file at `path` (anything source::visit_file
 // opens) under Preset's windows and flow grouping. Blocks are valid only during the call.
+// A damaged record throws format_error, or with o.stop_at_damage ends the file there.
 template <class Preset, class F>
 void for_each_block(const std::string& path, F&& f, const file_block_options& o = {}) {
     const blocks::window_spec w = o.window.value_or(Preset::window);
     source::visit_file(path, [&](auto& src) {
-        if (o.bidirectional) detail::blocks_of_file<flows::bidirectional>(src, w, f);
-        else detail::blocks_of_file<typename Preset::flow_key>(src, w, f);
+        source::set_tunnels(src, o.tunnels);
+        if (o.bidirectional) detail::blocks_of_file<flows::bidirectional>(src, w, f, o.stop_at_damage);
+        else detail::blocks_of_file<typename Preset::flow_key>(src, w, f, o.stop_at_damage);
     });
 }
 
