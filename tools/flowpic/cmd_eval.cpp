@@ -179,9 +179,9 @@ void run_eval(const eval_options& o) {
         const std::size_t n = data.size(), lo = n * me / ranks, hi = n * (me + 1) / ranks;
         std::vector<std::size_t> share;
         for (std::size_t i = lo; i < hi; ++i) share.push_back(data.sample(i));
-        const train::set_dataset part(set, std::move(share), map);
+        const train::set_dataset shard(set, std::move(share), map);
         std::vector<float> mine;
-        if (part.size()) presets::visit_model(model, [&](auto, auto& net) { mine = train::predict_all(net, part, o.batch); });
+        if (shard.size()) presets::visit_model(model, [&](auto, auto& net) { mine = train::predict_all(net, shard, o.batch); });
         probs = dist::all_gather<float>(comm, mine);
         if (comm.rank() != 0) return;
     } else {
