@@ -40,7 +40,10 @@ public:
     void broadcast(std::vector<std::byte>& data, int root) { impl_->broadcast(data, root); }
     void barrier() { impl_->barrier(); }
     // Ends the whole job: MPI_Abort where the communicator has it, std::exit otherwise.
-    [[noreturn]] void abort(int code) { impl_->abort(code); }
+    [[noreturn]] void abort(int code) {
+        impl_->abort(code);
+        std::abort();  // not reached: the model's abort does not return
+    }
 
 private:
     struct concept_t {
