@@ -4,6 +4,7 @@ set -euo pipefail
 packages=(
   cmake g++ make pkg-config git
   libpcap-dev xtensor-dev xtl-dev libxsimd-dev libtbb-dev
+  libopenmpi-dev openmpi-bin     # flowpic::mpi: distributed dataset/train/eval/classify; mpirun for its tests
   libndpi-dev libndpi-bin         # flowpic::ndpi and `flowpic label`; ndpiReader is its tests' oracle
   doctest-dev libbenchmark-dev libcli11-dev libpng-dev zlib1g-dev
   clang libclang-rt-14-dev        # libFuzzer targets

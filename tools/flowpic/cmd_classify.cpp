@@ -1,11 +1,14 @@
-// flowpic classify CAPTURE | --interface IF [--model MODEL] [--decision block|majority|mean]:
+// flowpic classify CAPTURE... | --interface IF [--model MODEL] [--decision block|majority|mean]:
 // one CSV row per block as it completes (or per flow when it ends, with a per-flow decision):
 //   src,dst,sport,dport,proto,block_start,label,score
+// Several captures: the rows of each in the order given, under one header. Under an MPI launcher
+// the captures are sharded over the ranks and rank 0 prints the same rows (docs/distributed.md).
 // Without --model the tool's bundled default model classifies (data/models/, embedded at build).
 // Blocks are cut as the model's recipe says (its windows; --all-windows, --min-packets override);
 // a result under its class's score threshold (the model's, or --min-score) is labelled unknown.
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <string>
@@ -16,6 +19,8 @@
 
 #include "commands.hpp"
 #include "default_model.hpp"
+#include "distributed.hpp"
+#include "flowpic/dist/collectives.hpp"
 #include "flowpic/core/binary_io.hpp"
 #include "flowpic/core/error.hpp"
 #include "flowpic/presets/model.hpp"
@@ -35,6 +40,7 @@ inline constexpr const char* classify_header = "src,dst,sport,dport,proto,block_
 
 struct classify_options {
     input_options in;
+    std::vector<std::string> captures;
     std::string model;
     std::string decision = "block";
     std::size_t batch = 0;
@@ -59,11 +65,16 @@ void classify_with(const presets::model& m, const classify_options& o) {
         if (o.min_packets) po.window->min_packets = *o.min_packets;
         po.min_score = min_scores(m.recipe, o.min_score, m.info.classes.size());
     };
+    auto& comm = communicator();
     presets::visit_classifier<source::any_source, backend::tbb, Decision>(m, [&](auto& pipe) {
         const bool live = o.in.live();
-        std::puts(classify_header);
+        // one process prints rows as they come; several ranks collect each capture's rows
+        const bool collect = !live && comm.size() > 1;
+        std::string rows;
+        if (comm.rank() == 0) std::puts(classify_header);
         const auto t0 = std::chrono::steady_clock::now();
-        const auto stats = with_input(o.in, [&](auto& src) {
+        pipeline_stats stats;
+        const auto classify_one = [&](const input_options& in) { return with_input(in, [&](auto& src) {
             source::any_source any(src);
             auto emit = [&](const classification& r) {
                 std::string row;
@@ -77,14 +88,66 @@ void classify_with(const presets::model& m, const classify_options& o) {
                 std::snprintf(tail, sizeof tail, ",%.6f", double(r.score));
                 row += ',' + epoch_seconds(r.block_start_ns) + ',' +
                        (r.unknown ? std::string("unknown") : csv_field(classes.at(r.label))) + tail;
+                if (collect) {
+                    rows += row;
+                    rows += '\n';
+                    return;
+                }
                 std::puts(row.c_str());
                 if (live) std::fflush(stdout);
             };
             return pipe.run(any, emit);
-        });
+        }); };
+        const auto add = [&](const pipeline_stats& s) {
+            stats.packets += s.packets;
+            stats.flows += s.flows;
+            stats.blocks += s.blocks;
+            stats.results += s.results;
+        };
+        if (live) {
+            add(classify_one(o.in));
+        } else {
+            // capture i by rank i mod size; per capture: its rows, then its counters
+            std::vector<std::byte> mine;
+            for (std::size_t i = 0; i < o.captures.size(); ++i) {
+                if (!dist::mine(i, comm.rank(), comm.size())) continue;
+                input_options in = o.in;
+                in.capture = o.captures[i];
+                rows.clear();
+                const auto s = classify_one(in);
+                add(s);
+                if (!collect) continue;
+                const std::uint64_t head[5] = {rows.size(), s.packets, s.flows, s.blocks, s.results};
+                const auto* h = reinterpret_cast<const std::byte*>(head);
+                mine.insert(mine.end(), h, h + sizeof head);
+                const auto* b = reinterpret_cast<const std::byte*>(rows.data());
+                mine.insert(mine.end(), b, b + rows.size());
+            }
+            if (collect) {
+                std::vector<std::byte> all;
+                std::vector<std::size_t> sizes;
+                comm.gather(mine, all, sizes, 0);
+                if (comm.rank() != 0) return;
+                stats = {};
+                std::vector<std::size_t> at(sizes.size(), 0);
+                for (std::size_t r = 1; r < sizes.size(); ++r) at[r] = at[r - 1] + sizes[r - 1];
+                for (std::size_t i = 0; i < o.captures.size(); ++i) {
+                    std::size_t& p = at[i % sizes.size()];
+                    std::uint64_t head[5];
+                    std::memcpy(head, all.data() + p, sizeof head);
+                    p += sizeof head;
+                    std::fwrite(all.data() + p, 1, static_cast<std::size_t>(head[0]), stdout);
+                    p += static_cast<std::size_t>(head[0]);
+                    add({head[1], head[2], head[3], head[4], 0});
+                }
+            }
+        }
         std::fflush(stdout);
-        warn_about(o.in.live() ? o.in.interface_name : o.in.capture, counts_of(stats));
-        if (o.stats) {
+        warn_about(o.in.live()                ? o.in.interface_name
+                   : o.captures.size() == 1 ? o.captures[0]
+                                            : std::to_string(o.captures.size()) + " captures",
+                   counts_of(stats));
+        if (o.stats && comm.rank() == 0) {
             const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
             const auto u = [](std::uint64_t v) { return static_cast<unsigned long long>(v); };
             std::fprintf(stderr, "flowpic classify: packets=%llu flows=%llu blocks=%llu results=%llu seconds=%.3f "
@@ -118,7 +181,21 @@ void add_classify_command(CLI::App& app) {
     auto* cmd = app.add_subcommand("classify", "Classify the blocks (or flows) of a capture or a live interface: CSV " +
                                                    std::string(classify_header));
     auto o = std::make_shared<classify_options>();
-    add_input_options(*cmd, o->in);
+    {  // the shared input options, with several captures allowed
+        auto& in = o->in;
+        auto* group = cmd->add_option_group("input", "exactly one of CAPTURE or --interface");
+        group->add_option("CAPTURE", o->captures, "pcap, pcapng or a supported CSV/workload file (several: their rows "
+                                                  "in this order)");
+        auto* itf = group->add_option("-i,--interface", in.interface_name,
+                                      "capture live from this network interface (needs root); stop with "
+                                      "--seconds, --count or Ctrl-C");
+        group->require_option(1);
+        cmd->add_option("--seconds", in.seconds, "live capture: stop after this many seconds (0: no limit)")
+            ->check(CLI::Range(0.0, 1e9))
+            ->needs(itf);
+        cmd->add_option("--count", in.count, "live capture: stop after this many TCP/UDP packets (0: no limit)")
+            ->needs(itf);
+    }
     cmd->add_option("--model", o->model, "model file (default: the bundled model, " + std::string(default_model_name) + ")")
         ->check(CLI::ExistingFile);
     cmd->add_option("--decision", o->decision,

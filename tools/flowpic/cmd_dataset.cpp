@@ -4,7 +4,8 @@
 // labelled pictures of every block of class-per-directory trees and of the flows of captures that
 // label files name, held sparse with their packets, split by capture file
 // (train/build_dataset.hpp, train/split.hpp), written as a dataset file (train/dataset_file.hpp,
-// docs/formats.md). A summary of samples per class and split goes to stderr.
+// docs/formats.md). A summary of samples per class and split goes to stderr. Under an MPI
+// launcher the files are sharded over the ranks and rank 0 writes the same file (docs/distributed.md).
 #include <algorithm>
 #include <cstdio>
 #include <iterator>
@@ -16,6 +17,7 @@
 
 #include "commands.hpp"
 #include "dataset_options.hpp"
+#include "distributed.hpp"
 #include "flowpic/labels/label_file.hpp"
 #include "flowpic/labels/label_map.hpp"
 #include "flowpic/train/build_dataset.hpp"
@@ -123,7 +125,9 @@ void add_dataset_command(CLI::App& app) {
             b.labelled = std::move(l);
         }
         train::build_report report;
-        const train::picture_set set = train::build_dataset(o->data, b, &report);
+        auto& comm = communicator();  // several ranks: files sharded, rank 0 merges and writes
+        const train::picture_set set = train::build_dataset(o->data, b, &report, comm);
+        if (comm.rank() != 0) return;
         report_skipped(report);
         if (b.labelled) {
             std::fprintf(stderr, "flowpic: labelled flows: %zu kept, %zu without a row, %zu unnamed, %zu ignored",

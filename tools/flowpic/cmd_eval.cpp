@@ -9,6 +9,8 @@
 // macro_f1, model, data, preset, split, and with score thresholds (the model's, or --min-score)
 // min_score, unknown (samples under their class's threshold) and accuracy_known (of the others).
 // A tree is cut with the windows the model was trained on (--all-windows, --min-packets adjust).
+// Under an MPI launcher a tree's files are sharded over the ranks (as `flowpic dataset`), a dataset
+// file's samples likewise; rank 0 prints the report one process prints (docs/distributed.md).
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -23,6 +25,8 @@
 
 #include "commands.hpp"
 #include "dataset_options.hpp"
+#include "distributed.hpp"
+#include "flowpic/dist/collectives.hpp"
 #include "flowpic/core/error.hpp"
 #include "flowpic/nn/model_file.hpp"
 #include "flowpic/core/npy.hpp"
@@ -114,6 +118,7 @@ void run_eval(const eval_options& o) {
     const presets::model model = read_model_noting(o.model);
     const nn::model_info& info = model.info;
     const bool tree = std::filesystem::is_directory(o.data);
+    auto& comm = communicator();
     train::picture_set set;
     std::string split_name = o.split.empty() ? (tree ? "all" : "test") : o.split;
     if (tree) {
@@ -121,10 +126,12 @@ void run_eval(const eval_options& o) {
             throw CLI::ValidationError("--split", "a directory is evaluated whole; --split applies to dataset files");
         train::build_report report;
         try {
-            set = train::build_dataset(o.data, make_build_options(info.preset, o.tree, model.recipe.window), &report);
+            set = train::build_dataset(std::vector<std::string>{o.data},
+                                       make_build_options(info.preset, o.tree, model.recipe.window), &report, comm);
         } catch (const std::invalid_argument& e) {  // a model of a preset without pictures
             throw format_error(location{o.model}, e.what());
         }
+        if (comm.rank() != 0) return;  // rank 0 holds the merged set
         report_skipped(report);
     } else {
         if (o.tree.all_windows || o.tree.min_packets)
@@ -167,7 +174,20 @@ void run_eval(const eval_options& o) {
         throw format_error(location{o.data}, "no samples to evaluate" + (tree ? std::string() : " in split " + split_name));
 
     std::vector<float> probs;
-    presets::visit_model(model, [&](auto, auto& net) { probs = train::predict_all(net, data, o.batch); });
+    if (!tree && comm.size() > 1) {
+        // a contiguous share of the samples per rank, the outputs gathered in rank order
+        const auto ranks = static_cast<std::size_t>(comm.size()), me = static_cast<std::size_t>(comm.rank());
+        const std::size_t n = data.size(), lo = n * me / ranks, hi = n * (me + 1) / ranks;
+        std::vector<std::size_t> share;
+        for (std::size_t i = lo; i < hi; ++i) share.push_back(data.sample(i));
+        const train::set_dataset shard(set, std::move(share), map);
+        std::vector<float> mine;
+        if (shard.size()) presets::visit_model(model, [&](auto, auto& net) { mine = train::predict_all(net, shard, o.batch); });
+        probs = dist::all_gather<float>(comm, mine);
+        if (comm.rank() != 0) return;
+    } else {
+        presets::visit_model(model, [&](auto, auto& net) { probs = train::predict_all(net, data, o.batch); });
+    }
     std::vector<std::int32_t> labels(data.size());
     for (std::size_t i = 0; i < data.size(); ++i) labels[i] = data.label(i);
     const std::size_t outputs = probs.size() / data.size();

@@ -7,12 +7,18 @@
 // calibrated on the validation split: train/calibration.hpp; --unknown-quantile), and prints the
 // test split's report and what the thresholds make unknown there. Deterministic for a seed, whatever the thread count.
 // Progress on stderr: a bar redrawn in place on a terminal, one line per epoch otherwise.
+// --checkpoint FILE keeps the run's state after every epoch; --resume continues from it to the
+// model the uninterrupted run makes. Under an MPI launcher the ranks train data-parallel
+// (train/data_parallel.hpp: the same model as one process, bit for bit); rank 0 writes the model,
+// the checkpoints and the report (docs/distributed.md).
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <memory>
@@ -29,10 +35,12 @@
 #include "flowpic/presets/networks.hpp"
 #include "flowpic/presets/recipe.hpp"
 #include "flowpic/train/calibration.hpp"
+#include "flowpic/train/checkpoint.hpp"
 #include "flowpic/train/dataset_file.hpp"
 #include "flowpic/train/metrics.hpp"
 #include "flowpic/train/set_dataset.hpp"
 #include "flowpic/train/trainer.hpp"
+#include "distributed.hpp"
 #include "options.hpp"
 
 namespace flowpic::tool {
@@ -40,13 +48,39 @@ namespace flowpic::tool {
 namespace {
 
 struct train_options {
-    std::string data, preset, out, augment, class_weights = "none";
+    std::string data, preset, out, augment, class_weights = "none", checkpoint;
     std::uint64_t seed = 1;
     std::size_t epochs = 50, batch = 0, patience = 5;
     double lr = 1e-3, min_delta = 0, unknown_quantile = train::default_unknown_quantile;
     int threads = 0;
-    bool quiet = false;
+    bool quiet = false, resume = false;
 };
+
+// What a checkpoint must have been written by: the same data, network and batch order.
+std::string run_identity(const train::picture_set& set, const train_options& o, std::size_t batch) {
+    const auto num = [](double v) {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%.17g", v);
+        return std::string(buf);
+    };
+    std::string id = "preset=" + set.preset + " samples=" + std::to_string(set.size()) + " seed=" + std::to_string(o.seed) +
+                     " batch=" + std::to_string(batch) + " lr=" + num(o.lr) + " augment=" + o.augment +
+                     " weights=" + o.class_weights + " patience=" + std::to_string(o.patience) +
+                     " min_delta=" + num(o.min_delta) + " classes=";
+    for (const auto& c : set.classes) id += c + ",";
+    return id;
+}
+
+// For the tests of docs/distributed.md: FLOWPIC_TEST_KILL=RANK:EPOCH makes that rank die (SIGKILL)
+// after the first step of that epoch (0-based), when every rank has passed the checkpoint before it.
+bool killed_here(std::size_t epoch, std::size_t b) {
+    const char* v = std::getenv("FLOWPIC_TEST_KILL");
+    if (!v || b != 0) return false;
+    int rank = -1;
+    unsigned long e = 0;
+    if (std::sscanf(v, "%d:%lu", &rank, &e) != 2) return false;
+    return rank == communicator().rank() && e == epoch;
+}
 
 std::string clock_text(double seconds) {
     const auto s = static_cast<long long>(seconds + 0.5);
@@ -153,9 +187,30 @@ void train_net(Net& net, const train::picture_set& set, const train_options& o) 
     f.patience = o.patience;
     f.min_delta = o.min_delta;
     if (o.class_weights == "balanced") f.class_weights = train::balanced_class_weights(set.class_counts(train::split::train));
-    progress bar(o.epochs, o.quiet);
-    f.on_batch = [&](std::size_t e, std::size_t b, std::size_t n, double l) { bar.batch(e, b, n, l); };
-    if (!o.quiet) {
+    auto& comm = communicator();
+    const bool lead = comm.rank() == 0;
+    const bool quiet = o.quiet || !lead;
+    progress bar(o.epochs, quiet);
+    f.on_batch = [&](std::size_t e, std::size_t b, std::size_t n, double l) {
+        if (killed_here(e, b)) ::raise(SIGKILL);
+        bar.batch(e, b, n, l);
+    };
+    const std::string run = run_identity(set, o, f.batch);
+    train::checkpoint resume_from;
+    if (o.resume) {
+        std::string was;
+        resume_from = train::read_checkpoint(o.checkpoint, was);
+        if (was != run)
+            throw format_error(location{o.checkpoint}, "the checkpoint is of another run (" + was + "), not of this one (" + run + ")");
+        f.resume = &resume_from;
+        if (!quiet)
+            std::fprintf(stderr, "flowpic: resuming from %s after epoch %zu\n", o.checkpoint.c_str(), resume_from.epochs_done);
+    }
+    if (!o.checkpoint.empty() && lead)
+        f.on_checkpoint = [&](const train::checkpoint& c) { train::write_checkpoint(o.checkpoint, c, run); };
+    if (!quiet) {
+        if (comm.size() > 1)
+            std::fprintf(stderr, "flowpic: data-parallel on %d ranks (%s)\n", comm.size(), comm.name());
         std::fprintf(stderr, "flowpic: training %s (%zu parameters, %zu classes) on %zu samples, validating on %zu; "
                              "batch %zu, Adam lr %g, seed %llu%s%s\n",
                      set.preset.c_str(), Net::param_count, set.classes.size(), train_set.size(), val_set.size(), f.batch,
@@ -166,7 +221,8 @@ void train_net(Net& net, const train::picture_set& set, const train_options& o) 
     nn::adam opt(nn::adam::options{o.lr});
     const auto t0 = std::chrono::steady_clock::now();
     const auto r = train::fit(net, train_set, val_set.size() ? &val_set : nullptr, loss, opt, f,
-                              [&](const train::epoch_report& e) { bar.epoch(e); });
+                              [&](const train::epoch_report& e) { bar.epoch(e); }, backend::default_backend{}, comm);
+    if (!lead) return;  // every rank holds the same model; rank 0 writes it and reports
     const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     // the recipe: how the model is applied as trained, with thresholds from the validation split
     presets::recipe rec;
@@ -241,8 +297,14 @@ void add_train_command(CLI::App& app) {
         ->capture_default_str();
     add_threads_option(*cmd, o->threads);
     cmd->add_flag("--quiet", o->quiet, "no progress on stderr");
+    auto* ck = cmd->add_option("--checkpoint", o->checkpoint, "after every epoch, write the run's state to this file");
+    cmd->add_flag("--resume", o->resume, "continue from the --checkpoint file (same data and options) to the model "
+                                        "the uninterrupted run makes")
+        ->needs(ck);
     cmd->callback([o] {
         const auto limit = thread_limit(o->threads);
+        if (o->resume && !std::filesystem::exists(o->checkpoint))
+            throw CLI::ValidationError("--resume", "no checkpoint " + o->checkpoint);
         try {
             train::parse_augmentations(o->augment);
         } catch (const std::invalid_argument& e) {

@@ -6,6 +6,7 @@
 
 #include "commands.hpp"
 #include "damage.hpp"
+#include "distributed.hpp"
 #include "flowpic/config.hpp"
 #include "flowpic/core/error.hpp"
 
@@ -16,16 +17,26 @@ int main(int argc, char** argv) {
                                           std::to_string(FLOWPIC_VERSION_PATCH));
     app.require_subcommand(1);
     flowpic::tool::add_all_commands(app);
+    // One rank of several that fails ends the job: the others would wait for it forever.
+    const auto fail = [](const char* what) {
+        auto& c = flowpic::tool::communicator_slot();
+        if (c && c->size() > 1) {
+            std::fprintf(stderr, "flowpic: error on rank %d of %d: %s\n", c->rank(), c->size(), what);
+            std::fflush(stderr);
+            c->abort(2);
+        }
+        std::fprintf(stderr, "flowpic: error: %s\n", what);
+        return 2;
+    };
+    int status = 0;
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
-        return app.exit(e);
-    } catch (const flowpic::error& e) {
-        std::fprintf(stderr, "flowpic: error: %s\n", e.what());
-        return 2;
+        status = app.exit(e);
     } catch (const std::exception& e) {
-        std::fprintf(stderr, "flowpic: error: %s\n", e.what());
-        return 2;
+        status = fail(e.what());
     }
-    return flowpic::tool::damaged_inputs() > 0 ? flowpic::tool::exit_damaged : 0;
+    flowpic::tool::communicator_slot().reset();
+    if (status == 0 && flowpic::tool::damaged_inputs() > 0) status = flowpic::tool::exit_damaged;
+    return status;
 }

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <span>
 #include <stdexcept>
+#include <utility>
 #include <vector>
 
 namespace flowpic::nn {
@@ -36,6 +37,13 @@ public:
     }
     void reset() { v_.clear(); }
     [[nodiscard]] const options& settings() const noexcept { return o_; }
+    // What a checkpoint keeps (train/checkpoint.hpp): the momentum buffer, empty before the first step.
+    struct state_type {
+        std::vector<double> m, v;
+        std::size_t t = 0;
+    };
+    [[nodiscard]] state_type state() const { return {{}, v_, 0}; }
+    void restore(state_type s) { v_ = std::move(s.v); }
 
 private:
     options o_{};
@@ -78,6 +86,17 @@ public:
         t_ = 0;
     }
     [[nodiscard]] const options& settings() const noexcept { return o_; }
+    // What a checkpoint keeps (train/checkpoint.hpp): both moments and the step count.
+    struct state_type {
+        std::vector<double> m, v;
+        std::size_t t = 0;
+    };
+    [[nodiscard]] state_type state() const { return {m_, v_, t_}; }
+    void restore(state_type s) {
+        m_ = std::move(s.m);
+        v_ = std::move(s.v);
+        t_ = s.t;
+    }
 
 private:
     options o_{};

@@ -34,13 +34,18 @@
 #include <utility>
 #include <vector>
 
+#include "flowpic/core/binary_io.hpp"
 #include "flowpic/core/error.hpp"
+#include "flowpic/dist/collectives.hpp"
+#include "flowpic/dist/communicator.hpp"
+#include "flowpic/dist/single_process.hpp"
 #include "flowpic/labels/label_file.hpp"
 #include "flowpic/labels/label_map.hpp"
 #include "flowpic/picture/maker.hpp"
 #include "flowpic/presets/builtin.hpp"
 #include "flowpic/source/any_file.hpp"
 #include "flowpic/source/damage.hpp"
+#include "flowpic/train/dataset_file.hpp"
 #include "flowpic/train/file_blocks.hpp"
 #include "flowpic/train/picture_set.hpp"
 #include "flowpic/train/split.hpp"
@@ -245,12 +250,102 @@ inline bool readable(const std::string& path, build_report& rep) {
 
 }  // namespace detail
 
+namespace detail {
+
+// One input file of a dataset: a tree's file of class `cls`, or a labelled capture.
+struct file_job {
+    std::string path, name, cls;
+    bool labelled = false;
+};
+
+// The blocks of one file as a set of their own (classes in the order met), with its report.
+struct file_part {
+    picture_set set;
+    build_report report;
+};
+
+inline void add_report(build_report& to, const build_report& r) {
+    to.files += r.files;
+    to.skipped.insert(to.skipped.end(), r.skipped.begin(), r.skipped.end());
+    to.blocks += r.blocks;
+    to.flows_labelled += r.flows_labelled;
+    to.flows_without_row += r.flows_without_row;
+    to.flows_unnamed += r.flows_unnamed;
+    to.flows_ignored += r.flows_ignored;
+    to.flows_unlisted += r.flows_unlisted;
+}
+
+// Appends a file's part as if its blocks had been added to `sb` one by one: a capture is new on
+// its first kept block, so the set is the same whichever process read which file.
+inline void merge_part(set_builder& sb, const file_part& part, build_report& rep) {
+    picture_set& set = sb.set;
+    const picture_set& p = part.set;
+    std::vector<std::uint32_t> label(p.classes.size());
+    for (std::size_t i = 0; i < p.classes.size(); ++i) label[i] = sb.label(p.classes[i]);
+    for (std::size_t i = 0; i < p.samples.size(); ++i) {
+        sample_info s = p.samples[i];
+        const capture_info& c = p.captures[s.capture];
+        s.label = label[s.label];
+        auto [it, fresh] = sb.capture_index.try_emplace({s.label, c.name}, static_cast<std::uint32_t>(set.captures.size()));
+        if (fresh) set.captures.push_back({c.name, s.label, c.vpn, split::train});
+        s.capture = it->second;
+        const auto packets = p.packets_of(i);
+        s.first_packet = set.packets.size();
+        set.packets.insert(set.packets.end(), packets.begin(), packets.end());
+        set.pictures.push_back(p.pictures[i]);
+        set.samples.push_back(s);
+    }
+    add_report(rep, part.report);
+}
+
+// A part as bytes for another process: its report, then the part as a dataset file.
+template <class Presets>
+std::vector<std::byte> encode_part(const file_part& part) {
+    binary::writer w("dataset part");
+    const auto& r = part.report;
+    for (std::size_t v : {r.files, r.blocks, r.flows_labelled, r.flows_without_row, r.flows_unnamed, r.flows_ignored,
+                          r.flows_unlisted})
+        w.num(static_cast<std::uint64_t>(v));
+    w.num(static_cast<std::uint32_t>(r.skipped.size()));
+    for (const auto& s : r.skipped) w.str<std::uint32_t>(s);
+    const auto set = encode_dataset<Presets>(part.set);
+    w.num(static_cast<std::uint64_t>(set.size()));
+    w.bytes(set.data(), set.size());
+    const auto& b = w.data();
+    const auto* q = reinterpret_cast<const std::byte*>(b.data());
+    return {q, q + b.size()};
+}
+
+template <class Presets>
+file_part decode_part(binary::reader& r) {
+    file_part part;
+    auto& rep = part.report;
+    for (std::size_t* v : {&rep.files, &rep.blocks, &rep.flows_labelled, &rep.flows_without_row, &rep.flows_unnamed,
+                           &rep.flows_ignored, &rep.flows_unlisted})
+        *v = static_cast<std::size_t>(r.num<std::uint64_t>("report"));
+    const auto skipped = r.num<std::uint32_t>("report");
+    for (std::uint32_t i = 0; i < skipped; ++i) rep.skipped.push_back(r.str<std::uint32_t>("report"));
+    const auto n = static_cast<std::size_t>(r.num<std::uint64_t>("part size"));
+    r.need(n, "part");
+    part.set = decode_dataset<Presets>(r.data().data() + r.offset(), n, r.name());
+    r.skip(n, "part");
+    return part;
+}
+
+}  // namespace detail
+
 // Reads the trees at `roots` (a capture's name is its file relative to its tree; with several
 // trees, the file's path) and the labelled captures of o.labelled into a picture set of o.preset
 // (one of Presets), and splits it (o.split). Samples: the trees' files class by class, then the
 // labelled captures in path order.
-template <class Presets = presets::builtin>
-picture_set build_dataset(const std::vector<std::string>& roots, const build_options& o, build_report* report = nullptr) {
+//
+// With a communicator of several ranks (dist/communicator.hpp) every rank must call it with the
+// same arguments: file i is read by rank i mod size, and rank 0 merges the files' blocks in file
+// order, so its set (and report) is the one a single process makes, byte for byte once written;
+// the other ranks get an empty set.
+template <class Presets = presets::builtin, dist::communicator C = dist::single_process>
+picture_set build_dataset(const std::vector<std::string>& roots, const build_options& o, build_report* report,
+                          C& comm) {
     namespace fs = std::filesystem;
     build_report local;
     build_report& rep = report ? *report : local;
@@ -273,6 +368,18 @@ picture_set build_dataset(const std::vector<std::string>& roots, const build_opt
 
     const std::vector<std::string> labelled_files = o.labelled ? expand_paths(o.labelled->captures) : std::vector<std::string>{};
 
+    // every file, in the order a single process reads them
+    std::vector<detail::file_job> jobs;
+    for (const auto& cls : tree_classes)
+        for (std::size_t t = 0; t < roots.size(); ++t) {
+            if (!std::binary_search(dirs[t].begin(), dirs[t].end(), cls)) continue;
+            for (const auto& file : class_files(fs::path(roots[t]) / cls))
+                jobs.push_back({file.string(),
+                                roots.size() == 1 ? fs::relative(file, roots[t]).generic_string() : file.generic_string(),
+                                cls, false});
+        }
+    for (const auto& path : labelled_files) jobs.push_back({path, path, {}, true});
+
     picture_set set;
     detail::set_builder sb{set, {}, {}, {}};
     set.preset = o.preset;
@@ -280,39 +387,40 @@ picture_set build_dataset(const std::vector<std::string>& roots, const build_opt
         using P = decltype(p);
         set.window = o.window.value_or(P::window);
         picture::maker<typename P::picture> m;
-        set.pictures = picture::sparse_stack<float>(P::picture::channel_count, P::picture::height, P::picture::width, [&] {
-            std::vector<float> bg;
-            for (auto v : m.background()) bg.push_back(static_cast<float>(v));
-            return bg;
-        }());
-        for (const auto& cls : tree_classes) {
-            const std::uint32_t label = sb.label(cls);
-            for (std::size_t t = 0; t < roots.size(); ++t) {
-                const fs::path dir = fs::path(roots[t]) / cls;
-                if (!std::binary_search(dirs[t].begin(), dirs[t].end(), cls)) continue;
-                for (const auto& file : class_files(dir)) {
-                    const std::string path = file.string();
-                    if (!detail::readable(path, rep)) continue;
-                    ++rep.files;
-                    const std::string name = roots.size() == 1 ? fs::relative(file, roots[t]).generic_string() : file.generic_string();
-                    detail::add_file<P>(sb, path, name, o, m, rep,
-                                        [&](const blocks::block&, block_origin&, std::uint32_t& l) { l = label; return true; });
-                }
-            }
-        }
-        if (!o.labelled) return;
+        const auto empty_set = [&] {
+            picture_set s;
+            s.preset = o.preset;
+            s.window = set.window;
+            s.pictures = picture::sparse_stack<float>(P::picture::channel_count, P::picture::height, P::picture::width, [&] {
+                std::vector<float> bg;
+                for (auto v : m.background()) bg.push_back(static_cast<float>(v));
+                return bg;
+            }());
+            return s;
+        };
+        set.pictures = empty_set().pictures;
+        for (const auto& cls : tree_classes) sb.label(cls);
         if constexpr (!P::flow_key::keyed) {
-            throw std::invalid_argument("dataset: label files name flows, and preset " + std::string(P::name) +
-                                        " mixes the flows of a capture (use a preset with flows)");
-        } else {
-            const auto& L = *o.labelled;
-            const std::vector<std::string> listed = o.classes;
-            for (const auto& path : labelled_files) {
-                if (!detail::readable(path, rep)) continue;
-                ++rep.files;
+            if (o.labelled)
+                throw std::invalid_argument("dataset: label files name flows, and preset " + std::string(P::name) +
+                                            " mixes the flows of a capture (use a preset with flows)");
+        }
+        const auto read_file = [&](const detail::file_job& job) {
+            detail::file_part part{empty_set(), {}};
+            build_report& r = part.report;
+            detail::set_builder fb{part.set, {}, {}, {}};
+            if (!detail::readable(job.path, r)) return part;
+            ++r.files;
+            if (!job.labelled) {
+                const std::uint32_t label = fb.label(job.cls);
+                detail::add_file<P>(fb, job.path, job.name, o, m, r,
+                                    [&](const blocks::block&, block_origin&, std::uint32_t& l) { l = label; return true; });
+            } else if constexpr (P::flow_key::keyed) {
+                const auto& L = *o.labelled;
+                const std::vector<std::string>& listed = o.classes;
                 // per flow (key with session, first packet): the verdict, counted once
                 std::map<std::pair<flow_key, std::int64_t>, std::optional<std::uint32_t>> seen;
-                detail::add_file<P>(sb, path, path, o, m, rep,
+                detail::add_file<P>(fb, job.path, job.name, o, m, r,
                                     [&](const blocks::block& b, block_origin& origin, std::uint32_t& l) {
                     if (!b.owner) return false;
                     const flows::flow& f = *b.owner;
@@ -321,16 +429,16 @@ picture_set build_dataset(const std::vector<std::string>& roots, const build_opt
                     auto [it, fresh] = seen.try_emplace({f.key, f.first_ns});
                     if (fresh) {
                         if (!row) {
-                            ++rep.flows_without_row;
+                            ++r.flows_without_row;
                         } else {
                             const std::string cls = L.map ? L.map->classify(row->application, row->category) : row->cls;
-                            if (cls.empty()) ++rep.flows_unnamed;
-                            else if (cls == labels::ignore_class) ++rep.flows_ignored;
+                            if (cls.empty()) ++r.flows_unnamed;
+                            else if (cls == labels::ignore_class) ++r.flows_ignored;
                             else if (!listed.empty() && std::find(listed.begin(), listed.end(), cls) == listed.end())
-                                ++rep.flows_unlisted;
+                                ++r.flows_unlisted;
                             else {
-                                ++rep.flows_labelled;
-                                it->second = sb.label(cls);
+                                ++r.flows_labelled;
+                                it->second = fb.label(cls);
                             }
                         }
                     }
@@ -339,8 +447,35 @@ picture_set build_dataset(const std::vector<std::string>& roots, const build_opt
                     return true;
                 });
             }
+            part.set.classes = fb.names;
+            return part;
+        };
+        const int ranks = comm.size(), me = comm.rank();
+        if (ranks <= 1) {
+            for (const auto& job : jobs) detail::merge_part(sb, read_file(job), rep);
+            return;
         }
+        std::vector<std::byte> mine;
+        for (std::size_t i = 0; i < jobs.size(); ++i) {
+            if (!dist::mine(i, me, ranks)) continue;
+            const auto bytes = detail::encode_part<Presets>(read_file(jobs[i]));
+            mine.insert(mine.end(), bytes.begin(), bytes.end());
+        }
+        std::vector<std::byte> all;
+        std::vector<std::size_t> sizes;
+        comm.gather(mine, all, sizes, 0);
+        if (me != 0) return;
+        std::vector<binary::reader> from;  // rank r's parts, in its file order
+        std::size_t at = 0;
+        const auto* base = reinterpret_cast<const std::uint8_t*>(all.data());
+        for (std::size_t r = 0; r < sizes.size(); ++r) {
+            from.emplace_back(std::span<const std::uint8_t>(base + at, sizes[r]), "rank " + std::to_string(r), "dataset part");
+            at += sizes[r];
+        }
+        for (std::size_t i = 0; i < jobs.size(); ++i)
+            detail::merge_part(sb, detail::decode_part<Presets>(from[i % static_cast<std::size_t>(ranks)]), rep);
     });
+    if (comm.rank() != 0) return picture_set{};
 
     // the final label order: as given, or the classes met, sorted
     if (!o.classes.empty()) {
@@ -358,6 +493,12 @@ picture_set build_dataset(const std::vector<std::string>& roots, const build_opt
     if (o.labelled) set.label_map = label_map_of(*o.labelled);
     apply_split(set, o.split);
     return set;
+}
+
+template <class Presets = presets::builtin>
+picture_set build_dataset(const std::vector<std::string>& roots, const build_options& o, build_report* report = nullptr) {
+    dist::single_process one;
+    return build_dataset<Presets>(roots, o, report, one);
 }
 
 // Reads the tree at `root` (see above).

@@ -20,15 +20,19 @@
 #include <oneapi/tbb/task_group.h>
 
 #include "flowpic/backend/backend.hpp"
+#include "flowpic/dist/communicator.hpp"
 #include "flowpic/nn/cuda_network.hpp"
 #include "flowpic/nn/executor/sparse.hpp"
 #include "flowpic/nn/loss.hpp"
 #include "flowpic/nn/optimizer.hpp"
 #include "flowpic/nn/random.hpp"
+#include "flowpic/train/data_parallel.hpp"
 #include "flowpic/train/dataset.hpp"
 #include "flowpic/train/metrics.hpp"
 
 namespace flowpic::train {
+
+struct checkpoint;
 
 struct fit_options {
     std::size_t epochs = 50;
@@ -40,6 +44,12 @@ struct fit_options {
     std::vector<double> class_weights;  // empty: every class 1
     // called after every optimiser step with (epoch, batch, batches, the batch's loss); may be empty
     std::function<void(std::size_t, std::size_t, std::size_t, double)> on_batch;
+    // called after every epoch with the state to continue from (train/checkpoint.hpp writes it);
+    // may be empty. Every rank calls it; one rank writes.
+    std::function<void(const checkpoint&)> on_checkpoint;
+    // when set: continue from this state (its epochs are done) instead of starting; the run then
+    // ends as the uninterrupted one would have, bit for bit
+    const checkpoint* resume = nullptr;
 };
 
 struct epoch_report {
@@ -55,6 +65,17 @@ struct fit_result {
     std::size_t best_epoch = 0;
     double best_val_loss = std::numeric_limits<double>::infinity();
     bool stopped_early = false;
+};
+
+// Where a run stands after an epoch: enough to finish it as if it had not stopped.
+struct checkpoint {
+    std::size_t epochs_done = 0;
+    std::uint64_t step = 0;            // optimiser steps so far (dropout's counter)
+    std::size_t since_best = 0;
+    fit_result result;                 // the epochs so far
+    std::vector<double> params, best;  // the network's parameters now, and the best-weights snapshot
+    std::vector<double> m, v;          // the optimiser's state (nn::adam: moments; nn::sgd: v momentum)
+    std::uint64_t t = 0;               // nn::adam's step count
 };
 
 // The seed of sample i's picture in an epoch (augmentations draw from it).
@@ -112,6 +133,20 @@ void fill_batch(const D& data, std::span<const std::size_t> idx, std::uint64_t s
     if (b.x.size() < b.n * sz) b.x.resize(b.n * sz);
     for (std::size_t k = 0; k < b.n; ++k) {
         data.fill(idx[k], b.x.data() + k * sz, draw_seed(seed, epoch, idx[k]));
+        b.labels[k] = data.label(idx[k]);
+    }
+}
+
+// Every label, but only the pictures this process computes on (needs(k, n)).
+template <dataset D, class Needs>
+void fill_batch(const D& data, std::span<const std::size_t> idx, std::uint64_t seed, std::size_t epoch,
+                batch_buffer& b, const Needs& needs) {
+    const std::size_t sz = data.sample_size();
+    b.n = idx.size();
+    if (b.x.size() < b.n * sz) b.x.resize(b.n * sz);
+    b.labels.resize(b.n);
+    for (std::size_t k = 0; k < b.n; ++k) {
+        if (needs(k, b.n)) data.fill(idx[k], b.x.data() + k * sz, draw_seed(seed, epoch, idx[k]));
         b.labels[k] = data.label(idx[k]);
     }
 }
@@ -214,6 +249,46 @@ struct device_session {
     }
 };
 
+// The parameters and optimiser state into a checkpoint and back (CPU sessions; optimisers with
+// state() and restore(), as nn::adam and nn::sgd).
+template <class Session>
+void save_state(Session& s, checkpoint& c) {
+    if constexpr (requires { s.opt.state(); }) {
+        const auto p = std::as_const(s.net).params();
+        c.params.assign(p.begin(), p.end());
+        auto st = s.opt.state();
+        c.m = std::move(st.m);
+        c.v = std::move(st.v);
+        c.t = st.t;
+    } else {
+        throw std::invalid_argument("fit: checkpoints need an optimiser with state() and restore()");
+    }
+}
+template <class Session>
+void load_state(Session& s, const checkpoint& c) {
+    using value_type = typename std::remove_cvref_t<decltype(s.net)>::value_type;
+    if constexpr (requires { s.opt.state(); }) {
+        auto p = s.net.params();
+        if (c.params.size() != p.size()) throw std::invalid_argument("fit: the checkpoint is of another network");
+        for (std::size_t i = 0; i < p.size(); ++i) p[i] = static_cast<value_type>(c.params[i]);
+        typename std::remove_cvref_t<decltype(s.opt)>::state_type st;
+        st.m = c.m;
+        st.v = c.v;
+        st.t = static_cast<std::size_t>(c.t);
+        s.opt.restore(std::move(st));
+    } else {
+        throw std::invalid_argument("fit: checkpoints need an optimiser with state() and restore()");
+    }
+}
+template <class Net, class Optimizer>
+void save_state(device_session<Net, Optimizer>&, checkpoint&) {
+    throw std::invalid_argument("fit: checkpoints need a CPU backend (the optimiser state is on the GPU)");
+}
+template <class Net, class Optimizer>
+void load_state(device_session<Net, Optimizer>&, const checkpoint&) {
+    throw std::invalid_argument("fit: checkpoints need a CPU backend (the optimiser state is on the GPU)");
+}
+
 // The session of backend K, chosen by overload on the tag.
 template <class K, class Net, class Optimizer>
 host_session<Net, Optimizer, K> make_session(Net& net, Optimizer& opt, backend::requires_backend<backend::scalar>) {
@@ -227,15 +302,36 @@ device_session<Net, Optimizer> make_session(Net& net, Optimizer& opt, backend::r
 template <class Session, dataset D, dataset V, nn::loss_function Loss, class K>
 fit_result fit_loop(Session& session, const D& train, const V* val, const Loss& loss, const fit_options& o,
                     const std::function<void(const epoch_report&)>& on_epoch, K tag) {
+    using value_type = typename std::remove_cvref_t<decltype(session.net)>::value_type;
     fit_result result;
-    std::vector<typename std::remove_cvref_t<decltype(session.net)>::value_type> best;
+    std::vector<value_type> best;
     session.snapshot(best);
-    std::size_t since_best = 0;
+    std::size_t since_best = 0, first_epoch = 0;
     std::uint64_t step = 0;
+    if (o.resume) {
+        const checkpoint& c = *o.resume;
+        if (c.best.size() != best.size()) throw std::invalid_argument("fit: the checkpoint is of another network");
+        load_state(session, c);
+        result = c.result;
+        since_best = c.since_best;
+        step = c.step;
+        first_epoch = result.stopped_early ? o.epochs : c.epochs_done;
+        best.assign(c.best.begin(), c.best.end());
+    }
+    const auto needs = [&](std::size_t k, std::size_t n) {
+        if constexpr (requires { session.needs(k, n); }) return session.needs(k, n);
+        else return true;
+    };
     batch_buffer buf[2];
-    const bool sparse = sparse_batches<std::remove_cvref_t<decltype(session.net)>, K>(train);
+    // a data-parallel session fills only its share of each batch, dense; one process may go sparse
+    constexpr bool shared = requires { session.needs(std::size_t{0}, std::size_t{0}); };
+    const bool sparse = !shared && sparse_batches<std::remove_cvref_t<decltype(session.net)>, K>(train);
+    const auto fill = [&](std::span<const std::size_t> idx, std::size_t e, batch_buffer& into) {
+        if constexpr (shared) fill_batch(train, idx, o.seed, e, into, needs);
+        else fill_batch(train, idx, o.seed, e, into, sparse);
+    };
     oneapi::tbb::task_group prep;
-    for (std::size_t epoch = 0; epoch < o.epochs; ++epoch) {
+    for (std::size_t epoch = first_epoch; epoch < o.epochs; ++epoch) {
         const auto order = epoch_order(train.size(), o.seed, epoch);
         const std::size_t batches = (train.size() + o.batch - 1) / o.batch;
         auto slice = [&](std::size_t b) {
@@ -243,11 +339,10 @@ fit_result fit_loop(Session& session, const D& train, const V* val, const Loss& 
             return std::span<const std::size_t>(order).subspan(s, std::min(o.batch, order.size() - s));
         };
         double sum = 0;
-        if (batches) fill_batch(train, slice(0), o.seed, epoch, buf[0], sparse);
+        if (batches) fill(slice(0), epoch, buf[0]);
         for (std::size_t b = 0; b < batches; ++b) {
             auto& cur = buf[b % 2];
-            if (b + 1 < batches)
-                prep.run([&, b] { fill_batch(train, slice(b + 1), o.seed, epoch, buf[(b + 1) % 2], sparse); });
+            if (b + 1 < batches) prep.run([&, b] { fill(slice(b + 1), epoch, buf[(b + 1) % 2]); });
             const nn::run_context ctx{true, o.seed, step++, 0, 0};
             double l = 0;
             try {
@@ -280,10 +375,19 @@ fit_result fit_loop(Session& session, const D& train, const V* val, const Loss& 
         }
         result.history.push_back(rep);
         if (on_epoch) on_epoch(rep);
-        if (val && o.patience && since_best >= o.patience) {
-            result.stopped_early = true;
-            break;
+        const bool stop = val && o.patience && since_best >= o.patience;
+        if (stop) result.stopped_early = true;
+        if (o.on_checkpoint) {
+            checkpoint c;
+            c.epochs_done = epoch + 1;
+            c.step = step;
+            c.since_best = since_best;
+            c.result = result;
+            save_state(session, c);
+            c.best.assign(best.begin(), best.end());
+            o.on_checkpoint(c);
         }
+        if (stop) break;
     }
     const bool restore = val && o.restore_best && !result.history.empty() && std::isfinite(result.best_val_loss);
     session.finish(restore ? &best : nullptr);
@@ -305,6 +409,26 @@ fit_result fit(Net& net, const D& train, const V* val, const Loss& loss, Optimiz
     if (o.batch == 0) throw std::invalid_argument("fit: the batch size must be positive");
     auto session = detail::make_session<K>(net, opt, tag);
     return detail::fit_loop(session, train, val, loss, o, on_epoch, tag);
+}
+
+// The same on the ranks of a communicator (dist/communicator.hpp), synchronous and data-parallel
+// (train/data_parallel.hpp): every rank calls it with the same network, data and options, each
+// computes its share of every batch's gradient, and all end with the model one process makes,
+// bit for bit. One rank is fit() itself. Validation runs on every rank.
+template <class Net, dataset D, dataset V, nn::loss_function Loss, class Optimizer, backend::backend_tag K,
+          dist::communicator C>
+fit_result fit(Net& net, const D& train, const V* val, const Loss& loss, Optimizer& opt, const fit_options& o,
+               const std::function<void(const epoch_report&)>& on_epoch, K tag, C& comm) {
+    if (comm.size() <= 1) return fit(net, train, val, loss, opt, o, on_epoch, tag);
+    if (train.sample_size() != Net::input_shape.size())
+        throw std::invalid_argument("fit: the dataset's samples do not have the network's input size");
+    if (o.batch == 0) throw std::invalid_argument("fit: the batch size must be positive");
+    if constexpr (std::is_base_of_v<backend::cuda, K>) {
+        throw std::invalid_argument("fit: data-parallel training runs on the CPU backends");
+    } else {
+        detail::data_parallel_session<Net, Optimizer, K, C> session{net, opt, tag, comm, {}, {}};
+        return detail::fit_loop(session, train, val, loss, o, on_epoch, tag);
+    }
 }
 
 }  // namespace flowpic::train

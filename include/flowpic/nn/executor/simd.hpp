@@ -8,6 +8,7 @@
 // backend or the thread count.
 
 #include <algorithm>
+#include <span>
 #include <cstddef>
 #include <stdexcept>
 #include <type_traits>
@@ -64,31 +65,36 @@ public:
     double gradient(Net& net, const float* x, std::size_t n, const targets& t, const Loss&, double norm,
                     const run_context& ctx, float* dinput, B tag) {
         if (dinput) throw std::invalid_argument("nn::sequential::gradient: input gradients need backend::scalar");
-        constexpr std::size_t last = engine_t::count - 2;  // the stage before the head
-        static_assert(engine_t::count >= 2, "nn: training needs at least one layer before the head");
         const std::size_t chunks = chunks_of(n);
-        const std::size_t groups = std::min(gradient_groups, chunks);
+        const std::size_t groups = group_count(n);
         if (group_grads_.size() < groups) group_grads_.resize(groups);
         std::vector<double> losses(chunks, 0.0);
-        const float* p = net.params().data();
-        for_each(groups, [&](std::size_t g) {
-            auto& ws = workspaces_.local();
-            auto& gg = group_grads_[g];
-            gg.assign(Net::param_count + detail::slack, 0.0f);
-            std::vector<float> dlogits(chunk * osz + detail::slack);
-            for (std::size_t c = g; c < chunks; c += groups) {
-                const std::size_t s0 = c * chunk, m = std::min(chunk, n - s0);
-                run_context cc = ctx;
-                cc.sample_base = ctx.sample_base + s0;
-                const float* logits = engine_.forward(p, x + s0 * isz, m, cc, ws, last + 1, true);
-                losses[c] = Loss::evaluate(logits, m, osz, t, s0, norm, dlogits.data());
-                engine_.backward(p, m, dlogits.data(), last, gg.data(), cc, ws);
-            }
-        }, tag);
+        for_each(groups, [&](std::size_t g) { group_gradient<Loss>(net, x, n, t, norm, ctx, g, losses.data()); }, tag);
         sum_groups(net.grads().data(), groups, tag);
         double sum = 0;
         for (double l : losses) sum += l;
         return sum / norm;
+    }
+
+    // The gradient's fixed reduction tree, for callers that compute some groups in one process and
+    // the rest in others (train/data_parallel.hpp): a batch of n samples has group_count(n)
+    // groups; group g sums chunks g, g + G, g + 2G, ... (samples [c * chunk, (c + 1) * chunk)) in
+    // that order, and gradient() is 0 + group 0 + group 1 + ... in float, element by element.
+    [[nodiscard]] static constexpr std::size_t chunks_of(std::size_t n) noexcept { return (n + chunk - 1) / chunk; }
+    [[nodiscard]] static constexpr std::size_t group_count(std::size_t n) noexcept {
+        return std::min(gradient_groups, chunks_of(n));
+    }
+    // Groups `which` of the batch, group which[k] into out + k * param_count, and the loss of each
+    // of their chunks (sum / norm) into chunk_losses[c]. Reads only the samples of those chunks.
+    template <class Loss, backend::backend_tag B>
+    void group_gradients(Net& net, const float* x, std::size_t n, const targets& t, const Loss&, double norm,
+                         const run_context& ctx, std::span<const std::size_t> which, float* out, double* chunk_losses,
+                         B tag) {
+        if (group_grads_.size() < which.size()) group_grads_.resize(which.size());
+        for_each(which.size(), [&](std::size_t k) {
+            group_gradient<Loss>(net, x, n, t, norm, ctx, which[k], chunk_losses, k);
+            std::copy(group_grads_[k].begin(), group_grads_[k].begin() + Net::param_count, out + k * Net::param_count);
+        }, tag);
     }
 
     template <class Loss, backend::backend_tag B>
@@ -118,7 +124,28 @@ private:
     oneapi::tbb::enumerable_thread_specific<kernels::simd::fused_scratch> scratch_;
     std::vector<std::vector<float>> group_grads_;
 
-    static std::size_t chunks_of(std::size_t n) { return (n + chunk - 1) / chunk; }
+    // Group g of a batch into group_grads_[slot] (slot g by default); chunk losses into losses[c].
+    template <class Loss>
+    void group_gradient(Net& net, const float* x, std::size_t n, const targets& t, double norm, const run_context& ctx,
+                        std::size_t g, double* losses, std::size_t slot = npos) {
+        constexpr std::size_t last = engine_t::count - 2;  // the stage before the head
+        static_assert(engine_t::count >= 2, "nn: training needs at least one layer before the head");
+        const std::size_t chunks = chunks_of(n), groups = group_count(n);
+        const float* p = std::as_const(net).params().data();
+        auto& ws = workspaces_.local();
+        auto& gg = group_grads_[slot == npos ? g : slot];
+        gg.assign(Net::param_count + detail::slack, 0.0f);
+        std::vector<float> dlogits(chunk * osz + detail::slack);
+        for (std::size_t c = g; c < chunks; c += groups) {
+            const std::size_t s0 = c * chunk, m = std::min(chunk, n - s0);
+            run_context cc = ctx;
+            cc.sample_base = ctx.sample_base + s0;
+            const float* logits = engine_.forward(p, x + s0 * isz, m, cc, ws, last + 1, true);
+            losses[c] = Loss::evaluate(logits, m, osz, t, s0, norm, dlogits.data());
+            engine_.backward(p, m, dlogits.data(), last, gg.data(), cc, ws);
+        }
+    }
+    static constexpr std::size_t npos = static_cast<std::size_t>(-1);
 
     // f(0) .. f(count - 1): in order on this thread, or spread over the threads.
     template <class F>
