@@ -165,8 +165,13 @@ std::vector<float> predict_all(Net& net, const D& data, std::size_t batch = 64, 
     for (std::size_t s = 0; s < data.size(); s += batch) {
         const std::size_t m = std::min(batch, data.size() - s);
         detail::fill_batch(data, std::span<const std::size_t>(idx).subspan(s, m), 0, 0, b, sparse);
-        if (b.sparse) net.predict(b.sx, probs.data() + s * out, tag);
-        else net.predict(b.x.data(), m, probs.data() + s * out, tag);
+        if constexpr (requires { net.predict(b.sx, probs.data(), tag); }) {  // a network that takes sparse batches
+            if (b.sparse) {
+                net.predict(b.sx, probs.data() + s * out, tag);
+                continue;
+            }
+        }
+        net.predict(b.x.data(), m, probs.data() + s * out, tag);
     }
     return probs;
 }
@@ -190,8 +195,14 @@ std::pair<double, classification_report> evaluate(Net& net, const D& data, const
         detail::fill_batch(data, std::span<const std::size_t>(idx).subspan(s, m), 0, 0, b, sparse);
         const nn::targets t{std::span<const std::int32_t>(labels).subspan(s, m), class_weights};
         const double w = Loss::normalizer(t, m);
-        total += w * (b.sparse ? net.loss(b.sx, t, loss, probs.data() + s * out, nn::run_context{}, tag)
-                               : net.loss(b.x.data(), m, t, loss, probs.data() + s * out, nn::run_context{}, tag));
+        double l = 0;
+        if constexpr (requires { net.loss(b.sx, t, loss, probs.data(), nn::run_context{}, tag); }) {
+            l = b.sparse ? net.loss(b.sx, t, loss, probs.data() + s * out, nn::run_context{}, tag)
+                         : net.loss(b.x.data(), m, t, loss, probs.data() + s * out, nn::run_context{}, tag);
+        } else {
+            l = net.loss(b.x.data(), m, t, loss, probs.data() + s * out, nn::run_context{}, tag);
+        }
+        total += w * l;
         norm += w;
     }
     return {norm > 0 ? total / norm : 0.0, classification_metrics(probs, labels, out)};
@@ -325,7 +336,7 @@ fit_result fit_loop(Session& session, const D& train, const V* val, const Loss& 
     batch_buffer buf[2];
     // a data-parallel session fills only its share of each batch, dense; one process may go sparse
     constexpr bool shared = requires { session.needs(std::size_t{0}, std::size_t{0}); };
-    const bool sparse = !shared && sparse_batches<std::remove_cvref_t<decltype(session.net)>, K>(train);
+    [[maybe_unused]] const bool sparse = !shared && sparse_batches<std::remove_cvref_t<decltype(session.net)>, K>(train);
     const auto fill = [&](std::span<const std::size_t> idx, std::size_t e, batch_buffer& into) {
         if constexpr (shared) fill_batch(train, idx, o.seed, e, into, needs);
         else fill_batch(train, idx, o.seed, e, into, sparse);
