@@ -16,7 +16,7 @@ get_filename_component(b_file ${LAB_SAMPLE} NAME)
 set(cases
   "mini_flowpic|--preset@mini_flowpic|--block@15@--first-only@--ends@any@--bidirectional"
   "mini_all|--preset@mini_flowpic@--all-windows@--min-packets@10|--block@15@--min-packets@10@--bidirectional"
-  "shapira2019|--preset@shapira2019|--block@60@--inclusive-end@--min-packets@11@--min-span@50.000000001@--ends@authors")
+  "shapira2019|--preset@shapira2019|--block@60@--inclusive-end@--min-packets@11@--min-span@50.000000001@--ends@authors@--min-flow-packets@20")
 foreach(c IN LISTS cases)
   string(REPLACE "|" ";" parts "${c}")
   list(GET parts 0 name)

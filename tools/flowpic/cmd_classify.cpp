@@ -103,7 +103,15 @@ void classify_with(const presets::model& m, const classify_options& o) {
             stats.flows += s.flows;
             stats.blocks += s.blocks;
             stats.results += s.results;
+            stats.backwards += s.backwards;
+            stats.late_packets += s.late_packets;
+            stats.evicted_max_flows += s.evicted_max_flows;
+            stats.evicted_max_packets += s.evicted_max_packets;
+            stats.evicted_windows += s.evicted_windows;
+            stats.evicted_packets += s.evicted_packets;
         };
+        // what a rank sends of each capture: its row bytes, then its counters
+        constexpr std::size_t head_size = 11;
         if (live) {
             add(classify_one(o.in));
         } else {
@@ -117,7 +125,9 @@ void classify_with(const presets::model& m, const classify_options& o) {
                 const auto s = classify_one(in);
                 add(s);
                 if (!collect) continue;
-                const std::uint64_t head[5] = {rows.size(), s.packets, s.flows, s.blocks, s.results};
+                const std::uint64_t head[head_size] = {rows.size(), s.packets, s.flows, s.blocks, s.results,
+                                                        s.backwards, s.late_packets, s.evicted_max_flows,
+                                                        s.evicted_max_packets, s.evicted_windows, s.evicted_packets};
                 const auto* h = reinterpret_cast<const std::byte*>(head);
                 mine.insert(mine.end(), h, h + sizeof head);
                 const auto* b = reinterpret_cast<const std::byte*>(rows.data());
@@ -133,12 +143,23 @@ void classify_with(const presets::model& m, const classify_options& o) {
                 for (std::size_t r = 1; r < sizes.size(); ++r) at[r] = at[r - 1] + sizes[r - 1];
                 for (std::size_t i = 0; i < o.captures.size(); ++i) {
                     std::size_t& p = at[i % sizes.size()];
-                    std::uint64_t head[5];
+                    std::uint64_t head[head_size];
                     std::memcpy(head, all.data() + p, sizeof head);
                     p += sizeof head;
                     std::fwrite(all.data() + p, 1, static_cast<std::size_t>(head[0]), stdout);
                     p += static_cast<std::size_t>(head[0]);
-                    add({head[1], head[2], head[3], head[4], 0});
+                    pipeline_stats got;
+                    got.packets = head[1];
+                    got.flows = head[2];
+                    got.blocks = head[3];
+                    got.results = head[4];
+                    got.backwards = head[5];
+                    got.late_packets = head[6];
+                    got.evicted_max_flows = head[7];
+                    got.evicted_max_packets = head[8];
+                    got.evicted_windows = head[9];
+                    got.evicted_packets = head[10];
+                    add(got);
                 }
             }
         }

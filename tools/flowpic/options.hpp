@@ -134,6 +134,7 @@ struct block_options {
     double stride = 0;
     std::uint32_t min_packets = 1;
     double min_span = 0;
+    std::uint32_t min_flow_packets = 0;
     bool inclusive = false;
     bool first_only = false;
     std::string ends = "complete";
@@ -144,6 +145,7 @@ struct block_options {
         w.stride_ns = blocks::seconds(stride);
         w.min_packets = min_packets;
         w.min_span_ns = blocks::seconds(min_span);
+        w.min_flow_packets = min_flow_packets;
         w.inclusive_end = inclusive;
         w.first_only = first_only;
         w.ends = ends == "any" ? blocks::end_rule::any
@@ -160,6 +162,9 @@ inline void add_block_options(CLI::App& cmd, block_options& o) {
     cmd.add_option("--min-packets", o.min_packets, "keep blocks with at least this many packets")->capture_default_str();
     cmd.add_option("--min-span", o.min_span, "keep blocks whose first-to-last span is at least this many seconds")
         ->check(CLI::NonNegativeNumber);
+    cmd.add_option("--min-flow-packets", o.min_flow_packets,
+                   "blocks only of flows that reach this many packets (shapira2019: 20, its sessions; windows are "
+                   "held until then)");
     cmd.add_flag("--inclusive-end", o.inclusive, "windows include their end instant (the reference's [t, t + length])");
     cmd.add_flag("--first-only", o.first_only, "only the first block of each flow (mini-FlowPic's first N seconds)");
     cmd.add_option("--ends", o.ends, "which windows a flow's end closes: complete, authors or any")

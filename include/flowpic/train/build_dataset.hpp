@@ -267,6 +267,7 @@ struct file_part {
 inline void add_report(build_report& to, const build_report& r) {
     to.files += r.files;
     to.skipped.insert(to.skipped.end(), r.skipped.begin(), r.skipped.end());
+    to.damaged.insert(to.damaged.end(), r.damaged.begin(), r.damaged.end());
     to.blocks += r.blocks;
     to.flows_labelled += r.flows_labelled;
     to.flows_without_row += r.flows_without_row;
@@ -308,6 +309,13 @@ std::vector<std::byte> encode_part(const file_part& part) {
         w.num(static_cast<std::uint64_t>(v));
     w.num(static_cast<std::uint32_t>(r.skipped.size()));
     for (const auto& s : r.skipped) w.str<std::uint32_t>(s);
+    w.num(static_cast<std::uint32_t>(r.damaged.size()));
+    for (const auto& d : r.damaged) {
+        w.str<std::uint32_t>(d.where.file);
+        w.num(static_cast<std::uint64_t>(d.where.offset));
+        w.num(static_cast<std::uint64_t>(d.where.line));
+        w.str<std::uint32_t>(d.reason);
+    }
     const auto set = encode_dataset<Presets>(part.set);
     w.num(static_cast<std::uint64_t>(set.size()));
     w.bytes(set.data(), set.size());
@@ -325,6 +333,15 @@ file_part decode_part(binary::reader& r) {
         *v = static_cast<std::size_t>(r.num<std::uint64_t>("report"));
     const auto skipped = r.num<std::uint32_t>("report");
     for (std::uint32_t i = 0; i < skipped; ++i) rep.skipped.push_back(r.str<std::uint32_t>("report"));
+    const auto damaged = r.num<std::uint32_t>("report");
+    for (std::uint32_t i = 0; i < damaged; ++i) {
+        source::damage d;
+        d.where.file = r.str<std::uint32_t>("report");
+        d.where.offset = r.num<std::uint64_t>("report");
+        d.where.line = r.num<std::uint64_t>("report");
+        d.reason = r.str<std::uint32_t>("report");
+        rep.damaged.push_back(std::move(d));
+    }
     const auto n = static_cast<std::size_t>(r.num<std::uint64_t>("part size"));
     r.need(n, "part");
     part.set = decode_dataset<Presets>(r.data().data() + r.offset(), n, r.name());
