@@ -99,7 +99,7 @@ inline flowpic::npy::array<double> load_reference_f8(const std::string& path) {
     f.seekg(0, std::ios::end);
     const auto size = static_cast<std::uint64_t>(f.tellg());
     f.seekg(0);
-    const auto h = flowpic::npy::detail::read_header(f, size, path);
+    const auto h = flowpic::npy::read_header(f, size, path);
     REQUIRE(h.descr == "<f8");
     std::size_t n = 1;
     for (const auto d : h.shape) n *= d;
