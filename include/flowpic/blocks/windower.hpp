@@ -121,6 +121,10 @@ public:
                 emit_window(s, f, s.next_window, out);
                 ++s.next_window;
                 if (w_.first_only) break;
+                // empty windows hand out nothing: jump to the next one a buffered packet reaches
+                const packet* p = first_buffered_from(s, window_start(s, s.next_window));
+                if (p == nullptr) break;
+                s.next_window = std::max(s.next_window, first_window_reaching(s, p->time_ns));
             }
         }
         held_ -= s.buffer.size();
@@ -170,7 +174,6 @@ private:
     // Hands out the windows that a packet at time t closes.
     template <class Out>
     void complete_windows(state& s, const flows::flow& f, std::int64_t t, Out& out) {
-        const std::int64_t st = w_.stride();
         bool advanced = false;
         for (;;) {
             const std::int64_t end = window_start(s, s.next_window) + w_.length_ns;
@@ -182,16 +185,30 @@ private:
                 s.done = true;
                 break;
             }
-            // No buffered packet from here on: every window that t closes is empty, skip them.
-            if (s.buffer.empty() || s.buffer.back().time_ns < window_start(s, s.next_window)) {
-                const std::int64_t d = t - s.origin - w_.length_ns;  // window k is open iff k * st + L (>|>=) t - first
-                std::uint64_t k = 0;
-                if (d >= 0) k = static_cast<std::uint64_t>(w_.inclusive_end ? (d + st - 1) / st : d / st + 1);
-                if (k > s.next_window) s.next_window = k;
-                break;
-            }
+            // Windows no buffered packet reaches are empty: skip them (a gap of years is one step),
+            // up to the first window t leaves open.
+            const std::uint64_t open_at_t = first_window_reaching(s, t);
+            const packet* p = first_buffered_from(s, window_start(s, s.next_window));
+            const std::uint64_t k = p == nullptr ? open_at_t : std::min(open_at_t, first_window_reaching(s, p->time_ns));
+            if (k > s.next_window) s.next_window = k;
+            if (p == nullptr) break;
         }
         if (advanced) trim(s);
+    }
+
+    // The first window whose end reaches time x: window k reaches x iff k * stride + L (>|>=) x - origin.
+    [[nodiscard]] std::uint64_t first_window_reaching(const state& s, std::int64_t x) const noexcept {
+        const std::int64_t d = x - s.origin - w_.length_ns;
+        if (d < 0) return 0;
+        const std::int64_t st = w_.stride();
+        return static_cast<std::uint64_t>(w_.inclusive_end ? (d + st - 1) / st : d / st + 1);
+    }
+
+    // The earliest buffered packet at or after `from`, or nullptr.
+    [[nodiscard]] static const packet* first_buffered_from(const state& s, std::int64_t from) noexcept {
+        auto it = std::lower_bound(s.buffer.begin(), s.buffer.end(), from,
+                                   [](const packet& q, std::int64_t v) { return q.time_ns < v; });
+        return it == s.buffer.end() ? nullptr : &*it;
     }
 
     window_spec w_;

@@ -69,8 +69,10 @@ def read_pcap(path):
 
 
 def handshake_rtts(path):
-    """Milliseconds from each TCP SYN (the last one sent) to its SYN-ACK, in an Ethernet pcap."""
-    syn, out = {}, []
+    """Milliseconds from each TCP SYN to its SYN-ACK, in an Ethernet pcap. Handshakes whose SYN was
+    sent again are left out (Karn's rule): a SYN-ACK that answers the first SYN, or one the server
+    retransmitted, can arrive just after the client's retransmission and look faster than the link."""
+    syn, resent, out = {}, set(), []
     with open(path, "rb") as f:
         head = f.read(24)
         e = "<" if struct.unpack("<I", head[:4])[0] in (0xa1b2c3d4, 0xa1b23c4d) else ">"
@@ -90,11 +92,16 @@ def handshake_rtts(path):
             key = (ip[12:16], ip[16:20], ip[ihl:ihl + 4])
             flags = ip[ihl + 13] & 0x12
             if flags == 0x02:
+                if key in syn:
+                    resent.add(key)
                 syn[key] = t
             elif flags == 0x12:
                 back = (ip[16:20], ip[12:16], ip[ihl + 2:ihl + 4] + ip[ihl:ihl + 2])
                 if back in syn:
-                    out.append((t - syn.pop(back)) * 1000)
+                    sent = syn.pop(back)
+                    if back not in resent:
+                        out.append((t - sent) * 1000)
+                    resent.discard(back)
     return out
 
 
