@@ -178,6 +178,9 @@ void classify_with(const presets::model& m, const classify_options& o) {
                          double(stats.packets) / s, double(stats.blocks) / s, pipe.settings().batch, u(stats.backwards),
                          u(stats.late_packets), u(stats.evicted_max_flows), u(stats.evicted_max_packets),
                          u(stats.evicted_windows));
+            if (const auto& d = last_live_drops(); o.in.live() && d.valid)
+                std::fprintf(stderr, "flowpic classify: kernel_received=%llu kernel_dropped=%llu interface_dropped=%llu\n",
+                             d.received, d.dropped, d.interface_dropped);
         }
     }, adjust);
 }

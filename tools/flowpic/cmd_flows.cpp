@@ -1,4 +1,4 @@
-// flowpic flows CAPTURE | --interface IF [--bidirectional]: one CSV row per flow.
+// flowpic flows CAPTURE | --interface IF [--bidirectional] [--order first|end]: one CSV row per flow.
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 
 #include "commands.hpp"
+#include "flowpic/flows/creation_order.hpp"
 #include "flowpic/flows/flow_csv.hpp"
 #include "flowpic/flows/flow_table.hpp"
 #include "input.hpp"
@@ -16,35 +17,40 @@ namespace flowpic::tool {
 
 namespace {
 
-struct flow_row {
-    std::uint64_t id;
-    std::string text;
+// Rows reach stdout in 64 KiB writes.
+class row_writer {
+public:
+    void operator()(const std::string& row) {
+        out_ += row;
+        out_ += '\n';
+        if (out_.size() > (1u << 16)) flush();
+    }
+    void flush() {
+        std::fwrite(out_.data(), 1, out_.size(), stdout);
+        out_.clear();
+    }
+
+private:
+    std::string out_;
 };
 
 template <class Key>
-void list_flows(const input_options& in, const flow_options& opt) {
-    std::vector<flow_row> rows;
+void list_flows(const input_options& in, const flow_options& opt, bool in_end_order) {
+    row_writer write;
+    write(std::string(flows::flow_csv_header));
+    // first-packet order: a row waits only for the older flows still live (flows/creation_order.hpp)
+    flows::creation_order<std::string> rows;
     with_input(in, [&](auto& src) {
         flows::flow_table<Key> table(opt.table_limits());
         flows::callback_sink out{flows::ignore{}, [&](const flows::flow& f, flows::end_reason) {
-                                     rows.push_back({f.id, flows::flow_csv_row(f)});
+                                     if (in_end_order) write(flows::flow_csv_row(f));
+                                     else rows.put(f.id, flows::flow_csv_row(f), write);
                                  }};
         table.consume(src, out);
         warn_about(in.live() ? in.interface_name : in.capture, counts_of(table));
     });
-    // flows end in any order under an idle timeout; print them in order of their first packet
-    std::sort(rows.begin(), rows.end(), [](const flow_row& a, const flow_row& b) { return a.id < b.id; });
-    std::string out = flows::flow_csv_header;
-    out += '\n';
-    for (const auto& r : rows) {
-        out += r.text;
-        out += '\n';
-        if (out.size() > (1u << 16)) {
-            std::fwrite(out.data(), 1, out.size(), stdout);
-            out.clear();
-        }
-    }
-    std::fwrite(out.data(), 1, out.size(), stdout);
+    rows.finish(write);
+    write.flush();
 }
 
 }  // namespace
@@ -56,9 +62,16 @@ void add_flows_command(CLI::App& app) {
     auto opt = std::make_shared<flow_options>();
     add_input_options(*cmd, *in);
     add_flow_options(*cmd, *opt);
-    cmd->callback([in, opt] {
-        if (opt->bidirectional) list_flows<flows::bidirectional>(*in, *opt);
-        else list_flows<flows::unidirectional>(*in, *opt);
+    auto order = std::make_shared<std::string>("first");
+    cmd->add_option("--order", *order,
+                    "row order: first (by the flow's first packet; a row waits while an older flow is live) or end "
+                    "(each row as its flow ends: memory bounded by --max-flows)")
+        ->check(CLI::IsMember({"first", "end"}))
+        ->capture_default_str();
+    cmd->callback([in, opt, order] {
+        const bool end = *order == "end";
+        if (opt->bidirectional) list_flows<flows::bidirectional>(*in, *opt, end);
+        else list_flows<flows::unidirectional>(*in, *opt, end);
     });
 }
 

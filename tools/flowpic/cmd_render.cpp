@@ -29,6 +29,7 @@
 #include "flowpic/source/flowpic1.hpp"
 #include "flowpic/train/file_blocks.hpp"
 #include "options.hpp"
+#include "table_warnings.hpp"
 #include "text.hpp"
 
 namespace flowpic::tool {
@@ -106,6 +107,8 @@ public:
             fo.tunnels = tunnel_mode_of(o_.tunnels);
             std::optional<source::damage> damage;
             if (!o_.strict) fo.stop_at_damage = &damage;
+            train::time_order_counts order;
+            fo.time_order = &order;
             train::for_each_block<Preset>(
                 o_.input,
                 [&](const blocks::block& b, const train::block_origin& origin) {
@@ -114,6 +117,10 @@ public:
                 },
                 fo);
             if (damage) report_damage(*damage);
+            table_counts c;
+            c.backwards = order.backwards;
+            c.late_packets = order.late_packets;
+            warn_about(o_.input, c);
         }
         index_.flush();
         if (!index_) throw io_error(location{(dir_ / "index.csv").string()}, "write failed");

@@ -5,9 +5,12 @@
 #include <atomic>
 #include <chrono>
 #include <csignal>
+#include <cstdio>
+#include <exception>
 #include <string>
 
 #include "damage.hpp"
+#include "flowpic/core/error.hpp"
 #include "flowpic/source/any_file.hpp"
 #include "flowpic/source/damage.hpp"
 #include "flowpic/source/live_capture.hpp"
@@ -61,6 +64,33 @@ struct signal_stop_guard {
 };
 }  // namespace detail
 
+// The kernel's counters of the last live capture, read when it ended (pcap_stats).
+struct live_drops {
+    bool valid = false;
+    unsigned long long received = 0, dropped = 0, interface_dropped = 0;
+};
+inline live_drops& last_live_drops() {
+    static live_drops d;
+    return d;
+}
+
+// At the end of a live capture, as tcpdump does: what the kernel received and dropped.
+inline void report_live_drops(const source::live_capture<>& c) {
+    auto& d = last_live_drops();
+    try {
+        const pcap_stat s = c.kernel_stats();
+        d = {true, s.ps_recv, s.ps_drop, s.ps_ifdrop};
+    } catch (const error& e) {
+        std::fprintf(stderr, "flowpic: warning: %s\n", e.what());
+        return;
+    }
+    std::fprintf(stderr, "flowpic: %s: %llu packets received by the kernel, %llu dropped by the kernel, %llu dropped by "
+                         "the interface\n", c.interface_name().c_str(), d.received, d.dropped, d.interface_dropped);
+    if (d.dropped + d.interface_dropped > 0)
+        std::fprintf(stderr, "flowpic: warning: %s: %llu packets were dropped before flowpic saw them: flows and "
+                             "pictures miss them\n", c.interface_name().c_str(), d.dropped + d.interface_dropped);
+}
+
 template <class F>
 decltype(auto) with_input(const input_options& in, F&& f) {
     if (!in.live()) return with_source(in.capture, std::forward<F>(f), in.strict, tunnel_mode_of(in.tunnels));
@@ -70,6 +100,13 @@ decltype(auto) with_input(const input_options& in, F&& f) {
     source::live_capture<> src(in.interface_name, lo);
     src.set_tunnels(tunnel_mode_of(in.tunnels));
     detail::signal_stop_guard guard(src);
+    struct reporter {  // once the capture ended, unless f failed
+        const source::live_capture<>& c;
+        int exceptions = std::uncaught_exceptions();
+        ~reporter() {
+            if (std::uncaught_exceptions() == exceptions) report_live_drops(c);
+        }
+    } r{src};
     return f(src);
 }
 

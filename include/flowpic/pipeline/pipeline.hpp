@@ -23,8 +23,9 @@
 // table (serial: packets are ordered), making the batch's pictures (parallel), and the network and
 // the decision (serial, in order; the network spreads a batch over the threads itself). Reading
 // the next batch overlaps the pictures and the network of the previous ones, so both cores work.
-// Memory is bounded: the flow table's buffered packets, plus at most `in_flight` batches of
-// `batch` blocks (their packets and float pictures).
+// Memory is bounded: the flow table (live flows, buffered packets: flows::limits), plus at most
+// `in_flight` batches of at most `batch` blocks and about `batch_packets` packets (their packets
+// and pictures); flows without blocks leave nothing behind (docs/reliability.md).
 
 #include <algorithm>
 #include <concepts>
@@ -36,6 +37,7 @@
 #include <span>
 #include <type_traits>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -171,6 +173,9 @@ public:
     struct options {
         std::size_t batch = default_batch();  // blocks per network call (and per pipeline token)
         std::size_t in_flight = 3;            // batches alive at once: bounds memory
+        // A batch closes early once its blocks hold this many packets (each block's packets are
+        // copied into it): with in_flight, bounds what long, busy flows cost (16 B a packet).
+        std::size_t batch_packets = std::size_t{1} << 20;
         flows::limits limits{};               // the flow table's bounds (idle timeout, live flows, packets)
         // Windows other than Blocks' (e.g. every 15 s window of a flow where the preset takes the
         // first): the picture policy stays the same, so the pictures stay the network's input.
@@ -202,7 +207,7 @@ public:
         requires std::invocable<Sink&, const classification&>
     pipeline_stats run(Source& src, Sink&& sink) {
         table_type table(opt_.limits, blocks::windower(opt_.window.value_or(Blocks::spec)));
-        reader rd(src, table, opt_.batch);
+        reader rd(src, table, opt_.batch, std::max<std::size_t>(opt_.batch_packets, 1));
         oneapi::tbb::enumerable_thread_specific<picture::maker<Picture, Backend>> makers;
         std::unordered_map<std::uint64_t, decision::tally> tallies;
         std::vector<float> mean(classes);
@@ -327,12 +332,16 @@ private:
 
     // Pulls packets until a batch of blocks is complete; flow ends travel in order with them.
     struct reader {
-        reader(Source& s, table_type& t, std::size_t b) : src(s), table(t), batch_size(b) {}
+        reader(Source& s, table_type& t, std::size_t b, std::size_t bp)
+            : src(s), table(t), batch_size(b), batch_packets(bp) {}
         Source& src;
         table_type& table;
         std::size_t batch_size;
+        std::size_t batch_packets;
         std::deque<event> pending;  // completed, not yet handed out
         std::size_t pending_blocks = 0;
+        std::size_t pending_packets = 0;
+        std::unordered_set<std::uint64_t> with_blocks;  // live flows with a block (per-flow decisions)
         bool done = false;
 
         void on_block(const blocks::block& b) {
@@ -343,10 +352,16 @@ private:
             e.end_ns = b.window_end_ns;
             e.index = b.index;
             e.packets.assign(b.packets.begin(), b.packets.end());
+            if constexpr (Decision::per_flow) with_blocks.insert(e.flow_id);
+            pending_packets += e.packets.size();
             pending.push_back(std::move(e));
             ++pending_blocks;
         }
         void on_flow_end(const flows::flow& f, flows::end_reason) {
+            // only a per-flow decision reads flow ends, and only of flows with blocks: the others
+            // would wait here for the next batch, a million flows without blocks a million events
+            if constexpr (!Decision::per_flow) return;
+            if (with_blocks.erase(f.id) == 0) return;
             event e;
             e.key = f.key;
             e.flow_id = f.id;
@@ -355,7 +370,7 @@ private:
         }
         std::shared_ptr<batch> next() {
             keyed_packet kp;
-            while (!done && pending_blocks < batch_size) {
+            while (!done && pending_blocks < batch_size && pending_packets < batch_packets) {
                 if (src.next(kp)) {
                     table.add(kp, *this);
                 } else {
@@ -366,11 +381,15 @@ private:
             if (pending.empty()) return nullptr;
             auto b = std::make_shared<batch>();
             // flow ends right after the batch's last block belong to it (their results come sooner)
-            while (!pending.empty() && (b->blocks < batch_size || pending.front().flow_end)) {
+            std::size_t packets = 0;
+            while (!pending.empty() &&
+                   ((b->blocks < batch_size && (b->blocks == 0 || packets < batch_packets)) || pending.front().flow_end)) {
                 event& e = pending.front();
                 if (!e.flow_end) {
                     ++b->blocks;
                     --pending_blocks;
+                    packets += e.packets.size();
+                    pending_packets -= e.packets.size();
                 }
                 b->events.push_back(std::move(e));
                 pending.pop_front();

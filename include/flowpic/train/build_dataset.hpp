@@ -106,6 +106,11 @@ struct build_report {
     std::size_t files = 0;                      // files read
     std::vector<std::string> skipped;           // "path (why)"
     std::vector<source::damage> damaged;        // with stop_at_damage: where files were cut or damaged
+    struct time_order_note {
+        std::string file;
+        time_order_counts counts;
+    };
+    std::vector<time_order_note> time_order;    // files with packets whose time went backwards in their flow
     std::size_t blocks = 0;                     // blocks seen, before --where
     // labelled captures: flows (that made a block) by what their row said
     std::size_t flows_labelled = 0;             // a class: kept
@@ -206,6 +211,7 @@ void add_file(set_builder& sb, const std::string& path, const std::string& captu
     picture::sparse_picture<T> pic;
     std::vector<float> values;
     std::optional<source::damage> damage;
+    time_order_counts order;
     for_each_block<Preset>(
         path,
         [&](const blocks::block& b, const block_origin& origin0) {
@@ -233,8 +239,9 @@ void add_file(set_builder& sb, const std::string& path, const std::string& captu
             set.pictures.push_back(picture::sparse_view<float>{pic.channels, pic.height, pic.width, pic.cells, values, bg});
             set.samples.push_back(s);
         },
-        file_block_options{o.window, false, o.stop_at_damage ? &damage : nullptr, o.tunnels});
+        file_block_options{o.window, false, o.stop_at_damage ? &damage : nullptr, o.tunnels, &order});
     if (damage) report.damaged.push_back(std::move(*damage));
+    if (order.backwards > 0) report.time_order.push_back({path, order});
 }
 
 // Files a dataset cannot read, reported and skipped.
@@ -268,6 +275,7 @@ inline void add_report(build_report& to, const build_report& r) {
     to.files += r.files;
     to.skipped.insert(to.skipped.end(), r.skipped.begin(), r.skipped.end());
     to.damaged.insert(to.damaged.end(), r.damaged.begin(), r.damaged.end());
+    to.time_order.insert(to.time_order.end(), r.time_order.begin(), r.time_order.end());
     to.blocks += r.blocks;
     to.flows_labelled += r.flows_labelled;
     to.flows_without_row += r.flows_without_row;
@@ -316,6 +324,12 @@ std::vector<std::byte> encode_part(const file_part& part) {
         w.num(static_cast<std::uint64_t>(d.where.line));
         w.str<std::uint32_t>(d.reason);
     }
+    w.num(static_cast<std::uint32_t>(r.time_order.size()));
+    for (const auto& t : r.time_order) {
+        w.str<std::uint32_t>(t.file);
+        w.num(t.counts.backwards);
+        w.num(t.counts.late_packets);
+    }
     const auto set = encode_dataset<Presets>(part.set);
     w.num(static_cast<std::uint64_t>(set.size()));
     w.bytes(set.data(), set.size());
@@ -341,6 +355,14 @@ file_part decode_part(binary::reader& r) {
         d.where.line = r.num<std::uint64_t>("report");
         d.reason = r.str<std::uint32_t>("report");
         rep.damaged.push_back(std::move(d));
+    }
+    const auto late = r.num<std::uint32_t>("report");
+    for (std::uint32_t i = 0; i < late; ++i) {
+        build_report::time_order_note t;
+        t.file = r.str<std::uint32_t>("report");
+        t.counts.backwards = r.num<std::uint64_t>("report");
+        t.counts.late_packets = r.num<std::uint64_t>("report");
+        rep.time_order.push_back(std::move(t));
     }
     const auto n = static_cast<std::size_t>(r.num<std::uint64_t>("part size"));
     r.need(n, "part");

@@ -41,6 +41,13 @@ struct block_origin {
     bool keyed = true;             // false under flows::all_flows: the block has no 5-tuple
 };
 
+// Packets whose time went backwards within their flow (docs/formats.md, "Time order"), summed
+// over the file's flow tables.
+struct time_order_counts {
+    std::uint64_t backwards = 0;     // earlier than their flow's previous packet
+    std::uint64_t late_packets = 0;  // of them: before every open window, in no block
+};
+
 struct file_block_options {
     std::optional<blocks::window_spec> window;  // instead of the preset's windows
     bool bidirectional = false;                 // both directions in one flow whatever the preset says
@@ -48,21 +55,28 @@ struct file_block_options {
     // handed out and the damage is kept here (source/damage.hpp)
     std::optional<source::damage>* stop_at_damage = nullptr;
     decode::tunnel_mode tunnels = decode::tunnel_mode::outer;  // GRE and GTP-U: the outer or the inner flows
+    time_order_counts* time_order = nullptr;                    // when set: the file's counts added here
 };
 
 namespace detail {
 
 template <class Key, class Source, class F>
-void blocks_of(Source& src, const blocks::window_spec& w, F& on_block, std::optional<source::damage>* damage = nullptr) {
+void blocks_of(Source& src, const blocks::window_spec& w, F& on_block, std::optional<source::damage>* damage = nullptr,
+               time_order_counts* order = nullptr) {
     blocks::windowed_table<Key> table({}, w);
     flows::callback_sink sink{[&](const blocks::block& b) { on_block(b); }, flows::ignore{}};
     source::until_damage<Source> until(src, damage ? source::on_damage::stop : source::on_damage::refuse);
     table.consume(until, sink);
     if (damage && until.damage()) *damage = until.damage();  // (the null check for GCC -O3 -Wnonnull)
+    if (order) {
+        order->backwards += table.stats().backwards;
+        order->late_packets += table.stage().stats().late_packets;
+    }
 }
 
 template <class Key, class Source, class F>
-void blocks_of_file(Source& src, const blocks::window_spec& w, F& f, std::optional<source::damage>* damage) {
+void blocks_of_file(Source& src, const blocks::window_spec& w, F& f, std::optional<source::damage>* damage,
+                    time_order_counts* order) {
     if constexpr (std::is_same_v<Source, source::flow_records>) {
         if constexpr (!Key::keyed) {
             // one stream per lab capture, in time order (the file holds flow after flow); the
@@ -102,12 +116,12 @@ void blocks_of_file(Source& src, const blocks::window_spec& w, F& f, std::option
                 const auto& rec = src.flow(b.owner->key.session - 1);  // key.session = flow index + 1
                 f(b, block_origin{rec.capture, rec.vpn ? 1 : 0, rec.application, true});
             };
-            blocks_of<Key>(src, w, cb, damage);
+            blocks_of<Key>(src, w, cb, damage, order);
         }
     } else {
         const block_origin origin{{}, -1, {}, Key::keyed};
         auto cb = [&](const blocks::block& b) { f(b, origin); };
-        blocks_of<Key>(src, w, cb, damage);
+        blocks_of<Key>(src, w, cb, damage, order);
     }
 }
 
@@ -121,8 +135,8 @@ void for_each_block(const std::string& path, F&& f, const file_block_options& o 
     const blocks::window_spec w = o.window.value_or(Preset::window);
     source::visit_file(path, [&](auto& src) {
         source::set_tunnels(src, o.tunnels);
-        if (o.bidirectional) detail::blocks_of_file<flows::bidirectional>(src, w, f, o.stop_at_damage);
-        else detail::blocks_of_file<typename Preset::flow_key>(src, w, f, o.stop_at_damage);
+        if (o.bidirectional) detail::blocks_of_file<flows::bidirectional>(src, w, f, o.stop_at_damage, o.time_order);
+        else detail::blocks_of_file<typename Preset::flow_key>(src, w, f, o.stop_at_damage, o.time_order);
     });
 }
 

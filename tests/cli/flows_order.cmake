@@ -1,0 +1,28 @@
+# flows --order end prints the same rows as the default first-packet order, as each flow ends:
+#   cmake -DTOOL=flowpic -DCAPTURE=capture [-DEXPECTED=flows.csv] [-DARGS=...] -P flows_order.cmake
+# With ARGS (e.g. an idle timeout) flows end out of order, and the two orders must differ.
+cmake_minimum_required(VERSION 3.25)
+separate_arguments(extra UNIX_COMMAND "${ARGS}")
+foreach(order first end)
+  execute_process(COMMAND "${TOOL}" flows "${CAPTURE}" --order ${order} ${extra}
+                  RESULT_VARIABLE rc OUTPUT_VARIABLE out_${order} ERROR_VARIABLE err TIMEOUT 120)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "flowpic flows --order ${order} exited with ${rc}:\n${err}")
+  endif()
+endforeach()
+if(EXPECTED)
+  file(READ "${EXPECTED}" want)
+  if(NOT out_first STREQUAL want)
+    message(FATAL_ERROR "flows --order first differs from ${EXPECTED}")
+  endif()
+endif()
+string(REPLACE "\n" ";" a "${out_first}")
+string(REPLACE "\n" ";" b "${out_end}")
+list(SORT a)
+list(SORT b)
+if(NOT a STREQUAL b)
+  message(FATAL_ERROR "flows --order end holds other rows than --order first:\n${out_end}")
+endif()
+if(DEFINED ARGS AND out_first STREQUAL out_end)
+  message(FATAL_ERROR "flows --order end printed the rows in first-packet order: nothing ended early?")
+endif()
