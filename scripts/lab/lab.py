@@ -27,6 +27,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 from fplab import apps, content, servers, wan  # noqa: E402
+from fplab.atomic import atomic_open  # noqa: E402
 from fplab.netns import Namespace, link, wait_log  # noqa: E402
 from fplab.pki import Pki  # noqa: E402
 
@@ -275,12 +276,13 @@ class Lab:
                         counters[s.file] = json.load(f)
                 except (AttributeError, OSError, ValueError):
                     pass
-        with open(os.path.join(self.out, "manifest.csv"), "w", newline="") as f:
-            self.write_manifest(f, rows)
-        with open(os.path.join(self.out, "run.json"), "w") as f:  # what is not reproducible
+        # run.json first: a manifest.csv is the sign of a finished run
+        with atomic_open(os.path.join(self.out, "run.json"), "w") as f:  # what is not reproducible
             json.dump({"started_at_epoch": wall0, "session_start_epoch": actual, "args": vars(a),
                        "wan_counters": counters,
                        "host": os.uname().nodename, "kernel": os.uname().release}, f, indent=1, default=str)
+        with atomic_open(os.path.join(self.out, "manifest.csv"), "w", newline="") as f:
+            self.write_manifest(f, rows)
         if not a.keep_work:
             shutil.rmtree(self.work, ignore_errors=True)
         self.say("wrote %d captures and manifest.csv to %s" % (len(rows), self.out))
@@ -313,6 +315,7 @@ def parse(argv=None):
     ap.add_argument("--check", action="store_true", help="verify the captures against the manifest afterwards")
     ap.add_argument("--keep-work", action="store_true", help="keep configs and logs in OUT/.lab-work")
     ap.add_argument("--quiet", action="store_true")
+    ap.add_argument("--force", action="store_true", help="write into an OUT that holds a lab run's manifest.csv")
     a = ap.parse_args(argv)
     a.categories = [c.strip() for c in a.categories.split(",") if c.strip()]
     bad = [c for c in a.categories if c not in CATEGORIES]
@@ -367,6 +370,10 @@ def main(argv=None):
     if a.plan:
         Lab.write_manifest(sys.stdout, Lab(a).plan()[1])
         return 0
+    if not a.force and os.path.exists(os.path.join(a.out, "manifest.csv")):
+        print("flowpic lab: %s already holds a run (manifest.csv): give --force to write into it, or choose "
+              "another directory" % a.out, file=sys.stderr)
+        return 2
     why = preflight(a)
     if why:
         print("flowpic lab: " + why, file=sys.stderr)

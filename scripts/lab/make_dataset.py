@@ -21,6 +21,7 @@ import struct
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fplab.atomic import atomic_open  # noqa: E402
 from fplab.check import HEADER, OLD_HEADER, read_manifest, read_pcap  # noqa: E402
 
 CATEGORY_CODES = {"voip": 0, "video": 1, "file_transfer": 2, "chat": 3, "browsing": 4}
@@ -103,7 +104,7 @@ def write(path, strings, entries, records):
         out += struct.pack("<HHBBBBHHIqQ", sport, dport, proto, 4, cat, vpn, app, cap, n, first, first_rec)
     out += b"".join(struct.pack("<IH", us, size) for us, size in records)
     assert len(out) == size
-    with open(path, "wb") as f:
+    with atomic_open(path, "wb") as f:
         f.write(out)
 
 
@@ -118,12 +119,12 @@ def main():
     strings, entries, records, summary, manifest = build(a.dirs, a.min_packets)
     write(a.out, strings, entries, records)
     if a.manifest:
-        with open(a.manifest, "w", newline="") as f:
+        with atomic_open(a.manifest, "w", newline="") as f:
             w = csv.writer(f, lineterminator="\n")
             w.writerow(manifest[0])
             w.writerows(manifest[1])
     if a.summary:
-        with open(a.summary, "w", newline="") as f:
+        with atomic_open(a.summary, "w", newline="") as f:
             w = csv.writer(f, lineterminator="\n")
             w.writerow(["category", "vpn", "flows", "packets", "bytes"])
             for (c, v), (n, p, b) in sorted(summary.items()):

@@ -12,6 +12,10 @@ Standard library only; the records are copied unchanged.
 import argparse
 import os
 import struct
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fplab.atomic import atomic_open  # noqa: E402
 
 MAGIC = b"FPRECORD"
 NAMES = {0: "voip", 1: "video", 2: "file_transfer", 3: "chat", 4: "browsing"}
@@ -64,7 +68,7 @@ def write(path, flows):
     out = MAGIC + struct.pack("<HHHHIIQQQQQ", 1, 64, 64, 6, len(entries), len(strings), nrec, soff, foff, poff, size)
     out += blob + b"".join(entries) + b"".join(records)
     assert len(out) == size
-    with open(path, "wb") as f:
+    with atomic_open(path, "wb") as f:
         f.write(out)
 
 

@@ -45,6 +45,7 @@ struct lab_options {
     bool keep_work = false;
     bool quiet = false;
     bool setup = false;
+    bool force = false;
     std::string wan = "on";
     std::string link_emulator;
 };
@@ -117,6 +118,7 @@ void run_lab(const lab_options& o) {
     if (o.plan) args.emplace_back("--plan");
     if (o.keep_work) args.emplace_back("--keep-work");
     if (o.quiet) args.emplace_back("--quiet");
+    if (o.force) args.emplace_back("--force");
     exec(args);
 }
 
@@ -126,7 +128,9 @@ void add_lab_command(CLI::App& app) {
                "in network namespaces (root; Debian packages, see --setup). Writes DIR/manifest.csv: "
                "file,category,vpn,application,seed,start,duration,rtt_ms,jitter_ms,loss,down_mbit,up_mbit,access,queue_ms");
     auto o = std::make_shared<lab_options>();
-    cmd->add_option("--out", o->out, "directory for the captures and manifest.csv")->required();
+    cmd->add_option("--out", o->out,
+                    "directory for the captures and manifest.csv; one that holds a run's manifest.csv needs --force")
+        ->required();
     cmd->add_option("--seconds", o->seconds, "length of every session in seconds")->required()->check(CLI::PositiveNumber);
     cmd->add_option("--vpn", o->vpn, "plain captures, through OpenVPN, or both")
         ->check(CLI::IsMember({"no", "yes", "both"}))
@@ -156,6 +160,7 @@ void add_lab_command(CLI::App& app) {
     cmd->add_flag("--check", o->check, "verify the captures against the manifest afterwards");
     cmd->add_flag("--keep-work", o->keep_work, "keep the servers' configs and logs in DIR/.lab-work");
     cmd->add_flag("--quiet", o->quiet, "no progress messages");
+    cmd->add_flag("--force", o->force, "write into a directory that holds a lab run's manifest.csv (written atomically)");
     cmd->add_flag("--setup", o->setup, "first install the Debian packages the lab needs (apt-get)");
     cmd->callback([o] { run_lab(*o); });
 }

@@ -1,6 +1,9 @@
-// flowpic render INPUT --preset NAME --out DIR [--format npy|png|svg] [--bidirectional]:
-// one picture file per block, plus DIR/index.csv
+// flowpic render INPUT --preset NAME --out DIR [--format npy|png|svg] [--bidirectional]
+// [--force | --append]: one picture file per block, plus DIR/index.csv
 // (file,src,dst,sport,dport,proto,block_start,packets,picture).
+// Every file is written atomically, index.csv last; a DIR that holds a render's output is refused
+// unless --force (replaced: pictures the new index does not name are removed at the end) or
+// --append (numbered after the index's rows, which the new index.csv keeps).
 //
 // INPUT is anything source::visit_file opens (pcap, pcapng, the CSV formats) or a FLOWPIC1
 // workload (its blocks are rendered as they are: no flows, no windows, empty 5-tuples).
@@ -10,6 +13,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <set>
 #include <memory>
 #include <optional>
 #include <string>
@@ -29,6 +34,7 @@
 #include "flowpic/source/flowpic1.hpp"
 #include "flowpic/train/file_blocks.hpp"
 #include "options.hpp"
+#include "output_dir.hpp"
 #include "table_warnings.hpp"
 #include "text.hpp"
 
@@ -44,18 +50,48 @@ struct render_options {
     bool bidirectional = false;
     bool strict = false;
     std::string tunnels = "outer";
+    bool force = false;
+    bool append = false;
 };
+
+constexpr const char* index_header = "file,src,dst,sport,dport,proto,block_start,packets,picture";
+
+// index.csv and the pictures a render writes (NNNNNN.npy, .png, .svg).
+bool is_render_output(const std::string& name) {
+    if (name == "index.csv") return true;
+    if (name.size() != 10 || name[6] != '.') return false;
+    const std::string ext = name.substr(7);
+    return std::all_of(name.begin(), name.begin() + 6, [](char c) { return c >= '0' && c <= '9'; }) &&
+           (ext == "npy" || ext == "png" || ext == "svg");
+}
 
 template <class Preset>
 class renderer {
 public:
     using H = typename Preset::picture;
 
-    explicit renderer(const render_options& o) : o_(o), dir_(o.out) {
-        std::filesystem::create_directories(dir_);
-        index_.open(dir_ / "index.csv", std::ios::trunc);
-        if (!index_) throw io_error(location{(dir_ / "index.csv").string()}, "cannot open for writing");
-        index_ << "file,src,dst,sport,dport,proto,block_start,packets,picture\n";
+    explicit renderer(const render_options& o)
+        : o_(o),
+          dir_(o.out),
+          old_(prepare_output_dir(o.out,
+                                  o.force    ? existing_output::replace
+                                  : o.append ? existing_output::append
+                                             : existing_output::refuse,
+                                  is_render_output, "--force (replace) or --append")),
+          index_((dir_ / "index.csv").string()) {
+        std::string kept = std::string(index_header) + "\n";
+        const std::string index_path = (dir_ / "index.csv").string();
+        if (o.append && std::filesystem::exists(index_path)) {
+            std::ifstream in(index_path, std::ios::binary);
+            kept.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+            if (!in.eof() && in.fail()) throw io_error(location{index_path}, "cannot read");
+            if (kept.compare(0, std::string_view(index_header).size() + 1, std::string(index_header) + "\n") != 0)
+                throw format_error(location{index_path, 0, 1},
+                                   "not a render index (expected the header " + std::string(index_header) + ")");
+            if (kept.back() != '\n') kept += '\n';
+            count_ = static_cast<std::size_t>(std::count(kept.begin(), kept.end(), '\n')) - 1;
+        }
+        index_.write(kept);
     }
 
     void block(const blocks::block& b) {
@@ -91,8 +127,10 @@ public:
         } else if (o_.format != "png") {
             picture::save_npy(path, pic);
         }
-        index_ << csv_field(o_.input) << ',' << csv_field(src) << ',' << csv_field(dst) << ',' << sport << ',' << dport << ','
-               << proto << ',' << epoch_seconds(b.window_start_ns) << ',' << b.packets.size() << ',' << name << '\n';
+        index_.write(csv_field(o_.input) + ',' + csv_field(src) + ',' + csv_field(dst) + ',' + sport + ',' + dport + ',' +
+                     proto + ',' + epoch_seconds(b.window_start_ns) + ',' + std::to_string(b.packets.size()) + ',' +
+                     name + '\n');
+        written_.insert(name);
     }
 
     void run() {
@@ -122,8 +160,14 @@ public:
             c.late_packets = order.late_packets;
             warn_about(o_.input, c);
         }
-        index_.flush();
-        if (!index_) throw io_error(location{(dir_ / "index.csv").string()}, "write failed");
+        index_.commit();
+        // --force: what the previous render left and the new index does not name
+        if (o_.force)
+            for (const auto& f : old_)
+                if (f.filename() != "index.csv" && !written_.contains(f.filename().string())) {
+                    std::error_code ec;
+                    std::filesystem::remove(f, ec);
+                }
         std::fprintf(stderr, "flowpic: %zu pictures (%s, %s) in %s\n", count_, std::string(Preset::name).c_str(),
                      o_.format.c_str(), o_.out.c_str());
     }
@@ -131,7 +175,9 @@ public:
 private:
     const render_options& o_;
     std::filesystem::path dir_;
-    std::ofstream index_;
+    std::vector<std::filesystem::path> old_;
+    atomic_file index_;
+    std::set<std::string> written_;
     picture::maker<H> maker_;
     std::size_t count_ = 0;
     bool keyed_ = true;
@@ -142,7 +188,9 @@ void add_render_command(CLI::App& app) {
     auto o = std::make_shared<render_options>();
     cmd->add_option("INPUT", o->input, "pcap, pcapng, a supported CSV file or a FLOWPIC1 workload")->required();
     add_picture_preset_option(*cmd, o->preset);
-    cmd->add_option("--out", o->out, "output directory (created if missing)")->required();
+    cmd->add_option("--out", o->out,
+                    "output directory (created if missing); one that holds a render's output needs --force or --append")
+        ->required();
     cmd->add_option("--format", o->format, "npy (channels first; (H, W) for one channel), png (log-scaled grey, "
                                            "x = time, y = size upwards) or svg (the png inside an annotated figure: "
                                            "axes, log colour scale, the flow and window in the title)")
@@ -151,6 +199,11 @@ void add_render_command(CLI::App& app) {
     add_bidirectional_flag(*cmd, o->bidirectional);
     add_strict_flag(*cmd, o->strict);
     add_tunnels_option(*cmd, o->tunnels);
+    auto* force = add_force_flag(*cmd, o->force, "a render's output (index.csv, pictures)");
+    cmd->add_flag("--append", o->append,
+                  "add to the render already in --out: pictures numbered after its index.csv's rows, which the new "
+                  "index.csv keeps")
+        ->excludes(force);
     cmd->callback([o] {
         presets::visit(o->preset, [&](auto p) {
             renderer<decltype(p)> r(*o);

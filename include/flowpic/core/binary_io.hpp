@@ -23,6 +23,7 @@
 
 #include <sys/stat.h>
 
+#include "flowpic/core/atomic_file.hpp"
 #include "flowpic/core/error.hpp"
 
 namespace flowpic::binary {
@@ -229,13 +230,9 @@ template <class Check>
     return read_file(path, lim, [](std::span<const std::uint8_t>, std::uint64_t) {});
 }
 
-// Replaces a file by these bytes; io_error when it cannot be written.
+// Replaces a file by these bytes, atomically (core/atomic_file.hpp); io_error when it cannot.
 inline void write_file(const std::string& path, std::span<const std::uint8_t> bytes) {
-    std::ofstream f(path, std::ios::binary | std::ios::trunc);
-    if (!f) throw io_error(location{path}, std::string("cannot open for writing: ") + std::strerror(errno));
-    f.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-    f.flush();
-    if (!f) throw io_error(location{path}, "write failed");
+    write_file_atomically(path, bytes);
 }
 
 }  // namespace flowpic::binary

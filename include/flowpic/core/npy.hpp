@@ -20,6 +20,7 @@
 
 #include <sys/stat.h>
 
+#include "flowpic/core/atomic_file.hpp"
 #include "flowpic/core/error.hpp"
 
 namespace flowpic::npy {
@@ -317,28 +318,20 @@ array<T> load_as(const std::string& path) {
 }
 
 // Writes an array piece by piece: the header first, then exactly the values its shape holds.
+// Atomic (core/atomic_file.hpp): the file appears at close(); a writer destroyed before leaves
+// the old file.
 template <element T>
 class writer {
 public:
-    writer(const std::string& path, const std::vector<std::size_t>& shape)
-        : path_(path), f_(path, std::ios::binary | std::ios::trunc) {
-        if (!f_) throw io_error(location{path}, std::string("cannot open for writing: ") + std::strerror(errno));
-        const std::string h = encode_header(descr<T>(), shape);
-        f_.write(h.data(), static_cast<std::streamsize>(h.size()));
+    writer(const std::string& path, const std::vector<std::size_t>& shape) : f_(path) {
+        f_.write(encode_header(descr<T>(), shape));
     }
-    void write(const T* values, std::size_t n) {
-        f_.write(reinterpret_cast<const char*>(values), static_cast<std::streamsize>(n * sizeof(T)));
-    }
-    // Flushes; io_error when anything failed.
-    void close() {
-        f_.flush();
-        if (!f_) throw io_error(location{path_}, "write failed");
-        f_.close();
-    }
+    void write(const T* values, std::size_t n) { f_.write(values, n * sizeof(T)); }
+    // Writes the file; io_error when anything failed.
+    void close() { f_.commit(); }
 
 private:
-    std::string path_;
-    std::ofstream f_;
+    atomic_file f_;
 };
 
 template <element T>

@@ -19,6 +19,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "flowpic/core/atomic_file.hpp"
 #include "flowpic/core/error.hpp"
 #include "flowpic/core/flow_key.hpp"
 #include "flowpic/core/time_text.hpp"
@@ -106,20 +107,18 @@ struct flow_label {
     return parse_label_file(read_text_file(path), path);
 }
 
-// Writes rows under the header; "-" is standard output. io_error naming the file on failure.
+// Writes rows under the header, atomically (core/atomic_file.hpp); "-" is standard output.
+// io_error naming the file on failure.
 inline void write_label_file(const std::string& path, const std::vector<flow_label>& rows) {
-    const bool out = path == "-";
-    std::FILE* f = out ? stdout : std::fopen(path.c_str(), "wb");
-    if (!f) throw io_error(location{path}, "cannot create");
     std::string text(label_file_header);
     text += '\n';
     for (const auto& r : rows) {
         text += format_label_row(r);
         text += '\n';
     }
-    const bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size() && std::fflush(f) == 0;
-    if (!out) std::fclose(f);
-    if (!ok) throw io_error(location{path}, "write error");
+    if (path != "-") return write_file_atomically(path, std::string_view(text));
+    if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size() || std::fflush(stdout) != 0)
+        throw io_error(location{path}, "write error");
 }
 
 // Finds a flow's row: the rows of its 5-tuple in either direction, the latest whose `first` is

@@ -14,13 +14,14 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <fstream>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include <png.h>
 
+#include "flowpic/core/atomic_file.hpp"
 #include "flowpic/core/error.hpp"
 #include "flowpic/picture/dense_picture.hpp"
 
@@ -108,11 +109,7 @@ inline void png_append(png_structp png, png_bytep data, png_size_t n) {
 }
 
 inline void write_png(const std::string& path, const grey_image& img) {
-    const auto bytes = encode_png(img);
-    std::ofstream f(path, std::ios::binary | std::ios::trunc);
-    if (!f) throw io_error(location{path}, std::string("cannot open for writing: ") + std::strerror(errno));
-    f.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-    if (!f) throw io_error(location{path}, "write failed");
+    write_file_atomically(path, std::span<const std::uint8_t>(encode_png(img)));
 }
 
 // A picture as a PNG (see render_grey).

@@ -12,12 +12,12 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <string>
 #include <string_view>
 #include <type_traits>
 #include <vector>
 
+#include "flowpic/core/atomic_file.hpp"
 #include "flowpic/core/error.hpp"
 #include "flowpic/picture/dense_picture.hpp"
 #include "flowpic/picture/png.hpp"
@@ -163,10 +163,7 @@ template <class T>
 }
 
 inline void write_text_file(const std::string& path, const std::string& text) {
-    std::ofstream f(path, std::ios::binary | std::ios::trunc);
-    if (!f) throw io_error(location{path}, std::string("cannot open for writing: ") + std::strerror(errno));
-    f.write(text.data(), static_cast<std::streamsize>(text.size()));
-    if (!f) throw io_error(location{path}, "write failed");
+    write_file_atomically(path, std::string_view(text));
 }
 
 // An annotated figure of a picture, as an SVG file.

@@ -4,11 +4,10 @@
 // Layout (little-endian, docs/formats.md): "FLOWPICK", u16 version 1, the run's identity (u32
 // length + text; the caller compares it), the counters, the history, the parameters, the best
 // snapshot and the optimiser state as float64, and an FNV-1a checksum of everything before it.
-// Written to a temporary file and renamed, so a run killed while writing leaves the last one.
+// Written atomically (core/atomic_file.hpp), so a run killed while writing leaves the last one.
 
 #include <cstdint>
 #include <cstring>
-#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -50,11 +49,7 @@ inline std::vector<std::uint8_t> encode_checkpoint(const checkpoint& c, const st
 }
 
 inline void write_checkpoint(const std::string& path, const checkpoint& c, const std::string& run) {
-    const std::string tmp = path + ".tmp";
-    binary::write_file(tmp, encode_checkpoint(c, run));
-    std::error_code ec;
-    std::filesystem::rename(tmp, path, ec);
-    if (ec) throw io_error(location{path}, "cannot write the checkpoint: " + ec.message());
+    binary::write_file(path, encode_checkpoint(c, run));
 }
 
 // The checkpoint in `path`; `run` receives the identity it was written with.
