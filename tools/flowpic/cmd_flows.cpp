@@ -1,4 +1,4 @@
-// flowpic flows CAPTURE | --interface IF [--bidirectional]: one CSV row per flow.
+// flowpic flows CAPTURE | --interface IF [--bidirectional] [--format csv|jsonl]: one row per flow.
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -9,6 +9,7 @@
 #include "flowpic/flows/flow_csv.hpp"
 #include "flowpic/flows/flow_table.hpp"
 #include "input.hpp"
+#include "json_writer.hpp"
 #include "options.hpp"
 #include "table_warnings.hpp"
 
@@ -16,13 +17,17 @@ namespace flowpic::tool {
 
 namespace {
 
+[[nodiscard]] table_format flows_table(const std::string& format) {
+    return {output_format_of(format), flows::flow_csv_header, {"sport", "dport", "proto", "packets", "bytes", "first", "last"}};
+}
+
 struct flow_row {
     std::uint64_t id;
     std::string text;
 };
 
 template <class Key>
-void list_flows(const input_options& in, const flow_options& opt) {
+void list_flows(const input_options& in, const flow_options& opt, const std::string& format) {
     std::vector<flow_row> rows;
     with_input(in, [&](auto& src) {
         flows::flow_table<Key> table(opt.table_limits());
@@ -34,10 +39,10 @@ void list_flows(const input_options& in, const flow_options& opt) {
     });
     // flows end in any order under an idle timeout; print them in order of their first packet
     std::sort(rows.begin(), rows.end(), [](const flow_row& a, const flow_row& b) { return a.id < b.id; });
-    std::string out = flows::flow_csv_header;
-    out += '\n';
+    const table_format table = flows_table(format);
+    std::string out = table.header_line();
     for (const auto& r : rows) {
-        out += r.text;
+        out += table.row(r.text);
         out += '\n';
         if (out.size() > (1u << 16)) {
             std::fwrite(out.data(), 1, out.size(), stdout);
@@ -54,11 +59,13 @@ void add_flows_command(CLI::App& app) {
     auto* cmd = app.add_subcommand("flows", "List the flows of a capture as CSV: " + std::string(flows::flow_csv_header));
     auto in = std::make_shared<input_options>();
     auto opt = std::make_shared<flow_options>();
+    auto format = std::make_shared<std::string>("csv");
     add_input_options(*cmd, *in);
     add_flow_options(*cmd, *opt);
-    cmd->callback([in, opt] {
-        if (opt->bidirectional) list_flows<flows::bidirectional>(*in, *opt);
-        else list_flows<flows::unidirectional>(*in, *opt);
+    add_format_option(*cmd, *format);
+    cmd->callback([in, opt, format] {
+        if (opt->bidirectional) list_flows<flows::bidirectional>(*in, *opt, *format);
+        else list_flows<flows::unidirectional>(*in, *opt, *format);
     });
 }
 

@@ -29,6 +29,7 @@
 #include "flowpic/source/flowpic1.hpp"
 #include "flowpic/train/file_blocks.hpp"
 #include "options.hpp"
+#include "progress.hpp"
 #include "text.hpp"
 
 namespace flowpic::tool {
@@ -43,6 +44,7 @@ struct render_options {
     bool bidirectional = false;
     bool strict = false;
     std::string tunnels = "outer";
+    bool quiet = false;
 };
 
 template <class Preset>
@@ -50,7 +52,7 @@ class renderer {
 public:
     using H = typename Preset::picture;
 
-    explicit renderer(const render_options& o) : o_(o), dir_(o.out) {
+    explicit renderer(const render_options& o) : o_(o), dir_(o.out), bar_("flowpic render", "pictures", 0, o.quiet) {
         std::filesystem::create_directories(dir_);
         index_.open(dir_ / "index.csv", std::ios::trunc);
         if (!index_) throw io_error(location{(dir_ / "index.csv").string()}, "cannot open for writing");
@@ -90,6 +92,7 @@ public:
         } else if (o_.format != "png") {
             picture::save_npy(path, pic);
         }
+        bar_.step();
         index_ << csv_field(o_.input) << ',' << csv_field(src) << ',' << csv_field(dst) << ',' << sport << ',' << dport << ','
                << proto << ',' << epoch_seconds(b.window_start_ns) << ',' << b.packets.size() << ',' << name << '\n';
     }
@@ -113,8 +116,10 @@ public:
                     block(b);
                 },
                 fo);
+            bar_.clear();
             if (damage) report_damage(*damage);
         }
+        bar_.clear();
         index_.flush();
         if (!index_) throw io_error(location{(dir_ / "index.csv").string()}, "write failed");
         std::fprintf(stderr, "flowpic: %zu pictures (%s, %s) in %s\n", count_, std::string(Preset::name).c_str(),
@@ -128,6 +133,7 @@ private:
     picture::maker<H> maker_;
     std::size_t count_ = 0;
     bool keyed_ = true;
+    progress_line bar_;
 };
 
 void add_render_command(CLI::App& app) {
@@ -144,6 +150,7 @@ void add_render_command(CLI::App& app) {
     add_bidirectional_flag(*cmd, o->bidirectional);
     add_strict_flag(*cmd, o->strict);
     add_tunnels_option(*cmd, o->tunnels);
+    add_quiet_flag(*cmd, o->quiet);
     cmd->callback([o] {
         presets::visit(o->preset, [&](auto p) {
             renderer<decltype(p)> r(*o);
