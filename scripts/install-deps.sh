@@ -7,6 +7,7 @@ packages=(
   libopenmpi-dev openmpi-bin     # flowpic::mpi: distributed dataset/train/eval/classify; mpirun for its tests
   libndpi-dev libndpi-bin         # flowpic::ndpi and `flowpic label`; ndpiReader is its tests' oracle
   doctest-dev libbenchmark-dev libcli11-dev libpng-dev zlib1g-dev
+  libzstd-dev                     # zstd-compressed captures (source/decompress.hpp)
   clang libclang-rt-14-dev        # libFuzzer targets
   iproute2 tcpdump                # live-capture tests in network namespaces
   pybind11-dev python3-dev python3-numpy  # the Python module (python/, docs/python.md)

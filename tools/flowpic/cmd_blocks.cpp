@@ -1,4 +1,5 @@
-// flowpic blocks CAPTURE | --interface IF [--block S] [--stride S] ...: one CSV row per block, streamed.
+// flowpic blocks CAPTURE | --interface IF [--block S] [--stride S] [--format csv|jsonl] ...: one row per
+// block, streamed.
 #include <cstdio>
 #include <string>
 
@@ -8,6 +9,7 @@
 #include "flowpic/flows/flow_csv.hpp"
 #include "flowpic/blocks/windowed_table.hpp"
 #include "input.hpp"
+#include "json_writer.hpp"
 #include "options.hpp"
 #include "table_warnings.hpp"
 
@@ -16,13 +18,15 @@ namespace flowpic::tool {
 namespace {
 
 template <class Key>
-void list_blocks(const input_options& in, const flow_options& fo, const block_options& bo) {
-    std::puts(flows::block_csv_header);
+void list_blocks(const input_options& in, const flow_options& fo, const block_options& bo, const std::string& format) {
+    const table_format rows(output_format_of(format), flows::block_csv_header,
+                            {"sport", "dport", "proto", "block_start", "block_end", "index", "packets", "first", "last"});
+    std::fputs(rows.header_line().c_str(), stdout);
     const bool live = in.live();
     with_input(in, [&](auto& src) {
         blocks::windowed_table<Key> table(fo.table_limits(), bo.spec());
         flows::callback_sink out{[&](const blocks::block& b) {
-                                     std::puts(flows::block_csv_row(b).c_str());
+                                     std::puts(rows.row(flows::block_csv_row(b)).c_str());
                                      if (live) std::fflush(stdout);  // rows as windows complete, also into a pipe
                                  },
                                  flows::ignore{}};
@@ -44,9 +48,11 @@ void add_blocks_command(CLI::App& app) {
     add_input_options(*cmd, *in);
     add_flow_options(*cmd, *fo);
     add_block_options(*cmd, *bo);
-    cmd->callback([in, fo, bo] {
-        if (fo->bidirectional) list_blocks<flows::bidirectional>(*in, *fo, *bo);
-        else list_blocks<flows::unidirectional>(*in, *fo, *bo);
+    auto format = std::make_shared<std::string>("csv");
+    add_format_option(*cmd, *format);
+    cmd->callback([in, fo, bo, format] {
+        if (fo->bidirectional) list_blocks<flows::bidirectional>(*in, *fo, *bo, *format);
+        else list_blocks<flows::unidirectional>(*in, *fo, *bo, *format);
     });
 }
 

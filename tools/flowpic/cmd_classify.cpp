@@ -3,6 +3,8 @@
 //   src,dst,sport,dport,proto,block_start,label,score
 // Several captures: the rows of each in the order given, under one header. Under an MPI launcher
 // the captures are sharded over the ranks and rank 0 prints the same rows (docs/distributed.md).
+// --format jsonl: one JSON object per row instead; --probabilities: every class's probability
+// (CSV: a column p_<class> per class after these; JSONL: a "probabilities" object).
 // Without --model the tool's bundled default model classifies (data/models/, embedded at build).
 // Blocks are cut as the model's recipe says (its windows; --all-windows, --min-packets override);
 // a result under its class's score threshold (the model's, or --min-score) is labelled unknown.
@@ -27,6 +29,7 @@
 #include "flowpic/presets/recipe.hpp"
 #include "flowpic/source/any_source.hpp"
 #include "input.hpp"
+#include "json_writer.hpp"
 #include "model_loading.hpp"
 #include "options.hpp"
 #include "table_warnings.hpp"
@@ -50,6 +53,8 @@ struct classify_options {
     bool all_windows = false;
     std::optional<std::uint32_t> min_packets;
     std::optional<float> min_score;
+    std::string format = "csv";
+    bool probabilities = false;
 };
 
 template <class Decision>
@@ -71,7 +76,12 @@ void classify_with(const presets::model& m, const classify_options& o) {
         // one process prints rows as they come; several ranks collect each capture's rows
         const bool collect = !live && comm.size() > 1;
         std::string rows;
-        if (comm.rank() == 0) std::puts(classify_header);
+        std::string header = classify_header;
+        if (o.probabilities)
+            for (const auto& c : classes) header += ',' + csv_field("p_" + c);
+        const table_format table(output_format_of(o.format), classify_header,
+                                 {"sport", "dport", "proto", "block_start", "score"});
+        if (comm.rank() == 0 && !table.jsonl()) std::puts(header.c_str());
         const auto t0 = std::chrono::steady_clock::now();
         pipeline_stats stats;
         const auto classify_one = [&](const input_options& in) { return with_input(in, [&](auto& src) {
@@ -88,6 +98,24 @@ void classify_with(const presets::model& m, const classify_options& o) {
                 std::snprintf(tail, sizeof tail, ",%.6f", double(r.score));
                 row += ',' + epoch_seconds(r.block_start_ns) + ',' +
                        (r.unknown ? std::string("unknown") : csv_field(classes.at(r.label))) + tail;
+                if (table.jsonl()) {
+                    std::string members;
+                    if (o.probabilities) {
+                        members = "\"probabilities\": {";
+                        for (std::size_t c = 0; c < r.probabilities.size() && c < classes.size(); ++c) {
+                            std::snprintf(tail, sizeof tail, "%.6f", double(r.probabilities[c]));
+                            members += (c ? ", " : "") + json_string(classes[c]) + ": " + tail;
+                        }
+                        members += '}';
+                    }
+                    row = table.row(row, members);
+                } else if (o.probabilities) {
+                    for (std::size_t c = 0; c < classes.size(); ++c) {
+                        std::snprintf(tail, sizeof tail, ",%.6f",
+                                      c < r.probabilities.size() ? double(r.probabilities[c]) : 0.0);
+                        row += tail;
+                    }
+                }
                 if (collect) {
                     rows += row;
                     rows += '\n';
@@ -207,9 +235,9 @@ void add_classify_command(CLI::App& app) {
     auto o = std::make_shared<classify_options>();
     {  // the shared input options, with several captures allowed
         auto& in = o->in;
-        auto* group = cmd->add_option_group("input", "exactly one of CAPTURE or --interface");
-        group->add_option("CAPTURE", o->captures, "pcap, pcapng or a supported CSV/workload file (several: their rows "
-                                                  "in this order)");
+        auto* group = cmd->add_option_group("input", "exactly one of CAPTURE, -r or --interface");
+        group->add_option("CAPTURE", o->captures, std::string(capture_help) + " (several: their rows in this order)");
+        group->add_option("-r,--read", o->captures, "the captures to read, as tcpdump's -r (the same as CAPTURE)");
         auto* itf = group->add_option("-i,--interface", in.interface_name,
                                       "capture live from this network interface (needs root); stop with "
                                       "--seconds, --count or Ctrl-C");
@@ -219,6 +247,7 @@ void add_classify_command(CLI::App& app) {
             ->needs(itf);
         cmd->add_option("--count", in.count, "live capture: stop after this many TCP/UDP packets (0: no limit)")
             ->needs(itf);
+        add_filter_option(*cmd, in.filter);
     }
     cmd->add_option("--model", o->model, "model file (default: the bundled model, " + std::string(default_model_name) + ")")
         ->check(CLI::ExistingFile);
@@ -236,6 +265,10 @@ void add_classify_command(CLI::App& app) {
     cmd->add_option("--min-packets", o->min_packets,
                     "classify blocks with at least this many packets (default: as the model was trained)");
     add_min_score_option(*cmd, o->min_score);
+    add_format_option(*cmd, o->format);
+    cmd->add_flag("--probabilities", o->probabilities,
+                  "every class's probability (per-flow decisions: the mean over its blocks): CSV columns p_<class> "
+                  "after the others, JSONL a \"probabilities\" object");
     cmd->add_flag("--stats", o->stats,
                   "print packets/s and blocks/s, and the counts of packets out of time order and of evictions, "
                   "to stderr at the end");

@@ -24,6 +24,7 @@
 #include "flowpic/train/dataset_file.hpp"
 #include "flowpic/train/split.hpp"
 #include "options.hpp"
+#include "progress.hpp"
 
 namespace flowpic::tool {
 
@@ -35,6 +36,7 @@ struct dataset_options {
     std::string map, out, split = "0.7,0.15,0.15";
     std::uint64_t seed = 1;
     tree_options tree;
+    bool quiet = false;
 };
 
 void print_summary(const train::picture_set& set, const std::string& out) {
@@ -96,6 +98,7 @@ void add_dataset_command(CLI::App& app) {
         ->capture_default_str();
     add_seed_option(*cmd, o->seed, "seed of the split");
     add_tree_options(*cmd, o->tree);
+    add_quiet_flag(*cmd, o->quiet, "no progress line on stderr (the summary stays)");
     cmd->callback([o] {
         train::build_options b = make_build_options(o->preset, o->tree);
         try {
@@ -126,7 +129,13 @@ void add_dataset_command(CLI::App& app) {
         }
         train::build_report report;
         auto& comm = communicator();  // several ranks: files sharded, rank 0 merges and writes
+        progress_line bar("flowpic dataset", "files", 0, o->quiet || comm.rank() != 0);
+        if (bar.enabled()) b.on_file = [&](std::size_t, std::size_t total) {
+            bar.set_total(total);
+            bar.step();
+        };
         const train::picture_set set = train::build_dataset(o->data, b, &report, comm);
+        bar.clear();
         if (comm.rank() != 0) return;
         report_skipped(report);
         if (b.labelled) {

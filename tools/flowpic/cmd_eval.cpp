@@ -15,6 +15,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -37,8 +38,10 @@
 #include "flowpic/train/metrics.hpp"
 #include "flowpic/train/set_dataset.hpp"
 #include "flowpic/train/trainer.hpp"
+#include "json_writer.hpp"
 #include "model_loading.hpp"
 #include "options.hpp"
+#include "progress.hpp"
 
 namespace flowpic::tool {
 
@@ -47,35 +50,12 @@ namespace {
 struct eval_options {
     std::string model, data, split, png, svg, pictures, labels, predictions;
     bool json = false;
+    bool quiet = false;
     std::optional<float> min_score;
     std::size_t batch = 64;
     int threads = 0;
     tree_options tree;
 };
-
-std::string json_string(const std::string& s) {
-    std::string out = "\"";
-    for (unsigned char c : s) {
-        if (c == '"' || c == '\\') {
-            out += '\\';
-            out += static_cast<char>(c);
-        } else if (c < 0x20) {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\u%04x", c);
-            out += buf;
-        } else {
-            out += static_cast<char>(c);
-        }
-    }
-    return out + "\"";
-}
-
-std::string json_number(double v) {
-    if (!std::isfinite(v)) return "null";
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.10g", v);
-    return buf;
-}
 
 std::string report_json(const train::classification_report& r, const std::vector<std::string>& classes,
                         const eval_options& o, const std::string& preset, const std::string& split,
@@ -126,8 +106,13 @@ void run_eval(const eval_options& o) {
             throw CLI::ValidationError("--split", "a directory is evaluated whole; --split applies to dataset files");
         train::build_report report;
         try {
-            set = train::build_dataset(std::vector<std::string>{o.data},
-                                       make_build_options(info.preset, o.tree, model.recipe.window), &report, comm);
+            auto b = make_build_options(info.preset, o.tree, model.recipe.window);
+            progress_line bar("flowpic eval", "files", 0, o.quiet || comm.rank() != 0);
+            if (bar.enabled()) b.on_file = [&](std::size_t, std::size_t total) {
+                bar.set_total(total);
+                bar.step();
+            };
+            set = train::build_dataset(std::vector<std::string>{o.data}, b, &report, comm);
         } catch (const std::invalid_argument& e) {  // a model of a preset without pictures
             throw format_error(location{o.model}, e.what());
         }
@@ -186,7 +171,16 @@ void run_eval(const eval_options& o) {
         probs = dist::all_gather<float>(comm, mine);
         if (comm.rank() != 0) return;
     } else {
-        presets::visit_model(model, [&](auto, auto& net) { probs = train::predict_all(net, data, o.batch); });
+        progress_line bar("flowpic eval", "samples", data.size(), o.quiet);
+        std::function<void(std::size_t, std::size_t)> step;
+        std::size_t shown = 0;
+        if (bar.enabled()) step = [&](std::size_t done, std::size_t) {
+            bar.step(done - shown);
+            shown = done;
+        };
+        presets::visit_model(model, [&](auto, auto& net) {
+            probs = train::predict_all(net, data, o.batch, backend::default_backend{}, step);
+        });
     }
     std::vector<std::int32_t> labels(data.size());
     for (std::size_t i = 0; i < data.size(); ++i) labels[i] = data.label(i);
@@ -245,6 +239,7 @@ void add_eval_command(CLI::App& app) {
     cmd->add_option("--split", o->split, "which samples of a dataset file: all, train, validation or test (default: test)")
         ->check(CLI::IsMember({"all", "train", "validation", "test"}));
     cmd->add_flag("--json", o->json, "print a JSON object instead of the text report");
+    add_quiet_flag(*cmd, o->quiet);
     cmd->add_option("--png", o->png, "draw the confusion matrix (rows: true class, columns: predicted; "
                                      "share of the row in grey and percent)");
     cmd->add_option("--svg", o->svg, "draw the confusion matrix as an SVG figure with the class names, counts, "

@@ -1,4 +1,4 @@
-// flowpic flows CAPTURE | --interface IF [--bidirectional] [--order first|end]: one CSV row per flow.
+// flowpic flows CAPTURE | --interface IF [--bidirectional] [--order first|end] [--format csv|jsonl]: one row per flow.
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -10,6 +10,7 @@
 #include "flowpic/flows/flow_csv.hpp"
 #include "flowpic/flows/flow_table.hpp"
 #include "input.hpp"
+#include "json_writer.hpp"
 #include "options.hpp"
 #include "table_warnings.hpp"
 
@@ -17,11 +18,17 @@ namespace flowpic::tool {
 
 namespace {
 
+[[nodiscard]] table_format flows_table(const std::string& format) {
+    return {output_format_of(format), flows::flow_csv_header, {"sport", "dport", "proto", "packets", "bytes", "first", "last"}};
+}
+
 // Rows reach stdout in 64 KiB writes.
 class row_writer {
 public:
-    void operator()(const std::string& row) {
-        out_ += row;
+    explicit row_writer(const table_format& t) : table_(t) {}
+    void header() { out_ += table_.header_line(); }
+    void operator()(const std::string& csv_row) {
+        out_ += table_.row(csv_row);
         out_ += '\n';
         if (out_.size() > (1u << 16)) flush();
     }
@@ -31,13 +38,15 @@ public:
     }
 
 private:
+    const table_format& table_;
     std::string out_;
 };
 
 template <class Key>
-void list_flows(const input_options& in, const flow_options& opt, bool in_end_order) {
-    row_writer write;
-    write(std::string(flows::flow_csv_header));
+void list_flows(const input_options& in, const flow_options& opt, bool in_end_order, const std::string& format) {
+    const table_format layout = flows_table(format);
+    row_writer write(layout);
+    write.header();
     // first-packet order: a row waits only for the older flows still live (flows/creation_order.hpp)
     flows::creation_order<std::string> rows;
     with_input(in, [&](auto& src) {
@@ -60,6 +69,7 @@ void add_flows_command(CLI::App& app) {
     auto* cmd = app.add_subcommand("flows", "List the flows of a capture as CSV: " + std::string(flows::flow_csv_header));
     auto in = std::make_shared<input_options>();
     auto opt = std::make_shared<flow_options>();
+    auto format = std::make_shared<std::string>("csv");
     add_input_options(*cmd, *in);
     add_flow_options(*cmd, *opt);
     auto order = std::make_shared<std::string>("first");
@@ -68,10 +78,11 @@ void add_flows_command(CLI::App& app) {
                     "(each row as its flow ends: memory bounded by --max-flows)")
         ->check(CLI::IsMember({"first", "end"}))
         ->capture_default_str();
-    cmd->callback([in, opt, order] {
+    add_format_option(*cmd, *format);
+    cmd->callback([in, opt, order, format] {
         const bool end = *order == "end";
-        if (opt->bidirectional) list_flows<flows::bidirectional>(*in, *opt, end);
-        else list_flows<flows::unidirectional>(*in, *opt, end);
+        if (opt->bidirectional) list_flows<flows::bidirectional>(*in, *opt, end, *format);
+        else list_flows<flows::unidirectional>(*in, *opt, end, *format);
     });
 }
 

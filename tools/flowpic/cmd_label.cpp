@@ -1,4 +1,4 @@
-// flowpic label CAPTURE|DIR... --out labels.csv [--map FILE]: nDPI names each flow's application and
+// flowpic label CAPTURE|DIR... --out labels.csv [--map FILE] [--format csv|jsonl]: nDPI names each flow's application and
 // category, the label map turns them into a FlowPic class; one row per flow (docs/labels.md).
 #include <algorithm>
 #include <cstdio>
@@ -12,12 +12,16 @@
 #include <CLI/CLI.hpp>
 
 #include "commands.hpp"
+#include "flowpic/core/atomic_file.hpp"
 #include "damage.hpp"
 #include "flowpic/core/error.hpp"
 #include "flowpic/labels/label_file.hpp"
 #include "flowpic/labels/label_map.hpp"
 #include "flowpic/source/any_file.hpp"
 #include "flowpic/train/build_dataset.hpp"
+#include "json_writer.hpp"
+#include "options.hpp"
+#include "progress.hpp"
 
 #if defined(FLOWPIC_HAS_NDPI)
 #include "flowpic/ndpi/flow_classifier.hpp"
@@ -35,7 +39,27 @@ struct label_options {
     bool quiet = false;
     bool keep_going = false;
     bool strict = false;
+    std::string format = "csv";
 };
+
+#if defined(FLOWPIC_HAS_NDPI)
+// The rows as JSON lines (keys: the label file's header) into `path`, "-" for standard output.
+// CSV goes through labels::write_label_file, the format `dataset --labels` reads.
+void write_label_jsonl(const std::string& path, const std::vector<labels::flow_label>& rows) {
+    const table_format table(output_format::jsonl, labels::label_file_header, {"sport", "dport", "proto", "first"});
+    std::string text;
+    for (const auto& r : rows) {
+        text += table.row(labels::format_label_row(r));
+        text += '\n';
+    }
+    if (path != "-") {
+        write_file_atomically(path, std::string_view(text));
+        return;
+    }
+    if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size() || std::fflush(stdout) != 0)
+        throw io_error(location{path}, "write error");
+}
+#endif
 
 #if defined(FLOWPIC_HAS_NDPI)
 // One capture's flows, labelled, ordered by first packet time, then key.
@@ -62,7 +86,8 @@ std::vector<labels::flow_label> label_capture(const std::string& path, const lab
     return rows;
 }
 
-// The captures to label: files as given; of the files in directories, the pcap and pcapng ones.
+// The captures to label: files as given; of the files in directories, the pcap and pcapng ones
+// (gzip or zstd compressed too).
 std::vector<std::string> expand_captures(const std::vector<std::string>& given, std::size_t& not_captures) {
     std::vector<std::string> out;
     for (const auto& f : train::expand_paths(given)) {
@@ -71,7 +96,9 @@ std::vector<std::string> expand_captures(const std::vector<std::string>& given, 
             continue;
         }
         const auto format = source::sniff_format(f);
-        if (format == source::file_format::pcap || format == source::file_format::pcapng) out.push_back(f);
+        if (format == source::file_format::pcap || format == source::file_format::pcapng ||
+            source::sniff_compression(f) != source::compression::none)  // a compressed capture, presumably
+            out.push_back(f);
         else ++not_captures;
     }
     return out;
@@ -85,11 +112,14 @@ void run_label(const label_options& o) {
     if (not_captures > 0 && !o.quiet)
         std::fprintf(stderr, "flowpic label: %zu files in the directories given are no pcap or pcapng capture: left out\n",
                      not_captures);
+    progress_line bar("flowpic label", "captures", captures.size(), o.quiet);
     for (const auto& c : captures) {
         std::vector<labels::flow_label> r;
         try {
             r = label_capture(c, map, o.strict);
+            bar.step();
         } catch (const flowpic::error& e) {
+            bar.clear();
             if (!o.keep_going) throw;
             std::fprintf(stderr, "flowpic label: skipped: %s\n", e.what());  // none of its rows
             ++skipped;
@@ -97,7 +127,9 @@ void run_label(const label_options& o) {
         }
         rows.insert(rows.end(), std::make_move_iterator(r.begin()), std::make_move_iterator(r.end()));
     }
-    labels::write_label_file(o.out, rows);
+    bar.clear();
+    if (output_format_of(o.format) == output_format::jsonl) write_label_jsonl(o.out, rows);
+    else labels::write_label_file(o.out, rows);
     if (o.quiet) return;
     std::map<std::string, std::size_t> per_class;
     for (const auto& r : rows) ++per_class[r.cls.empty() ? "(unnamed)" : r.cls];
@@ -124,11 +156,12 @@ void add_label_command(CLI::App& app) {
     cmd->add_option("--out", o->out, "the label file to write (- for standard output)")->required();
     cmd->add_option("--map", o->map, "label map CSV (kind,name,class) replacing the default one (docs/labels.md)")
         ->check(CLI::ExistingFile);
-    cmd->add_flag("-q,--quiet", o->quiet, "no per-class summary on standard error");
+    add_quiet_flag(*cmd, o->quiet, "no progress line and no per-class summary on standard error");
     cmd->add_flag("--keep-going", o->keep_going,
                   "a capture that cannot be read (corrupt, unsupported link type) is reported on standard error and "
                   "left out, instead of stopping");
     add_strict_flag(*cmd, o->strict);
+    add_format_option(*cmd, o->format);
     cmd->callback([o] { run_label(*o); });
 }
 

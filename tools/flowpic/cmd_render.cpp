@@ -36,6 +36,7 @@
 #include "options.hpp"
 #include "output_dir.hpp"
 #include "table_warnings.hpp"
+#include "progress.hpp"
 #include "text.hpp"
 
 namespace flowpic::tool {
@@ -52,6 +53,7 @@ struct render_options {
     std::string tunnels = "outer";
     bool force = false;
     bool append = false;
+    bool quiet = false;
 };
 
 constexpr const char* index_header = "file,src,dst,sport,dport,proto,block_start,packets,picture";
@@ -78,7 +80,8 @@ public:
                                   : o.append ? existing_output::append
                                              : existing_output::refuse,
                                   is_render_output, "--force (replace) or --append")),
-          index_((dir_ / "index.csv").string()) {
+          index_((dir_ / "index.csv").string()),
+          bar_("flowpic render", "pictures", 0, o.quiet) {
         std::string kept = std::string(index_header) + "\n";
         const std::string index_path = (dir_ / "index.csv").string();
         if (o.append && std::filesystem::exists(index_path)) {
@@ -127,6 +130,7 @@ public:
         } else if (o_.format != "png") {
             picture::save_npy(path, pic);
         }
+        bar_.step();
         index_.write(csv_field(o_.input) + ',' + csv_field(src) + ',' + csv_field(dst) + ',' + sport + ',' + dport + ',' +
                      proto + ',' + epoch_seconds(b.window_start_ns) + ',' + std::to_string(b.packets.size()) + ',' +
                      name + '\n');
@@ -154,12 +158,14 @@ public:
                     block(b);
                 },
                 fo);
+            bar_.clear();
             if (damage) report_damage(*damage);
             table_counts c;
             c.backwards = order.backwards;
             c.late_packets = order.late_packets;
             warn_about(o_.input, c);
         }
+        bar_.clear();
         index_.commit();
         // --force: what the previous render left and the new index does not name
         if (o_.force)
@@ -181,6 +187,7 @@ private:
     picture::maker<H> maker_;
     std::size_t count_ = 0;
     bool keyed_ = true;
+    progress_line bar_;
 };
 
 void add_render_command(CLI::App& app) {
@@ -204,6 +211,7 @@ void add_render_command(CLI::App& app) {
                   "add to the render already in --out: pictures numbered after its index.csv's rows, which the new "
                   "index.csv keeps")
         ->excludes(force);
+    add_quiet_flag(*cmd, o->quiet);
     cmd->callback([o] {
         presets::visit(o->preset, [&](auto p) {
             renderer<decltype(p)> r(*o);

@@ -12,6 +12,7 @@
 #include "damage.hpp"
 #include "flowpic/core/error.hpp"
 #include "flowpic/source/any_file.hpp"
+#include "flowpic/source/bpf_filter.hpp"
 #include "flowpic/source/damage.hpp"
 #include "flowpic/source/live_capture.hpp"
 #include "flowpic/source/tunnel_option.hpp"
@@ -19,12 +20,14 @@
 
 namespace flowpic::tool {
 
-// f(source&) over the file at `path`, read up to a damaged record (reported) unless `strict`.
+// f(source&) over the file at `path` ("-": standard input), read up to a damaged record (reported)
+// unless `strict`; only the frames that the BPF expression `filter` passes, when one is given.
 template <class F>
 decltype(auto) with_source(const std::string& path, F&& f, bool strict = false,
-                           decode::tunnel_mode tunnels = decode::tunnel_mode::outer) {
+                           decode::tunnel_mode tunnels = decode::tunnel_mode::outer, const std::string& filter = {}) {
     return source::visit_file(path, [&](auto& src) -> decltype(auto) {
         source::set_tunnels(src, tunnels);
+        source::set_filter(src, filter, path);
         source::until_damage until(src, damage_mode(strict));
         struct reporter {  // also when f throws after the damage
             const decltype(until)& u;
@@ -93,8 +96,10 @@ inline void report_live_drops(const source::live_capture<>& c) {
 
 template <class F>
 decltype(auto) with_input(const input_options& in, F&& f) {
-    if (!in.live()) return with_source(in.capture, std::forward<F>(f), in.strict, tunnel_mode_of(in.tunnels));
+    if (!in.live())
+        return with_source(in.capture, std::forward<F>(f), in.strict, tunnel_mode_of(in.tunnels), in.filter);
     source::live_options lo;
+    lo.filter = in.filter;
     lo.duration = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::duration<double>(in.seconds));
     lo.max_packets = in.count;
     source::live_capture<> src(in.interface_name, lo);

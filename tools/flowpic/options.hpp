@@ -69,9 +69,26 @@ inline CLI::Option* add_tunnels_option(CLI::App& cmd, std::string& tunnels) {
     return tunnels == "inner" ? decode::tunnel_mode::inner : decode::tunnel_mode::outer;
 }
 
-// Where packets come from: a file, or a live interface (exactly one of them).
+// --format csv|jsonl: the rows as CSV under a header (the default), or one JSON object per line
+// keyed by the CSV header's names (json_writer.hpp).
+inline CLI::Option* add_format_option(CLI::App& cmd, std::string& format) {
+    return cmd.add_option("--format", format,
+                          "csv: rows under a header line; jsonl: one JSON object per row, keyed by the CSV "
+                          "header's names, numbers with the CSV's digits")
+        ->check(CLI::IsMember({"csv", "jsonl"}))
+        ->capture_default_str();
+}
+
+// -q/--quiet: no progress line on stderr (progress.hpp; there is none into a pipe or a file anyway).
+inline CLI::Option* add_quiet_flag(CLI::App& cmd, bool& quiet, const std::string& help = "no progress line on stderr") {
+    return cmd.add_flag("-q,--quiet", quiet, help);
+}
+
+// Where packets come from: a file (positional or tcpdump's -r; "-" is standard input), or a live
+// interface (exactly one of them); -f, a BPF capture filter for either.
 struct input_options {
     std::string capture;
+    std::string filter;  // BPF expression (tcpdump syntax); empty: every frame
     std::string interface_name;
     double seconds = 0;
     std::uint64_t count = 0;
@@ -81,9 +98,21 @@ struct input_options {
     [[nodiscard]] bool live() const noexcept { return !interface_name.empty(); }
 };
 
+// -f/--filter EXPR. Only as an option: a trailing expression (tcpdump's) cannot be told from
+// more captures (classify takes several) or a misspelt option by the parser.
+inline CLI::Option* add_filter_option(CLI::App& cmd, std::string& filter) {
+    return cmd.add_option("-f,--filter", filter,
+                          "BPF capture filter in tcpdump's syntax (e.g. 'tcp port 443'), applied to each frame before "
+                          "the flow table; pcap and pcapng files and live capture only");
+}
+
+inline constexpr const char* capture_help =
+    "pcap or pcapng capture (gzip or zstd compressed too), or a supported CSV/workload file; - reads standard input";
+
 inline void add_input_options(CLI::App& cmd, input_options& o) {
-    auto* group = cmd.add_option_group("input", "exactly one of CAPTURE or --interface");
-    group->add_option("CAPTURE", o.capture, "pcap, pcapng or a supported CSV/workload file");
+    auto* group = cmd.add_option_group("input", "exactly one of CAPTURE, -r or --interface");
+    group->add_option("CAPTURE", o.capture, capture_help);
+    group->add_option("-r,--read", o.capture, "the capture to read, as tcpdump's -r (the same as CAPTURE)");
     auto* itf = group->add_option("-i,--interface", o.interface_name,
                                   "capture live from this network interface (needs root); stop with "
                                   "--seconds, --count or Ctrl-C");
@@ -93,6 +122,7 @@ inline void add_input_options(CLI::App& cmd, input_options& o) {
         ->needs(itf);
     cmd.add_option("--count", o.count, "live capture: stop after this many TCP/UDP packets (0: no limit)")
         ->needs(itf);
+    add_filter_option(cmd, o.filter);
     add_strict_flag(cmd, o.strict);
     add_tunnels_option(cmd, o.tunnels);
 }

@@ -20,6 +20,7 @@
 #include "flowpic/core/ip_address.hpp"
 #include "flowpic/source/authors_csv.hpp"
 #include "flowpic/source/csv_util.hpp"
+#include "flowpic/source/decompress.hpp"
 #include "flowpic/source/network_stats_csv.hpp"
 #include "flowpic/source/packet_csv.hpp"
 #include "flowpic/source/flow_records.hpp"
@@ -120,10 +121,10 @@ namespace detail {
 
 // A pipe, FIFO or device can be read only once, but a capture is sniffed and then opened by its
 // format's reader: its bytes are copied once into an unlinked-on-exit temporary file (in TMPDIR),
-// which is then read like any file.
+// which is then read like any file. A compressed file (decompress.hpp) is spooled decompressed.
 class spooled_file {
 public:
-    explicit spooled_file(const std::string& from) {
+    explicit spooled_file(const std::string& from, compression c = compression::none) {
         const auto dir = std::filesystem::temp_directory_path().string();
         std::string tmpl = dir + "/flowpic-stream-XXXXXX";
         const int fd = ::mkstemp(tmpl.data());
@@ -139,9 +140,19 @@ public:
             std::remove(name_.c_str());
             throw io_error(location{from}, std::string("cannot open: ") + std::strerror(e));
         }
+        if (c != compression::none) {
+            try {
+                decompress_stream(c, in, out, from);
+            } catch (...) {
+                std::fclose(in);
+                std::fclose(out);
+                std::remove(name_.c_str());
+                throw;
+            }
+        }
         std::array<char, 1 << 16> buf{};
         bool ok = true;
-        for (std::size_t n; (n = std::fread(buf.data(), 1, buf.size(), in)) > 0;)
+        for (std::size_t n; c == compression::none && (n = std::fread(buf.data(), 1, buf.size(), in)) > 0;)
             if (std::fwrite(buf.data(), 1, n, out) != n) {
                 ok = false;
                 break;
@@ -186,7 +197,7 @@ decltype(auto) naming(const std::string& tmp, const std::string& file, F&& f) {
 }
 
 template <class Size, class F>
-decltype(auto) visit_regular_file(const std::string& path, F&& f) {
+decltype(auto) visit_uncompressed_file(const std::string& path, F&& f) {
     switch (sniff_format(path)) {
         case file_format::authors_csv: {
             authors_csv s(path);
@@ -224,6 +235,18 @@ decltype(auto) visit_regular_file(const std::string& path, F&& f) {
     }
 }
 
+// A compressed file is read decompressed, its errors naming `path` (offsets: the decompressed file's).
+template <class Size, class F>
+decltype(auto) visit_regular_file(const std::string& path, F&& f) {
+    if (const compression c = sniff_compression(path); c != compression::none) {
+        const spooled_file plain(path, c);
+        return naming(plain.name(), path, [&]() -> decltype(auto) {
+            return visit_uncompressed_file<Size>(plain.name(), std::forward<F>(f));
+        });
+    }
+    return visit_uncompressed_file<Size>(path, std::forward<F>(f));
+}
+
 }  // namespace detail
 
 // Calls f(source&) with the source that reads `path`: pcap_file<Size> for pcap files,
@@ -231,9 +254,17 @@ decltype(auto) visit_regular_file(const std::string& path, F&& f) {
 // network_stats_csv<> or packet_csv for the CSV formats (which carry their sizes as written, so
 // Size applies to captures only). Unrecognised files throw format_error, a directory io_error.
 // A pipe, FIFO or device (/dev/stdin) is read once, to its end, into a temporary file first
-// (detail::spooled_file), so rows come after its writer closes it.
+// (detail::spooled_file), so rows come after its writer closes it. A gzip or zstd compressed file
+// (by content, decompress.hpp) is read decompressed, through a temporary file too. "-" is standard input (as in
+// tcpdump -r -), named "standard input" in errors.
 template <class Size = size::ip_length, class F>
 decltype(auto) visit_file(const std::string& path, F&& f) {
+    if (path == "-") {
+        const detail::spooled_file copy("/dev/stdin");
+        return detail::naming(copy.name(), "standard input", [&]() -> decltype(auto) {
+            return detail::visit_regular_file<Size>(copy.name(), std::forward<F>(f));
+        });
+    }
     struct stat st {};
     if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
         throw io_error(location{path}, "is a directory, not a capture file");

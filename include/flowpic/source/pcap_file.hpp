@@ -16,6 +16,7 @@
 
 #include "flowpic/core/error.hpp"
 #include "flowpic/decode/frame.hpp"
+#include "flowpic/source/bpf_filter.hpp"
 #include "flowpic/source/keyed_packet.hpp"
 #include "flowpic/source/size_policy.hpp"
 
@@ -130,11 +131,12 @@ public:
                 if (rc == PCAP_ERROR_BREAK) return false;  // clean end of file
                 fail(pcap_geterr(handle_.p));
             }
-            ++stats_.frames;
             // pcapng timestamps are 64-bit: past year 2262 they do not fit int64 nanoseconds
             if (FLOWPIC_UNLIKELY(h->ts.tv_sec > max_seconds || h->ts.tv_sec < -max_seconds))
                 fail(("timestamp of " + std::to_string(h->ts.tv_sec) + " s is out of range").c_str());
             if (record_start_ != location::npos) record_start_ += 16 + std::uint64_t{h->caplen};
+            if (!filter_.empty() && !filter_.matches(dlt_, data, h->caplen, h->len)) continue;
+            ++stats_.frames;
             const std::int64_t t = static_cast<std::int64_t>(h->ts.tv_sec) * ns_per_second +
                                    static_cast<std::int64_t>(h->ts.tv_usec);
             if (detail::frame_to_packet<Size, Protocols>(dlt_, data, h->caplen, h->len, t, stats_, out, tunnels_)) return true;
@@ -146,6 +148,9 @@ public:
     [[nodiscard]] const capture_stats& stats() const noexcept { return stats_; }
     // GRE and GTP-U: the outer packet (default) or the tunnelled one is the flow's (decode/frame.hpp).
     void set_tunnels(decode::tunnel_mode m) noexcept { tunnels_ = m; }
+    // Only the frames this BPF expression passes (bpf_filter.hpp); format_error when invalid.
+    void set_filter(const std::string& expression) { filter_ = bpf_filter(expression, path_, dlt_); }
+    [[nodiscard]] const std::string& filter() const noexcept { return filter_.expression(); }
 
 private:
     // leaves room for a fraction of up to 2^32 ns (nanosecond pcap records are not range-checked)
@@ -168,6 +173,7 @@ private:
     std::uint64_t record_start_ = location::npos;  // where the next record starts (classic pcap)
     capture_stats stats_;
     decode::tunnel_mode tunnels_ = decode::tunnel_mode::outer;
+    bpf_filter filter_;
 };
 
 }  // namespace flowpic::source

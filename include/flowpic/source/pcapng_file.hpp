@@ -31,6 +31,7 @@
 #include "flowpic/config.hpp"
 #include "flowpic/core/error.hpp"
 #include "flowpic/fwd.hpp"
+#include "flowpic/source/bpf_filter.hpp"
 #include "flowpic/source/keyed_packet.hpp"
 #include "flowpic/source/pcap_file.hpp"
 #include "flowpic/source/size_policy.hpp"
@@ -483,6 +484,7 @@ public:
     bool next(keyed_packet& out) {
         detail::pcapng_record r;
         while (reader_.next(r)) {
+            if (!filter_.empty() && !filter_.matches(r.link_type, r.data, r.caplen, r.wire)) continue;
             ++stats_.frames;
             if (detail::frame_to_packet<Size, Protocols>(r.link_type, r.data, r.caplen, r.wire, r.time_ns, stats_, out, tunnels_))
                 return true;
@@ -497,6 +499,12 @@ public:
     [[nodiscard]] const capture_stats& stats() const noexcept { return stats_; }
     // GRE and GTP-U: the outer packet (default) or the tunnelled one is the flow's (decode/frame.hpp).
     void set_tunnels(decode::tunnel_mode m) noexcept { tunnels_ = m; }
+    // Only the frames this BPF expression passes, compiled for each interface's link type
+    // (bpf_filter.hpp); format_error when invalid.
+    void set_filter(const std::string& expression) {
+        filter_ = bpf_filter(expression, path(), link_type() >= 0 ? link_type() : DLT_EN10MB);
+    }
+    [[nodiscard]] const std::string& filter() const noexcept { return filter_.expression(); }
     // Every interface read so far, all sections together, in file order.
     [[nodiscard]] std::span<const pcapng_interface> interfaces() const noexcept { return reader_.interfaces(); }
     // Section Header Blocks read so far.
@@ -506,6 +514,7 @@ private:
     detail::pcapng_reader reader_;
     capture_stats stats_;
     decode::tunnel_mode tunnels_ = decode::tunnel_mode::outer;
+    bpf_filter filter_;
 };
 
 }  // namespace flowpic::source

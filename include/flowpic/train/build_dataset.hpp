@@ -28,6 +28,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <functional>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -100,6 +101,7 @@ struct build_options {
                                                 // kept and the damage reported (build_report::damaged);
                                                 // false: format_error
     decode::tunnel_mode tunnels = decode::tunnel_mode::outer;  // GRE and GTP-U: the outer or the inner flows
+    std::function<void(std::size_t, std::size_t)> on_file;     // (files read, files to read): progress
 };
 
 struct build_report {
@@ -490,15 +492,25 @@ picture_set build_dataset(const std::vector<std::string>& roots, const build_opt
             return part;
         };
         const int ranks = comm.size(), me = comm.rank();
+        std::size_t files_read = 0;
+        const auto count_file = [&](std::size_t of) {
+            if (o.on_file) o.on_file(++files_read, of);
+        };
         if (ranks <= 1) {
-            for (const auto& job : jobs) detail::merge_part(sb, read_file(job), rep);
+            for (const auto& job : jobs) {
+                detail::merge_part(sb, read_file(job), rep);
+                count_file(jobs.size());
+            }
             return;
         }
         std::vector<std::byte> mine;
+        std::size_t my_files = 0;
+        for (std::size_t i = 0; i < jobs.size(); ++i) my_files += dist::mine(i, me, ranks) ? 1 : 0;
         for (std::size_t i = 0; i < jobs.size(); ++i) {
             if (!dist::mine(i, me, ranks)) continue;
             const auto bytes = detail::encode_part<Presets>(read_file(jobs[i]));
             mine.insert(mine.end(), bytes.begin(), bytes.end());
+            count_file(my_files);
         }
         std::vector<std::byte> all;
         std::vector<std::size_t> sizes;

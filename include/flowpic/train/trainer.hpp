@@ -153,9 +153,11 @@ void fill_batch(const D& data, std::span<const std::size_t> idx, std::uint64_t s
 
 }  // namespace detail
 
-// Probabilities (the network's outputs) for every sample of a dataset, in order.
+// Probabilities (the network's outputs) for every sample of a dataset, in order; `done(n, total)`
+// after each batch, when given (progress).
 template <class Net, dataset D, backend::backend_tag K = backend::default_backend>
-std::vector<float> predict_all(Net& net, const D& data, std::size_t batch = 64, K tag = {}) {
+std::vector<float> predict_all(Net& net, const D& data, std::size_t batch = 64, K tag = {},
+                               const std::function<void(std::size_t, std::size_t)>& done = {}) {
     constexpr std::size_t out = Net::output_shape.size();
     std::vector<float> probs(data.size() * out);
     std::vector<std::size_t> idx(data.size());
@@ -165,13 +167,15 @@ std::vector<float> predict_all(Net& net, const D& data, std::size_t batch = 64, 
     for (std::size_t s = 0; s < data.size(); s += batch) {
         const std::size_t m = std::min(batch, data.size() - s);
         detail::fill_batch(data, std::span<const std::size_t>(idx).subspan(s, m), 0, 0, b, sparse);
+        bool sparse_done = false;
         if constexpr (requires { net.predict(b.sx, probs.data(), tag); }) {  // a network that takes sparse batches
             if (b.sparse) {
                 net.predict(b.sx, probs.data() + s * out, tag);
-                continue;
+                sparse_done = true;
             }
         }
-        net.predict(b.x.data(), m, probs.data() + s * out, tag);
+        if (!sparse_done) net.predict(b.x.data(), m, probs.data() + s * out, tag);
+        if (done) done(s + m, data.size());
     }
     return probs;
 }
