@@ -1,6 +1,9 @@
 // flowpic._flowpic's network-typed parts: model tensors (PyTorch layout), dataset files,
 // training and evaluation, as the tool's export-weights/import-weights, dataset, train and eval do.
 #include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <functional>
 #include <stdexcept>
@@ -27,20 +30,24 @@ namespace flowpic::python {
 
 namespace {
 
-// Bytes of the model file a network view makes (save_model writes files: an in-memory one here).
+// Bytes of the model file a network view makes: save_model writes files (atomically, beside
+// the target), so through a private temporary directory.
 std::vector<std::uint8_t> model_bytes(const nn::network_view& v, const std::string& preset,
                                       const std::vector<std::string>& classes, const nn::model_fields& recipe) {
-    const int fd = ::memfd_create("flowpic-model", MFD_CLOEXEC);
-    if (fd < 0) throw io_error(location{"<model>"}, std::string("memfd_create: ") + std::strerror(errno));
-    struct closer {
-        int fd;
-        ~closer() { ::close(fd); }
-    } c{fd};
-    const std::string path = "/proc/self/fd/" + std::to_string(fd);
+    std::string dir = (std::filesystem::temp_directory_path() / "flowpic-model-XXXXXX").string();
+    if (::mkdtemp(dir.data()) == nullptr)
+        throw io_error(location{dir}, std::string("mkdtemp: ") + std::strerror(errno));
+    struct remover {
+        std::string dir;
+        ~remover() {
+            std::error_code ec;
+            std::filesystem::remove_all(dir, ec);
+        }
+    } r{dir};
+    const std::string path = dir + "/model.fpm";
     nn::save_model(path, v, preset, classes, recipe);
     return binary::read_file(path);
 }
-
 
 train::build_options build_options_of(const std::string& preset, const std::vector<std::string>& where, bool all_windows,
                                       std::optional<std::uint32_t> min_packets,

@@ -57,7 +57,7 @@ for case in range(cases):
         if p.returncode not in (0, 2, 3):
             problems.append("case %d: %s exited %d: %s" % (case, args[0], p.returncode, p.stderr[-400:]))
         for line in p.stderr.splitlines():
-            if ("error" in line or "warning" in line) and not located.search(line) and \
+            if line.startswith(("flowpic: error:", "flowpic: warning:")) and not located.search(line) and \
                     not any(g in line for g in general) and "earlier than their flow" not in line:
                 problems.append("case %d: %s: a message without a file and a location: %s" % (case, args[0], line))
 for p in problems:
