@@ -160,10 +160,7 @@ public:
                 fo);
             bar_.clear();
             if (damage) report_damage(*damage);
-            table_counts c;
-            c.backwards = order.backwards;
-            c.late_packets = order.late_packets;
-            warn_about(o_.input, c);
+            warn_about(o_.input, table_counts{order.backwards, order.late_packets});
         }
         bar_.clear();
         index_.commit();

@@ -67,12 +67,7 @@ inline train::build_options make_build_options(const std::string& preset, const 
 
 inline void report_skipped(const train::build_report& r) {
     for (const auto& d : r.damaged) report_damage(d);
-    for (const auto& t : r.time_order) {
-        table_counts c;
-        c.backwards = t.counts.backwards;
-        c.late_packets = t.counts.late_packets;
-        warn_about(t.file, c);
-    }
+    for (const auto& t : r.time_order) warn_about(t.file, table_counts{t.counts.backwards, t.counts.late_packets});
     if (r.skipped.empty()) return;
     std::fprintf(stderr, "flowpic: skipped %zu files that are no capture or supported CSV:\n", r.skipped.size());
     for (std::size_t i = 0; i < r.skipped.size() && i < 10; ++i) std::fprintf(stderr, "  %s\n", r.skipped[i].c_str());
