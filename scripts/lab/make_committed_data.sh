@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # Remakes the lab's committed data (docs/lab.md, "The committed data"): data/lab/dataset (the
 # training dataset, flow records split into files of at most 4 MiB) and data/lab/sample (one
-# session of each category merged into one small capture). Runs the lab as root, about 15
+# session of each category merged into one small capture). Runs the lab as root, about 20
 # minutes on a 2-core machine.
 #
 #   scripts/lab/make_committed_data.sh WORKDIR        (FLOWPIC=... the tool, default on PATH)
 #
-# The dataset is four lab runs: plain and VPN, each as two runs of categories (so that no more
-# than about twenty sessions share the machine's cores at once), with as many sessions per
-# category as its largest number of applications, so every application runs in both variants.
+# The dataset is six lab runs: plain and VPN, each as three runs of categories (so that no more
+# than about twenty sessions share the machine's cores at once), with at least as many sessions
+# per category as its cycle of applications (apps/base.py: Category.cycle), so every application
+# runs in both variants. Video sessions are longer (VIDEO_SECONDS) and more (VIDEO_SESSIONS): a
+# player spends its first tens of seconds filling its buffer, and what real video mostly looks
+# like is the steady state after it.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 W=${1:?usage: make_committed_data.sh WORKDIR}
@@ -18,22 +21,28 @@ SECONDS_PER_SESSION=${SECONDS_PER_SESSION:-90}
 MAX_RATE=${MAX_RATE:-25}  # Mbit/s: keeps the committed files small; the WAN profile draws below it too
 SEED=${SEED:-2030}
 SESSIONS=${SESSIONS:-8}
+VIDEO_SECONDS=${VIDEO_SECONDS:-240}
+VIDEO_SESSIONS=${VIDEO_SESSIONS:-12}
 mkdir -p "$W"
-L=(nice -n 10 "$FLOWPIC" lab --seconds "$SECONDS_PER_SESSION" --max-rate "$MAX_RATE" --sessions "$SESSIONS" --check --quiet)
+L=(nice -n 10 "$FLOWPIC" lab --max-rate "$MAX_RATE" --check --quiet)
+S=(--seconds "$SECONDS_PER_SESSION" --sessions "$SESSIONS")
+V=(--seconds "$VIDEO_SECONDS" --sessions "$VIDEO_SESSIONS")
 run() {  # run NAME ARGS...: one lab run into W/NAME, kept when it is complete
     local name=$1; shift
     [[ -s $W/$name/manifest.csv ]] && return 0
     echo "lab run $name: $*" >&2
     "${L[@]}" --out "$W/$name" "$@"
 }
-run a --seed "$SEED" --vpn no --categories browsing,video
-run b --seed "$SEED" --vpn no --categories chat,voip,file_transfer
-run c --seed "$SEED" --vpn yes --categories browsing,video
-run d --seed "$SEED" --vpn yes --categories chat,voip,file_transfer
+run a --seed "$SEED" --vpn no --categories browsing "${S[@]}"
+run v --seed "$SEED" --vpn no --categories video "${V[@]}"
+run b --seed "$SEED" --vpn no --categories chat,voip,file_transfer "${S[@]}"
+run c --seed "$SEED" --vpn yes --categories browsing "${S[@]}"
+run w --seed "$SEED" --vpn yes --categories video "${V[@]}"
+run d --seed "$SEED" --vpn yes --categories chat,voip,file_transfer "${S[@]}"
 
 rm -rf "$W/dataset" && mkdir -p "$W/dataset"
 "$PY" scripts/lab/make_dataset.py --out "$W/lab-dataset.fpr" --summary "$W/dataset/summary.csv" \
-    --manifest "$W/dataset/manifest.csv" "$W/a" "$W/b" "$W/c" "$W/d"
+    --manifest "$W/dataset/manifest.csv" "$W/a" "$W/v" "$W/b" "$W/c" "$W/w" "$W/d"
 "$PY" scripts/lab/split_dataset.py "$W/lab-dataset.fpr" "$W/dataset"
 
 # the sample: one session of each category, plain, on slow links (a small file)

@@ -2,7 +2,8 @@ package main
 
 // The lab's clients over HTTP/1.1, HTTP/2 (TLS/TCP) or HTTP/3 (QUIC), seeded:
 //   dash: a YouTube-like VOD player: byte ranges of 0.5-4 MB of one file per rendition, fills its
-//         buffer to a target (30-90 s), then refills in on/off bursts; ABR from throughput.
+//         buffer to a target (30-90 s), then refills in on/off bursts of 5-15 s of media; ABR from
+//         throughput, capped by the player's size (360p..1080p).
 //   live: a Twitch-like live player: 2 s segments near the live edge, a playlist poll and a
 //         segment every 2 s, 3-6 Mbit/s.
 //   app:  a mobile app: pages of a JSON feed, their thumbnails (4 at once), sometimes a full
@@ -49,7 +50,7 @@ func newClient(proto, server, host, ca string) *http.Client {
 	tc := &tls.Config{RootCAs: pool, ServerName: host}
 	port := server + ":443"
 	if proto == "h3" {
-		rt := &http3.RoundTripper{TLSClientConfig: tc, QuicConfig: &quic.Config{KeepAlivePeriod: 15 * time.Second},
+		rt := &http3.RoundTripper{TLSClientConfig: tc, QuicConfig: &quic.Config{KeepAlivePeriod: 15 * time.Second, DisablePathMTUDiscovery: true},
 			Dial: func(ctx context.Context, _ string, t *tls.Config, c *quic.Config) (quic.EarlyConnection, error) {
 				return quic.DialAddrEarlyContext(ctx, port, t, c)
 			}}
@@ -126,14 +127,15 @@ func (c *client) dash(videos []string) {
 		}
 		u := float64(m.Unit)
 		target := 30 + 60*c.rng.Float64()   // buffer the player fills to
-		refill := 4 + 11*c.rng.Float64()    // how far it drains before the next burst
+		refill := 5 + 10*c.rng.Float64()    // how far it drains before the next burst
+		top := viewport(c.rng, len(m.Video)) // highest rendition the player's size asks for
 		watch := lognormal(c.rng, 240, 0.8) // seconds the viewer stays
 		end := time.Now().Add(time.Duration(watch * float64(time.Second)))
 		level := 0
 		if est > 0 {
-			level = pick(m.Video, est)
-		} else if c.rng.Float64() < 0.5 {
-			level = 1
+			level = pick(m.Video[:top+1], est)
+		} else {
+			level = top - 1 - c.rng.Intn(2) // a guess below the top until measured
 		}
 		pos, apos := c.rng.Intn(m.Length/4), 0 // next video unit; audio unit
 		apos = pos
@@ -216,7 +218,7 @@ func (c *client) dash(videos []string) {
 			if !playing && float64(pos)*u-play >= 2*u {
 				playing, last = true, time.Now()
 			}
-			fit := pick(m.Video, est)
+			fit := pick(m.Video[:top+1], est)
 			if fit < level {
 				level = fit // down at once
 			} else if fit > level && float64(pos)*u-play > 20 {
@@ -225,6 +227,23 @@ func (c *client) dash(videos []string) {
 		}
 		c.sleep(1 + 5*c.rng.Float64())
 	}
+}
+
+// viewport: the index of the highest rendition a player asks for, from its size on the screen
+// (players do not fetch more pixels than they show; most of YouTube's watch time is on phones):
+// 360p small or embedded, 480p a phone or the default player, 720p theatre or a large window,
+// 1080p full screen, of a ladder whose 4th rung from the top is 360p.
+func viewport(r *rand.Rand, n int) int {
+	u := r.Float64()
+	switch {
+	case u < 0.4:
+		return n - 4
+	case u < 0.75:
+		return n - 3
+	case u < 0.93:
+		return n - 2
+	}
+	return n - 1
 }
 
 func pick(rs []rendition, est float64) int {

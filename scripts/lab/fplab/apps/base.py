@@ -26,6 +26,13 @@ class Expect:
 class Category:
     name = ""
     applications = []  # the manifest's `application` values, in the order sessions take them
+    turns = {}  # application -> sessions it takes per cycle of the category's sessions (default 1)
+
+    def cycle(self, names):
+        """The order sessions take the applications `names` in: rounds over them, each taking as
+        many turns as its `turns` (so a weight of 3 runs it in three rounds of the cycle)."""
+        weight = {n: self.turns.get(n, 1) for n in names}
+        return [n for r in range(max(weight.values(), default=0)) for n in names if weight[n] > r]
     tools = []  # programs every application of the category needs
     app_tools = {}  # application -> more programs it needs
 

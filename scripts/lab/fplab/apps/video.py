@@ -2,8 +2,9 @@
 
 hls-https: the Python HLS player (clients/video_player.py) and nginx, HTTP/1.1 over TLS/TCP.
 dash-https, dash-quic: a YouTube-like VOD player (scripts/lab/quic, Go): byte ranges of 0.5-4 MB
-  of one file per rendition (1-8 Mbit/s) and of an audio file, buffer filled to 30-90 s, then
-  on/off refills; over HTTP/2 (nginx in front of the Go server) or HTTP/3 (quic-go).
+  of one file per rendition (YouTube's ladder, 0.11-3 Mbit/s, up to the player's size) and of an
+  audio file, buffer filled to 30-90 s, then on/off refills of 5-15 s of media; over HTTP/2 (nginx
+  in front of the Go server) or HTTP/3 (quic-go, with Google's 1350-byte QUIC packets).
 live-https, live-quic: a Twitch-like live player: 2 s segments of 3-6 Mbit/s near the live edge,
   a playlist poll and a segment every 2 s."""
 
@@ -18,6 +19,8 @@ CHANNELS = "gaming,talk,music,sports,irl"
 class Video(Category):
     name = "video"
     applications = ["hls-https", "dash-https", "dash-quic", "live-https", "live-quic"]
+    # video on demand is most of the Internet's video (YouTube, Netflix), and YouTube's is QUIC
+    turns = {"hls-https": 2, "dash-https": 2, "dash-quic": 3}
     tools = ["nginx"]
     app_tools = {a: ["go"] for a in GO_APPS}
 
