@@ -83,8 +83,7 @@ class Job:
         names = self.kind.applications
         if a.applications:
             names = [n for n in names if n in a.applications] or names
-        self.applications = self.kind.cycle(names)
-        self.app_offset = session_seed(a.seed, category, "yes" if vpn else "no", 0) % len(self.applications)
+        self.applications = self.kind.cycle(names, session_seed(a.seed, category, "yes" if vpn else "no", 0) % len(names))
         stagger = min(5.0, 0.1 * a.seconds)
         self.sessions = []
         for i in range(a.sessions):
@@ -94,7 +93,7 @@ class Job:
 
     def category_application(self, i):
         """Sessions take the category's applications in turn (Category.cycle), from a seeded first one."""
-        return self.applications[(self.app_offset + i) % len(self.applications)]
+        return self.applications[i % len(self.applications)]
 
     # --wan off: per-session link speeds (Mbit/s), down from the server, up from the client
     def speeds(self, s):

@@ -22,7 +22,7 @@ MAX_RATE=${MAX_RATE:-25}  # Mbit/s: keeps the committed files small; the WAN pro
 SEED=${SEED:-2030}
 SESSIONS=${SESSIONS:-8}
 VIDEO_SECONDS=${VIDEO_SECONDS:-240}
-VIDEO_SESSIONS=${VIDEO_SESSIONS:-12}
+VIDEO_SESSIONS=${VIDEO_SESSIONS:-18}
 mkdir -p "$W"
 L=(nice -n 10 "$FLOWPIC" lab --max-rate "$MAX_RATE" --check --quiet)
 S=(--seconds "$SECONDS_PER_SESSION" --sessions "$SESSIONS")

@@ -28,13 +28,13 @@ class Category:
     applications = []  # the manifest's `application` values, in the order sessions take them
     turns = {}  # application -> sessions it takes per cycle of the category's sessions (default 1)
 
-    def cycle(self, names):
-        """The order sessions take the applications `names` in: rounds over them, each taking as
-        many turns as its `turns` (so a weight of 3 runs it in three rounds of the cycle)."""
+    def cycle(self, names, first=0):
+        """The order sessions take the applications `names` in: one round of all of them from the
+        `first`, so that as many sessions as applications run each once, then the further rounds of
+        those whose `turns` is more than 1 (a weight of 3 takes three turns per cycle)."""
         weight = {n: self.turns.get(n, 1) for n in names}
-        return [n for r in range(max(weight.values(), default=0)) for n in names if weight[n] > r]
-    tools = []  # programs every application of the category needs
-    app_tools = {}  # application -> more programs it needs
+        order = names[first:] + names[:first]
+        return order + [n for r in range(1, max(weight.values(), default=1)) for n in names if weight[n] > r]
 
     def tools_for(self, apps):
         need = set(self.tools)
