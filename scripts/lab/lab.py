@@ -26,7 +26,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from fplab import apps, content, servers, wan  # noqa: E402
+from fplab import apps, content, servers, wan, web  # noqa: E402
 from fplab.atomic import atomic_open  # noqa: E402
 from fplab.netns import Namespace, link, wait_log  # noqa: E402
 from fplab.pki import Pki  # noqa: E402
@@ -305,6 +305,9 @@ def parse(argv=None):
     ap.add_argument("--wan", choices=["on", "off"], default="on",
                     help="on: every session through an emulated WAN link drawn from its seed (delay, jitter, loss, "
                          "rate, queue); off: a bare veth with a token bucket (no delay), as before")
+    ap.add_argument("--quic", choices=list(web.QUIC_PROFILES), default="google",
+                    help="how the lab's QUIC servers and players send: google: 1350-byte packets and Chromium's ACK "
+                         "decimation, as Google's QUIC and Chrome (real YouTube traffic); quic-go: quic-go as packaged")
     ap.add_argument("--link-emulator", default="",
                     help="the flowpic-link-emulator program (default: $FLOWPIC_LINK_EMULATOR, else PATH)")
     ap.add_argument("--snaplen", type=int, default=96, help="bytes kept per packet (sizes come from the IP header)")
@@ -328,6 +331,7 @@ def parse(argv=None):
         ap.error("--sessions must be between 1 and 250")
     if a.seconds <= 0:
         ap.error("--seconds must be positive")
+    web.use_quic(a.quic)
     return a
 
 

@@ -47,6 +47,7 @@ struct lab_options {
     bool setup = false;
     bool force = false;
     std::string wan = "on";
+    std::string quic = "google";
     std::string link_emulator;
 };
 
@@ -110,7 +111,7 @@ void run_lab(const lab_options& o) {
                                   "--vpn", o.vpn, "--categories", o.categories, "--sessions",
                                   std::to_string(o.sessions), "--seed", std::to_string(o.seed), "--snaplen",
                                   std::to_string(o.snaplen), "--max-rate", std::to_string(o.max_rate),
-                                  "--wan", o.wan};
+                                  "--wan", o.wan, "--quic", o.quic};
     export_link_emulator(o.link_emulator);
     if (!o.cache.empty()) args.insert(args.end(), {"--cache", o.cache});
     if (!o.applications.empty()) args.insert(args.end(), {"--applications", o.applications});
@@ -152,6 +153,11 @@ void add_lab_command(CLI::App& app) {
                     "on: every session through an emulated WAN link drawn from its seed (delay, jitter, loss, rate, "
                     "queue); off: a bare veth with a token bucket")
         ->check(CLI::IsMember({"on", "off"}))
+        ->capture_default_str();
+    cmd->add_option("--quic", o->quic,
+                    "how the lab's QUIC servers and players send: google: 1350-byte packets and Chromium's ACK "
+                    "decimation, as Google's QUIC and Chrome do (real YouTube traffic); quic-go: quic-go as packaged")
+        ->check(CLI::IsMember({"google", "quic-go"}))
         ->capture_default_str();
     cmd->add_option("--link-emulator", o->link_emulator,
                     "the flowpic-link-emulator program (default: the one beside this tool)");

@@ -28,12 +28,12 @@ THIRD = ["static", "img", "fonts", "ads", "metrics"]
 
 
 def binary(cache):
-    h = hashlib.sha256(repr(QUIC_GO_PATCHES).encode())
+    h = hashlib.sha256(repr(QUIC_GO_PATCHES if _quic == "google" else []).encode())
     for p in sorted(glob.glob(os.path.join(SRC, "*.go"))):
         h.update(os.path.basename(p).encode())
         with open(p, "rb") as f:
             h.update(f.read())
-    return os.path.join(cache, "bin", "fplab-web-" + h.hexdigest()[:16])
+    return os.path.join(cache, "bin", "fplab-web-%s-%s" % (_quic, h.hexdigest()[:16]))
 
 
 # quic-go's source as scripts/lab/setup.sh unpacks it, then Debian's Go packages
@@ -48,7 +48,20 @@ QUIC_GO = "src/github.com/lucas-clemente/quic-go"
 #   (kMinReceivedBeforeAckDecimation), one ACK per 10 ack-eliciting packets
 #   (kMaxRetransmittablePacketsBeforeAck) or after the ACK delay, not one per 2 (quic-go): a
 #   download then carries about 0.2 small packets per full one, as Requet's do, not 0.5.
+# `flowpic lab --quic quic-go` builds quic-go as Debian packages it instead (for comparison).
 MAX_UDP_PAYLOAD = 1350
+QUIC_PROFILES = ("google", "quic-go")
+_quic = "google"
+
+
+def use_quic(profile):
+    """How the lab's QUIC endpoints send: "google" (QUIC_GO_PATCHES) or "quic-go" (unpatched)."""
+    global _quic
+    if profile not in QUIC_PROFILES:
+        raise ValueError("unknown QUIC profile %r (choose from %s)" % (profile, ", ".join(QUIC_PROFILES)))
+    _quic = profile
+
+
 QUIC_GO_PATCHES = [
     ("internal/protocol/params.go", "const InitialPacketSizeIPv4 = 1252",
      "const InitialPacketSizeIPv4 = %d" % MAX_UDP_PAYLOAD),
@@ -67,6 +80,8 @@ def _quic_go_overlay(tmp):
         if os.path.isdir(src):
             break
     else:
+        return GOPATH
+    if _quic != "google":
         return GOPATH
     dst = os.path.join(tmp, QUIC_GO)
     shutil.copytree(src, dst, symlinks=True)
@@ -98,7 +113,8 @@ def build(cache, log):
     finally:
         shutil.rmtree(gocache, ignore_errors=True)
     for old in glob.glob(os.path.join(os.path.dirname(out), "fplab-web-*")):
-        if old != out + ".tmp":
+        name = os.path.basename(old)
+        if old != out + ".tmp" and not any(name.startswith("fplab-web-%s-" % q) for q in QUIC_PROFILES if q != _quic):
             os.unlink(old)  # earlier versions (the cache is locked while this runs)
     os.rename(out + ".tmp", out)
     return out

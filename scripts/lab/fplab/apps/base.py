@@ -27,6 +27,8 @@ class Category:
     name = ""
     applications = []  # the manifest's `application` values, in the order sessions take them
     turns = {}  # application -> sessions it takes per cycle of the category's sessions (default 1)
+    tools = []  # programs every application of the category needs
+    app_tools = {}  # application -> more programs it needs
 
     def cycle(self, names, first=0):
         """The order sessions take the applications `names` in: one round of all of them from the
