@@ -18,12 +18,12 @@ TRAIN=(--augment change_rtt,time_shift --epochs 100 --patience 10 --class-weight
 mkdir -p "$W"
 
 [[ -s $W/ndpi.labels.csv ]] || "$FLOWPIC" label --keep-going "$SHARED"/ndpi/pcap/* --out "$W/ndpi.labels.csv" \
-    2> "$W/ndpi.labels.txt"
+    2> "$W/ndpi.labels.txt" || [ $? -eq 3 ]  # 3: a damaged capture, read up to the damage
 [[ -s $W/requet.labels.csv ]] || "$PY" "$ROOT/scripts/models/requet_labels.py" "$SHARED/requet-youtube-b2" \
     > "$W/requet.labels.csv"
 ndpi_caps=()
 for f in "$SHARED"/ndpi/pcap/*; do
-    grep -qF "skipped: $f:" "$W/ndpi.labels.txt" 2> /dev/null || ndpi_caps+=("$f")
+    grep -qF -e "skipped: $f:" -e "warning: $f: byte offset" "$W/ndpi.labels.txt" 2> /dev/null || ndpi_caps+=("$f")
 done
 LABELS=(--labels "$W/ndpi.labels.csv" --labels "$W/requet.labels.csv")
 make_dataset "$W/real.fpd" "${RECIPE[@]}" "${LABELS[@]}" --split 0,0,1 --seed 1 \

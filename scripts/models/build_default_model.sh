@@ -24,7 +24,7 @@ mkdir -p "$W"
 # 1. Labels: nDPI 4.2 on nDPI's captures (default label map); the Requet captures by their README's
 #    rule (video connections; nDPI cannot name packets cut at 72 bytes).
 [ -s "$W/ndpi.labels.csv" ] || "$FLOWPIC" label --keep-going "$SHARED"/ndpi/pcap/* --out "$W/ndpi.labels.csv" \
-    2> "$W/ndpi.labels.txt"
+    2> "$W/ndpi.labels.txt" || [ $? -eq 3 ]  # 3: a damaged capture, read up to the damage
 [ -s "$W/requet.labels.csv" ] || "$PY" scripts/models/requet_labels.py "$SHARED/requet-youtube-b2" > "$W/requet.labels.csv"
 
 # 2. Hold out a quarter of the real capture files, by a hash of their names (never by window).
@@ -32,7 +32,7 @@ held_out() { local h; h=$(printf %s "$(basename "$1")" | md5sum | cut -c1-2); [ 
 #    Captures that `label` could not read (link types flowpic does not decode) are left out.
 train_caps=() test_caps=()
 for f in "$SHARED"/ndpi/pcap/* "$SHARED"/requet-youtube-b2/*.pcap; do
-    grep -qF "skipped: $f:" "$W/ndpi.labels.txt" 2> /dev/null && continue
+    grep -qF -e "skipped: $f:" -e "warning: $f: byte offset" "$W/ndpi.labels.txt" 2> /dev/null && continue
     if held_out "$f"; then test_caps+=("$f"); else train_caps+=("$f"); fi
 done
 printf '%s\n' "${test_caps[@]}" > "$W/test-captures.txt"

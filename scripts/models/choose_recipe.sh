@@ -25,7 +25,7 @@ if [ $# -eq 0 ]; then
 fi
 mkdir -p "$W/choose"
 [ -s "$W/ndpi.labels.csv" ] || "$FLOWPIC" label --keep-going "$SHARED"/ndpi/pcap/* --out "$W/ndpi.labels.csv" \
-    2> "$W/ndpi.labels.txt"
+    2> "$W/ndpi.labels.txt" || [ $? -eq 3 ]  # 3: a damaged capture, read up to the damage
 [ -s "$W/requet.labels.csv" ] || "$PY" scripts/models/requet_labels.py "$SHARED/requet-youtube-b2" > "$W/requet.labels.csv"
 LABELS=(--labels "$W/ndpi.labels.csv" --labels "$W/requet.labels.csv")
 fold_of() { local h; h=$(printf %s "$(basename "$1")" | md5sum | cut -c1-2); echo $((16#$h % 4)); }
@@ -39,7 +39,7 @@ for cand in "$@"; do
         [ -s "$D/eval.json" ] && continue
         train=() test=()
         for f in "$SHARED"/ndpi/pcap/* "$SHARED"/requet-youtube-b2/*.pcap; do
-            grep -qF "skipped: $f:" "$W/ndpi.labels.txt" 2> /dev/null && continue
+            grep -qF -e "skipped: $f:" -e "warning: $f: byte offset" "$W/ndpi.labels.txt" 2> /dev/null && continue
             if [ "$(fold_of "$f")" -eq $k ]; then test+=("$f"); else train+=("$f"); fi
         done
         "$FLOWPIC" dataset --preset "$preset" "${FLAGS[@]}" --data "${LAB:-data/lab/dataset}" "${LABELS[@]}" --split 0.85,0.15,0 \
