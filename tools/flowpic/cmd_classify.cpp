@@ -236,7 +236,7 @@ void add_classify_command(CLI::App& app) {
     {  // the shared input options, with several captures allowed
         auto* group = cmd->add_option_group("input", "exactly one of CAPTURE, -r or --interface");
         add_capture_words(*cmd, *group, o->in.words, std::string(capture_help) + " (several: their rows in this order)",
-                          "a capture to read, as tcpdump's -r (the same as CAPTURE; several: -r FILE for each)");
+                          "a capture to read, as tcpdump's -r (the same as CAPTURE; several: -r FILE for each)", true);
         add_live_options(*cmd, *group, o->in);
     }
     cmd->add_option("--model", o->model, "model file (default: the bundled model, " + std::string(default_model_name) + ")")

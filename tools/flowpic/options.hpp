@@ -96,22 +96,25 @@ struct capture_words {
     std::string positional_name = "CAPTURE";
 };
 
-inline constexpr const char* filter_help =
-    "BPF capture filter in tcpdump's syntax (e.g. 'tcp port 443'), applied to each frame before the flow table; "
-    "pcap and pcapng files and live capture only. As with tcpdump, the words after -r FILE (or -i IF) are such an "
-    "expression too: -r cap.pcap tcp port 443";
-
-// -f/--filter EXPR.
-inline CLI::Option* add_filter_option(CLI::App& cmd, std::string& filter) {
-    return cmd.add_option("-f,--filter", filter, filter_help);
+// -f/--filter EXPR; `live`: the command captures from interfaces too.
+inline CLI::Option* add_filter_option(CLI::App& cmd, std::string& filter, bool live = true) {
+    return cmd.add_option("-f,--filter", filter,
+                          std::string("BPF capture filter in tcpdump's syntax (e.g. 'tcp port 443'), applied to each "
+                                      "frame before the flow table; pcap and pcapng files") +
+                              (live ? " and live capture" : "") +
+                              " only. As tcpdump takes it, the words after -r FILE" + (live ? " or -i IF" : "") +
+                              " are such an expression too: -r cap.pcap tcp port 443");
 }
 
-// The positional captures and -r (repeatable where `several`) into `group`, -f into `cmd`.
+// The positional captures and -r (once per capture) into `group`, -f into `cmd`; `live`: the
+// command takes -i too.
 inline void add_capture_words(CLI::App& cmd, CLI::Option_group& group, capture_words& w, const std::string& positional_help,
-                              const std::string& read_help) {
-    group.add_option(w.positional_name, w.positional, positional_help);
+                              const std::string& read_help, bool live = false) {
+    group.add_option(w.positional_name, w.positional,
+                     positional_help + std::string(" (after -r FILE") + (live ? " or -i IF" : "") +
+                         ": the words of a capture filter, as tcpdump's)");
     group.add_option("-r,--read", w.read, read_help)->allow_extra_args(false);  // one FILE each: then the expression
-    add_filter_option(cmd, w.filter);
+    add_filter_option(cmd, w.filter, live);
 }
 
 // The captures that `w` names (its -r files, or else its positional words) and, in w.filter, the
@@ -122,19 +125,20 @@ inline std::vector<std::string> resolve_captures(capture_words& w, bool can_live
                                                  bool required) {
     const std::string inputs = "[" + w.positional_name + ",-r,--read" + (can_live ? ",-i,--interface" : "") + "]";
     const std::string one_of = "Exactly 1 option from " + inputs + " is required";
+    const auto refused = [](const std::string& why) { return CLI::RequiredError(why, CLI::ExitCodes::RequiredError); };
     const std::size_t named = (w.read.empty() ? 0 : 1) + (live ? 1 : 0);
-    if (named > 1) throw CLI::RequiredError(one_of + " and 2 were given");
+    if (named > 1) throw refused(one_of + " and 2 were given");
     std::vector<std::string> captures = named == 0 ? w.positional : w.read;
     if (named == 1 && !w.positional.empty()) {
         std::string expression;
         for (const auto& word : w.positional) {
             std::error_code ec;
             if (word == "-" || std::filesystem::exists(word, ec))
-                throw CLI::RequiredError(one_of + " and 2 were given: " + w.positional_name + " " + word + " and " +
-                                         (live ? "--interface" : "-r") +
-                                         " both name the input (the words after -r FILE or -i IF are a capture "
-                                         "filter expression, as tcpdump's; a filter that is a file's name too goes "
-                                         "after -f" + (at_most != 1 ? "; several captures: -r FILE for each" : "") + ")");
+                throw refused(one_of + " and 2 were given: " + w.positional_name + " " + word + " and " +
+                              (live ? "--interface" : "-r") +
+                              " both name the input (the words after -r FILE or -i IF are a capture filter "
+                              "expression, as tcpdump's; a filter that is a file's name too goes after -f" +
+                              (at_most != 1 ? "; several captures: -r FILE for each" : "") + ")");
             expression += (expression.empty() ? "" : " ") + word;
         }
         if (!w.filter.empty())
@@ -143,10 +147,10 @@ inline std::vector<std::string> resolve_captures(capture_words& w, bool can_live
         w.filter = expression;
     }
     if (required && captures.empty() && !live)
-        throw CLI::RequiredError(can_live ? one_of : w.positional_name + " is required (or -r FILE)");
+        throw refused(can_live ? one_of : w.positional_name + " is required (or -r FILE)");
     if (at_most > 0 && captures.size() > at_most)
-        throw CLI::RequiredError("one " + w.positional_name + " only, and " + std::to_string(captures.size()) +
-                                 " were given (a filter expression after the capture needs -r: -r FILE EXPRESSION)");
+        throw refused("one " + w.positional_name + " only, and " + std::to_string(captures.size()) +
+                      " were given (a filter expression after the capture needs -r: -r FILE EXPRESSION)");
     if (std::count(captures.begin(), captures.end(), std::string("-")) > 1)
         throw CLI::ValidationError(w.positional_name, "standard input (-) can be read once: name it once");
     return captures;
@@ -185,7 +189,8 @@ inline void add_live_options(CLI::App& cmd, CLI::Option_group& group, input_opti
 
 inline void add_input_options(CLI::App& cmd, input_options& o) {
     auto* group = cmd.add_option_group("input", "exactly one of CAPTURE, -r or --interface");
-    add_capture_words(cmd, *group, o.words, capture_help, "the capture to read, as tcpdump's -r (the same as CAPTURE)");
+    add_capture_words(cmd, *group, o.words, capture_help, "the capture to read, as tcpdump's -r (the same as CAPTURE)",
+                      true);
     add_live_options(cmd, *group, o);
     add_strict_flag(cmd, o.strict);
     add_tunnels_option(cmd, o.tunnels);
