@@ -65,6 +65,7 @@ if(CMD STREQUAL "label")
   same("-f '${bpf}' and -r FILE ${bpf}" "${filtered}" "${trailing}")
   string(REGEX MATCHALL "\n" n "${filtered}")
   list(LENGTH n n)
+  math(EXPR n "${n} - 1")  # the header
 elseif(CMD STREQUAL "render")
   # a render as text: its index rows (file and picture columns left out) with each picture's hash
   function(render_text dir out)
@@ -109,6 +110,7 @@ elseif(CMD STREQUAL "render")
   render_text(${OUT}/trailing trailing)
   same("-f '${bpf}' and -r FILE ${bpf}" "${filtered}" "${trailing}")
   list(LENGTH filtered n)
+  math(EXPR n "${n} - 1")  # the header
 elseif(CMD STREQUAL "dataset")
   # a label file: each connection's class by its server port
   run(flows unused ${TOOL} flows --bidirectional ${SAMPLE})
@@ -156,4 +158,4 @@ elseif(CMD STREQUAL "dataset")
 else()
   message(FATAL_ERROR "CMD: label, render or dataset")
 endif()
-message(STATUS "${CMD}: -r, - and '${bpf}' as -f and after -r agree (${n} filtered rows)")
+message(STATUS "${CMD}: -r, - and '${bpf}' as -f and after -r agree (${n} rows or samples pass the filter)")
