@@ -51,6 +51,7 @@ void add_blocks_command(CLI::App& app) {
     auto format = std::make_shared<std::string>("csv");
     add_format_option(*cmd, *format);
     cmd->callback([in, fo, bo, format] {
+        resolve_input(*in);
         if (fo->bidirectional) list_blocks<flows::bidirectional>(*in, *fo, *bo, *format);
         else list_blocks<flows::unidirectional>(*in, *fo, *bo, *format);
     });

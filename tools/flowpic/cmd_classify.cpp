@@ -234,20 +234,10 @@ void add_classify_command(CLI::App& app) {
                                                    std::string(classify_header));
     auto o = std::make_shared<classify_options>();
     {  // the shared input options, with several captures allowed
-        auto& in = o->in;
         auto* group = cmd->add_option_group("input", "exactly one of CAPTURE, -r or --interface");
-        group->add_option("CAPTURE", o->captures, std::string(capture_help) + " (several: their rows in this order)");
-        group->add_option("-r,--read", o->captures, "the captures to read, as tcpdump's -r (the same as CAPTURE)");
-        auto* itf = group->add_option("-i,--interface", in.interface_name,
-                                      "capture live from this network interface (needs root); stop with "
-                                      "--seconds, --count or Ctrl-C");
-        group->require_option(1);
-        cmd->add_option("--seconds", in.seconds, "live capture: stop after this many seconds (0: no limit)")
-            ->check(CLI::Range(0.0, 1e9))
-            ->needs(itf);
-        cmd->add_option("--count", in.count, "live capture: stop after this many TCP/UDP packets (0: no limit)")
-            ->needs(itf);
-        add_filter_option(*cmd, in.filter);
+        add_capture_words(*cmd, *group, o->in.words, std::string(capture_help) + " (several: their rows in this order)",
+                          "a capture to read, as tcpdump's -r (the same as CAPTURE; several: -r FILE for each)", true);
+        add_live_options(*cmd, *group, o->in);
     }
     cmd->add_option("--model", o->model, "model file (default: the bundled model, " + std::string(default_model_name) + ")")
         ->check(CLI::ExistingFile);
@@ -273,6 +263,8 @@ void add_classify_command(CLI::App& app) {
                   "print packets/s and blocks/s, and the counts of packets out of time order and of evictions, "
                   "to stderr at the end");
     cmd->callback([o] {
+        o->captures = resolve_captures(o->in.words, true, o->in.live(), 0, true);
+        o->in.filter = o->in.words.filter;
         const auto limit = thread_limit(o->threads);
         classify(*o);
     });

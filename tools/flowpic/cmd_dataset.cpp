@@ -1,11 +1,12 @@
 // flowpic dataset [--data DIR]... [--labels FILE]... [--map FILE] --preset NAME --out FILE
 //                 [--split 0.7,0.15,0.15] [--seed N] [--where KEY=VALUE ...] [--all-windows]
-//                 [--min-packets N] [CAPTURE...]:
+//                 [--min-packets N] [-f EXPR] [CAPTURE... | -r FILE... [EXPR]]:
 // labelled pictures of every block of class-per-directory trees and of the flows of captures that
 // label files name, held sparse with their packets, split by capture file
 // (train/build_dataset.hpp, train/split.hpp), written as a dataset file (train/dataset_file.hpp,
 // docs/formats.md). A summary of samples per class and split goes to stderr. Under an MPI
 // launcher the files are sharded over the ranks and rank 0 writes the same file (docs/distributed.md).
+// A BPF filter (-f, or tcpdump's expression after -r FILE) applies to every capture read, trees' too.
 #include <algorithm>
 #include <cstdio>
 #include <iterator>
@@ -33,6 +34,7 @@ namespace {
 struct dataset_options {
     std::string preset{presets::mini_flowpic::name};
     std::vector<std::string> data, labels, captures;
+    capture_words words;
     std::string map, out, split = "0.7,0.15,0.15";
     std::uint64_t seed = 1;
     tree_options tree;
@@ -90,8 +92,11 @@ void add_dataset_command(CLI::App& app) {
     cmd->add_option("--map", o->map, "label map (kind,name,class): each row's class from its application and category "
                                      "instead of its class column")
         ->check(CLI::ExistingFile);
-    cmd->add_option("CAPTURE", o->captures, "captures (files or directories, walked like a class directory) that the "
-                                            "label files describe");
+    auto* group = cmd->add_option_group("captures", "CAPTUREs or -r, with --labels");
+    add_capture_words(*cmd, *group, o->words,
+                      "captures (files or directories, walked like a class directory) that the label files describe; "
+                      "- reads standard input",
+                      "a capture (or directory) to read, as tcpdump's -r (the same as CAPTURE; several: -r FILE for each)");
     add_preset_option(*cmd, o->preset);
     cmd->add_option("--out", o->out, "dataset file to write (.fpd)")->required();
     cmd->add_option("--split", o->split, "fractions of each class's captures for train,validation,test")
@@ -100,7 +105,9 @@ void add_dataset_command(CLI::App& app) {
     add_tree_options(*cmd, o->tree);
     add_quiet_flag(*cmd, o->quiet, "no progress line on stderr (the summary stays)");
     cmd->callback([o] {
+        o->captures = resolve_captures(o->words, false, false, 0, false);
         train::build_options b = make_build_options(o->preset, o->tree);
+        b.filter = o->words.filter;
         try {
             b.split.fractions = train::parse_fractions(o->split);
         } catch (const std::invalid_argument& e) {
@@ -129,6 +136,8 @@ void add_dataset_command(CLI::App& app) {
         }
         train::build_report report;
         auto& comm = communicator();  // several ranks: files sharded, rank 0 merges and writes
+        if (comm.size() > 1 && std::find(o->captures.begin(), o->captures.end(), "-") != o->captures.end())
+            throw CLI::ValidationError("CAPTURE", "standard input (-) is one process's: under an MPI launcher, name files");
         progress_line bar("flowpic dataset", "files", 0, o->quiet || comm.rank() != 0);
         if (bar.enabled()) b.on_file = [&](std::size_t, std::size_t total) {
             bar.set_total(total);

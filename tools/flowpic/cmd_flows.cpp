@@ -80,6 +80,7 @@ void add_flows_command(CLI::App& app) {
         ->capture_default_str();
     add_format_option(*cmd, *format);
     cmd->callback([in, opt, order, format] {
+        resolve_input(*in);
         const bool end = *order == "end";
         if (opt->bidirectional) list_flows<flows::bidirectional>(*in, *opt, end, *format);
         else list_flows<flows::unidirectional>(*in, *opt, end, *format);

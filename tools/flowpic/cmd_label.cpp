@@ -1,5 +1,6 @@
-// flowpic label CAPTURE|DIR... --out labels.csv [--map FILE] [--format csv|jsonl]: nDPI names each flow's application and
-// category, the label map turns them into a FlowPic class; one row per flow (docs/labels.md).
+// flowpic label CAPTURE|DIR... | -r FILE [EXPR] --out labels.csv [--map FILE] [-f EXPR] [--format csv|jsonl]: nDPI names
+// each flow's application and category, the label map turns them into a FlowPic class; one row per flow
+// (docs/labels.md). A BPF filter (-f, or tcpdump's expression after -r FILE) drops frames before nDPI sees them.
 #include <algorithm>
 #include <cstdio>
 #include <map>
@@ -18,6 +19,7 @@
 #include "flowpic/labels/label_file.hpp"
 #include "flowpic/labels/label_map.hpp"
 #include "flowpic/source/any_file.hpp"
+#include "flowpic/source/bpf_filter.hpp"
 #include "flowpic/train/build_dataset.hpp"
 #include "json_writer.hpp"
 #include "options.hpp"
@@ -33,6 +35,7 @@ namespace flowpic::tool {
 namespace {
 
 struct label_options {
+    capture_words words;
     std::vector<std::string> captures;
     std::string out;
     std::string map;
@@ -62,12 +65,19 @@ void write_label_jsonl(const std::string& path, const std::vector<labels::flow_l
 #endif
 
 #if defined(FLOWPIC_HAS_NDPI)
-// One capture's flows, labelled, ordered by first packet time, then key.
-std::vector<labels::flow_label> label_capture(const std::string& path, const labels::label_map& map, bool strict) {
+// One capture's flows ("-": standard input), of the frames `filter` passes, labelled, ordered by
+// first packet time, then key.
+std::vector<labels::flow_label> label_capture(const std::string& path, const labels::label_map& map, bool strict,
+                                              const std::string& filter) {
     ndpi::flow_classifier classifier;
     std::optional<source::damage> damage;
+    source::bpf_filter bpf(filter, path == "-" ? "standard input" : path);
     source::visit_frames(
-        path, [&](const source::frame& f) { classifier.add_frame(f.time_ns, f.link_type, f.data, f.caplen); },
+        path,
+        [&](const source::frame& f) {
+            if (bpf.matches(f.link_type, f.data, f.caplen, f.wire))
+                classifier.add_frame(f.time_ns, f.link_type, f.data, f.caplen);
+        },
         strict ? nullptr : &damage);
     if (damage) report_damage(*damage);
     std::vector<labels::flow_label> rows;
@@ -86,12 +96,12 @@ std::vector<labels::flow_label> label_capture(const std::string& path, const lab
     return rows;
 }
 
-// The captures to label: files as given; of the files in directories, the pcap and pcapng ones
-// (gzip or zstd compressed too).
+// The captures to label: files as given ("-": standard input); of the files in directories, the
+// pcap and pcapng ones (gzip or zstd compressed too).
 std::vector<std::string> expand_captures(const std::vector<std::string>& given, std::size_t& not_captures) {
     std::vector<std::string> out;
     for (const auto& f : train::expand_paths(given)) {
-        if (std::find(given.begin(), given.end(), f) != given.end()) {  // named: refused loudly if no capture
+        if (f == "-" || std::find(given.begin(), given.end(), f) != given.end()) {  // named: refused loudly if no capture
             out.push_back(f);
             continue;
         }
@@ -116,7 +126,7 @@ void run_label(const label_options& o) {
     for (const auto& c : captures) {
         std::vector<labels::flow_label> r;
         try {
-            r = label_capture(c, map, o.strict);
+            r = label_capture(c, map, o.strict, o.words.filter);
             bar.step();
         } catch (const flowpic::error& e) {
             bar.clear();
@@ -150,9 +160,10 @@ void add_label_command(CLI::App& app) {
         "label", "Label each flow of pcap/pcapng captures with nDPI's application and category, and a FlowPic "
                  "class from them: CSV " + std::string(labels::label_file_header));
     auto o = std::make_shared<label_options>();
-    cmd->add_option("CAPTURE", o->captures, "pcap or pcapng captures, or directories of them (walked in sorted order)")
-        ->required()
-        ->check(CLI::ExistingPath);
+    auto* group = cmd->add_option_group("input", "CAPTUREs or -r");
+    add_capture_words(*cmd, *group, o->words,
+                      "pcap or pcapng captures, or directories of them (walked in sorted order); - reads standard input",
+                      "a capture (or directory) to read, as tcpdump's -r (the same as CAPTURE; several: -r FILE for each)");
     cmd->add_option("--out", o->out, "the label file to write (- for standard output)")->required();
     cmd->add_option("--map", o->map, "label map CSV (kind,name,class) replacing the default one (docs/labels.md)")
         ->check(CLI::ExistingFile);
@@ -162,7 +173,13 @@ void add_label_command(CLI::App& app) {
                   "left out, instead of stopping");
     add_strict_flag(*cmd, o->strict);
     add_format_option(*cmd, o->format);
-    cmd->callback([o] { run_label(*o); });
+    cmd->callback([o] {
+        o->captures = resolve_captures(o->words, false, false, 0, true);
+        for (auto c : o->captures)  // as CLI::ExistingPath said of CAPTURE before -r
+            if (c != "-")
+                if (const std::string why = CLI::ExistingPath(c); !why.empty()) throw CLI::ValidationError("CAPTURE", why);
+        run_label(*o);
+    });
 }
 
 const registrar reg_label{"label", 65, &add_label_command};

@@ -1,12 +1,13 @@
-// flowpic render INPUT --preset NAME --out DIR [--format npy|png|svg] [--bidirectional]
-// [--force | --append]: one picture file per block, plus DIR/index.csv
+// flowpic render INPUT | -r FILE [EXPR] --preset NAME --out DIR [--format npy|png|svg] [--bidirectional]
+// [-f EXPR] [--force | --append]: one picture file per block, plus DIR/index.csv
 // (file,src,dst,sport,dport,proto,block_start,packets,picture).
 // Every file is written atomically, index.csv last; a DIR that holds a render's output is refused
 // unless --force (replaced: pictures the new index does not name are removed at the end) or
 // --append (numbered after the index's rows, which the new index.csv keeps).
 //
-// INPUT is anything source::visit_file opens (pcap, pcapng, the CSV formats) or a FLOWPIC1
-// workload (its blocks are rendered as they are: no flows, no windows, empty 5-tuples).
+// INPUT is anything source::visit_file opens (pcap, pcapng, the CSV formats; "-": standard input)
+// or a FLOWPIC1 workload file (its blocks are rendered as they are: no flows, no windows, empty
+// 5-tuples). A BPF filter (-f, or tcpdump's expression after -r FILE) applies to captures.
 // The preset fixes the windows, the flow grouping and the picture (picture/presets.hpp);
 // --bidirectional puts both directions of a connection in one flow whatever the preset says.
 #include <algorithm>
@@ -31,6 +32,7 @@
 #include "flowpic/picture/png.hpp"
 #include "flowpic/picture/svg.hpp"
 #include "flowpic/presets/builtin.hpp"
+#include "flowpic/source/bpf_filter.hpp"
 #include "flowpic/source/flowpic1.hpp"
 #include "flowpic/train/file_blocks.hpp"
 #include "options.hpp"
@@ -44,6 +46,7 @@ namespace flowpic::tool {
 namespace {
 
 struct render_options {
+    capture_words words{{}, {}, {}, "INPUT"};
     std::string input;
     std::string preset{presets::shapira2019::name};
     std::string out;
@@ -138,15 +141,17 @@ public:
     }
 
     void run() {
-        if (source::is_flowpic1(o_.input)) {
+        if (o_.input != "-" && source::is_flowpic1(o_.input)) {
             keyed_ = false;
             const source::flowpic1_workload w(o_.input);
+            source::set_filter(w, o_.words.filter, o_.input);  // refused: a workload has no frames
             for (std::size_t i = 0; i < w.block_count(); ++i) block(w.block(i));
         } else {
             // the preset's windows and flow grouping, as flowpic dataset cuts files
             train::file_block_options fo;
             fo.bidirectional = o_.bidirectional;
             fo.tunnels = tunnel_mode_of(o_.tunnels);
+            fo.filter = o_.words.filter;
             std::optional<source::damage> damage;
             if (!o_.strict) fo.stop_at_damage = &damage;
             train::time_order_counts order;
@@ -190,7 +195,10 @@ private:
 void add_render_command(CLI::App& app) {
     auto* cmd = app.add_subcommand("render", "Render the FlowPic of every block: one .npy or .png per block, plus index.csv");
     auto o = std::make_shared<render_options>();
-    cmd->add_option("INPUT", o->input, "pcap, pcapng, a supported CSV file or a FLOWPIC1 workload")->required();
+    auto* group = cmd->add_option_group("input", "INPUT or -r");
+    add_capture_words(*cmd, *group, o->words,
+                      "pcap, pcapng, a supported CSV file or a FLOWPIC1 workload; - reads standard input",
+                      "the input to read, as tcpdump's -r (the same as INPUT)");
     add_picture_preset_option(*cmd, o->preset);
     cmd->add_option("--out", o->out,
                     "output directory (created if missing); one that holds a render's output needs --force or --append")
@@ -210,6 +218,7 @@ void add_render_command(CLI::App& app) {
         ->excludes(force);
     add_quiet_flag(*cmd, o->quiet);
     cmd->callback([o] {
+        o->input = resolve_captures(o->words, false, false, 1, true).front();
         presets::visit(o->preset, [&](auto p) {
             renderer<decltype(p)> r(*o);
             r.run();

@@ -2,9 +2,11 @@
 // Options shared by the subcommands, each declared once: input, flows and blocks, threads,
 // batch, model file, picture preset, seed.
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -84,9 +86,81 @@ inline CLI::Option* add_quiet_flag(CLI::App& cmd, bool& quiet, const std::string
     return cmd.add_flag("-q,--quiet", quiet, help);
 }
 
+// Captures named as tcpdump names them: CAPTURE words or -r FILE, and a BPF filter as -f EXPR or,
+// once -r FILE or -i IF names the input, as the words after it (`-r cap.pcap tcp port 443`), so a
+// word is either a capture or part of an expression, never both.
+struct capture_words {
+    std::vector<std::string> positional;  // the captures; after -r or -i, a filter expression's words
+    std::vector<std::string> read;        // -r FILE, once per capture
+    std::string filter;                   // -f EXPR; after resolve_captures, the filter either way
+    std::string positional_name = "CAPTURE";
+};
+
+// -f/--filter EXPR; `live`: the command captures from interfaces too.
+inline CLI::Option* add_filter_option(CLI::App& cmd, std::string& filter, bool live = true) {
+    return cmd.add_option("-f,--filter", filter,
+                          std::string("BPF capture filter in tcpdump's syntax (e.g. 'tcp port 443'), applied to each "
+                                      "frame before the flow table; pcap and pcapng files") +
+                              (live ? " and live capture" : "") +
+                              " only. As tcpdump takes it, the words after -r FILE" + (live ? " or -i IF" : "") +
+                              " are such an expression too: -r cap.pcap tcp port 443");
+}
+
+// The positional captures and -r (once per capture) into `group`, -f into `cmd`; `live`: the
+// command takes -i too.
+inline void add_capture_words(CLI::App& cmd, CLI::Option_group& group, capture_words& w, const std::string& positional_help,
+                              const std::string& read_help, bool live = false) {
+    group.add_option(w.positional_name, w.positional,
+                     positional_help + std::string(" (after -r FILE") + (live ? " or -i IF" : "") +
+                         ": the words of a capture filter, as tcpdump's)");
+    group.add_option("-r,--read", w.read, read_help)->allow_extra_args(false);  // one FILE each: then the expression
+    add_filter_option(cmd, w.filter, live);
+}
+
+// The captures that `w` names (its -r files, or else its positional words) and, in w.filter, the
+// filter (-f, or the words after -r FILE or -i IF). `can_live`: the command takes -i, `live`: it
+// was given; `at_most`: how many captures the command reads (0: any number); `required`: at least
+// one input. The errors word what the parser said before the trailing expression existed.
+inline std::vector<std::string> resolve_captures(capture_words& w, bool can_live, bool live, std::size_t at_most,
+                                                 bool required) {
+    const std::string inputs = "[" + w.positional_name + ",-r,--read" + (can_live ? ",-i,--interface" : "") + "]";
+    const std::string one_of = "Exactly 1 option from " + inputs + " is required";
+    const auto refused = [](const std::string& why) { return CLI::RequiredError(why, CLI::ExitCodes::RequiredError); };
+    const std::size_t named = (w.read.empty() ? 0 : 1) + (live ? 1 : 0);
+    if (named > 1) throw refused(one_of + " and 2 were given");
+    std::vector<std::string> captures = named == 0 ? w.positional : w.read;
+    if (named == 1 && !w.positional.empty()) {
+        std::string expression;
+        for (const auto& word : w.positional) {
+            std::error_code ec;
+            if (word == "-" || std::filesystem::exists(word, ec))
+                throw refused(one_of + " and 2 were given: " + w.positional_name + " " + word + " and " +
+                              (live ? "--interface" : "-r") +
+                              " both name the input (the words after -r FILE or -i IF are a capture filter "
+                              "expression, as tcpdump's; a filter that is a file's name too goes after -f" +
+                              (at_most != 1 ? "; several captures: -r FILE for each" : "") + ")");
+            expression += (expression.empty() ? "" : " ") + word;
+        }
+        if (!w.filter.empty())
+            throw CLI::ValidationError("-f", "a capture filter both as -f ('" + w.filter + "') and after the input ('" +
+                                                 expression + "'): give it once");
+        w.filter = expression;
+    }
+    if (required && captures.empty() && !live)
+        throw refused(can_live ? one_of : w.positional_name + " is required (or -r FILE)");
+    if (at_most > 0 && captures.size() > at_most)
+        throw refused("one " + w.positional_name + " only, and " + std::to_string(captures.size()) +
+                      " were given (a filter expression after the capture needs -r: -r FILE EXPRESSION)");
+    if (std::count(captures.begin(), captures.end(), std::string("-")) > 1)
+        throw CLI::ValidationError(w.positional_name, "standard input (-) can be read once: name it once");
+    return captures;
+}
+
 // Where packets come from: a file (positional or tcpdump's -r; "-" is standard input), or a live
-// interface (exactly one of them); -f, a BPF capture filter for either.
+// interface (exactly one of them); -f or tcpdump's trailing expression, a BPF capture filter for
+// either. resolve_input fills `capture` and `filter` once the words are parsed.
 struct input_options {
+    capture_words words;
     std::string capture;
     std::string filter;  // BPF expression (tcpdump syntax); empty: every frame
     std::string interface_name;
@@ -98,33 +172,35 @@ struct input_options {
     [[nodiscard]] bool live() const noexcept { return !interface_name.empty(); }
 };
 
-// -f/--filter EXPR. Only as an option: a trailing expression (tcpdump's) cannot be told from
-// more captures (classify takes several) or a misspelt option by the parser.
-inline CLI::Option* add_filter_option(CLI::App& cmd, std::string& filter) {
-    return cmd.add_option("-f,--filter", filter,
-                          "BPF capture filter in tcpdump's syntax (e.g. 'tcp port 443'), applied to each frame before "
-                          "the flow table; pcap and pcapng files and live capture only");
-}
-
 inline constexpr const char* capture_help =
     "pcap or pcapng capture (gzip or zstd compressed too), or a supported CSV/workload file; - reads standard input";
 
-inline void add_input_options(CLI::App& cmd, input_options& o) {
-    auto* group = cmd.add_option_group("input", "exactly one of CAPTURE, -r or --interface");
-    group->add_option("CAPTURE", o.capture, capture_help);
-    group->add_option("-r,--read", o.capture, "the capture to read, as tcpdump's -r (the same as CAPTURE)");
-    auto* itf = group->add_option("-i,--interface", o.interface_name,
-                                  "capture live from this network interface (needs root); stop with "
-                                  "--seconds, --count or Ctrl-C");
-    group->require_option(1);
+// -i IF with its --seconds and --count, into `group` and `cmd`.
+inline void add_live_options(CLI::App& cmd, CLI::Option_group& group, input_options& o) {
+    auto* itf = group.add_option("-i,--interface", o.interface_name,
+                                 "capture live from this network interface (needs root); stop with "
+                                 "--seconds, --count or Ctrl-C");
     cmd.add_option("--seconds", o.seconds, "live capture: stop after this many seconds (0: no limit)")
         ->check(CLI::Range(0.0, 1e9))
         ->needs(itf);
     cmd.add_option("--count", o.count, "live capture: stop after this many TCP/UDP packets (0: no limit)")
         ->needs(itf);
-    add_filter_option(cmd, o.filter);
+}
+
+inline void add_input_options(CLI::App& cmd, input_options& o) {
+    auto* group = cmd.add_option_group("input", "exactly one of CAPTURE, -r or --interface");
+    add_capture_words(cmd, *group, o.words, capture_help, "the capture to read, as tcpdump's -r (the same as CAPTURE)",
+                      true);
+    add_live_options(cmd, *group, o);
     add_strict_flag(cmd, o.strict);
     add_tunnels_option(cmd, o.tunnels);
+}
+
+// Once parsed: the capture and the filter that the words name (resolve_captures).
+inline void resolve_input(input_options& o) {
+    const auto captures = resolve_captures(o.words, true, o.live(), 1, true);
+    o.capture = captures.empty() ? std::string() : captures.front();
+    o.filter = o.words.filter;
 }
 
 // The flow table's bounds.

@@ -34,16 +34,19 @@ struct frame {
 // Calls f(const frame&) for every frame of the pcap or pcapng file `path`, in file order; other
 // formats (the CSV ones carry no payload) throw format_error naming the file. A damaged record
 // throws format_error, or with `stop_at_damage` ends the file there, the damage kept in it.
-// A gzip or zstd compressed capture is read decompressed (decompress.hpp), its errors naming it.
+// A gzip or zstd compressed capture is read decompressed (decompress.hpp), its errors naming it;
+// "-" is standard input, read once, named "standard input" in errors.
 template <class F>
 void visit_frames(const std::string& path, F&& f, std::optional<damage>* stop_at_damage = nullptr) {
-    if (const compression c = sniff_compression(path); c != compression::none) {
-        const detail::spooled_file plain(path, c);
-        detail::naming(plain.name(), path, [&] { visit_frames(plain.name(), f, stop_at_damage); });
-        if (stop_at_damage && *stop_at_damage && (*stop_at_damage)->where.file == plain.name())
-            (*stop_at_damage)->where.file = path;
-        return;
-    }
+    // "-" (standard input) and compressed files through a temporary file, as visit_file reads them
+    const auto spooled = [&](const detail::spooled_file& copy, const std::string& name) {
+        detail::naming(copy.name(), name, [&] { visit_frames(copy.name(), f, stop_at_damage); });
+        if (stop_at_damage && *stop_at_damage && (*stop_at_damage)->where.file == copy.name())
+            (*stop_at_damage)->where.file = name;
+    };
+    if (path == "-") return spooled(detail::spooled_file("/dev/stdin"), "standard input");
+    if (const compression c = sniff_compression(path); c != compression::none)
+        return spooled(detail::spooled_file(path, c), path);
     const file_format fmt = sniff_format(path);
     if (fmt == file_format::pcapng) {
         detail::pcapng_reader reader(path);

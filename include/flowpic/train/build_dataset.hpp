@@ -102,6 +102,7 @@ struct build_options {
                                                 // false: format_error
     decode::tunnel_mode tunnels = decode::tunnel_mode::outer;  // GRE and GTP-U: the outer or the inner flows
     std::function<void(std::size_t, std::size_t)> on_file;     // (files read, files to read): progress
+    std::string filter;  // BPF expression every file is read through (pcap and pcapng only); empty: none
 };
 
 struct build_report {
@@ -168,8 +169,8 @@ inline std::vector<std::filesystem::path> class_files(const std::filesystem::pat
     return out;
 }
 
-// Files as given, directories walked as class_files walks them (sorted, hidden entries left
-// out); io_error for a path that does not exist.
+// Files as given ("-": standard input), directories walked as class_files walks them (sorted,
+// hidden entries left out); io_error for a path that does not exist.
 inline std::vector<std::string> expand_paths(const std::vector<std::string>& paths) {
     namespace fs = std::filesystem;
     std::vector<std::string> out;
@@ -177,7 +178,7 @@ inline std::vector<std::string> expand_paths(const std::vector<std::string>& pat
         std::error_code ec;
         if (fs::is_directory(c, ec)) {
             for (const auto& f : class_files(c)) out.push_back(f.generic_string());
-        } else if (fs::exists(c, ec)) {
+        } else if (c == "-" || fs::exists(c, ec)) {
             out.push_back(c);
         } else {
             throw io_error(location{c}, "no such file or directory");
@@ -241,13 +242,14 @@ void add_file(set_builder& sb, const std::string& path, const std::string& captu
             set.pictures.push_back(picture::sparse_view<float>{pic.channels, pic.height, pic.width, pic.cells, values, bg});
             set.samples.push_back(s);
         },
-        file_block_options{o.window, false, o.stop_at_damage ? &damage : nullptr, o.tunnels, &order});
+        file_block_options{o.window, false, o.stop_at_damage ? &damage : nullptr, o.tunnels, &order, o.filter});
     if (damage) report.damaged.push_back(std::move(*damage));
     if (order.backwards > 0) report.time_order.push_back({path, order});
 }
 
-// Files a dataset cannot read, reported and skipped.
+// Files a dataset cannot read, reported and skipped (standard input, read once, is not sniffed).
 inline bool readable(const std::string& path, build_report& rep) {
+    if (path == "-") return true;
     const auto format = source::sniff_format(path);
     if (format == source::file_format::unknown_text || format == source::file_format::unknown ||
         format == source::file_format::empty || format == source::file_format::flowpic1) {

@@ -26,6 +26,7 @@
 #include "flowpic/flows/key_policy.hpp"
 #include "flowpic/presets/preset.hpp"
 #include "flowpic/source/any_file.hpp"
+#include "flowpic/source/bpf_filter.hpp"
 #include "flowpic/source/damage.hpp"
 #include "flowpic/source/flow_records.hpp"
 #include "flowpic/source/memory.hpp"
@@ -56,6 +57,7 @@ struct file_block_options {
     std::optional<source::damage>* stop_at_damage = nullptr;
     decode::tunnel_mode tunnels = decode::tunnel_mode::outer;  // GRE and GTP-U: the outer or the inner flows
     time_order_counts* time_order = nullptr;                    // when set: the file's counts added here
+    std::string filter;  // BPF expression (source/bpf_filter.hpp) for pcap and pcapng files; empty: every frame
 };
 
 namespace detail {
@@ -128,13 +130,15 @@ void blocks_of_file(Source& src, const blocks::window_spec& w, F& f, std::option
 }  // namespace detail
 
 // Calls f(block, origin) for every block of the file at `path` (anything source::visit_file
-// opens) under Preset's windows and flow grouping. Blocks are valid only during the call.
+// opens, "-" for standard input) under Preset's windows and flow grouping, only the frames that
+// o.filter passes. Blocks are valid only during the call.
 // A damaged record throws format_error, or with o.stop_at_damage ends the file there.
 template <class Preset, class F>
 void for_each_block(const std::string& path, F&& f, const file_block_options& o = {}) {
     const blocks::window_spec w = o.window.value_or(Preset::window);
     source::visit_file(path, [&](auto& src) {
         source::set_tunnels(src, o.tunnels);
+        source::set_filter(src, o.filter, path);
         if (o.bidirectional) detail::blocks_of_file<flows::bidirectional>(src, w, f, o.stop_at_damage, o.time_order);
         else detail::blocks_of_file<typename Preset::flow_key>(src, w, f, o.stop_at_damage, o.time_order);
     });
