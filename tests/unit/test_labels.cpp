@@ -97,6 +97,21 @@ TEST_CASE("label files round-trip, and a flow finds its connection's row from ei
     CHECK(index.find(key("10.0.0.9", "142.250.1.1", 50000, 443, 17), rows[0].first_ns) == nullptr);
 }
 
+TEST_CASE("times before the epoch round-trip through a label file (found by fuzz_label_file)") {
+    // floor-based digits once wrote -5.000001 s as "-6.999999", which reads back as -6.999999 s
+    CHECK(epoch_seconds(-5'000'001'000) == "-5.000001");
+    CHECK(epoch_seconds(-1'000) == "-0.000001");
+    CHECK(epoch_seconds(-499) == "0.000000");
+    CHECK(epoch_seconds(-501) == "-0.000001");
+    for (const std::int64_t ns : {std::int64_t{-5'000'001'000}, std::int64_t{-1'000}, std::int64_t{-999'999'999'000},
+                                  std::int64_t{-1'556'893'290'123'456'000}, std::int64_t{0}, std::int64_t{7'000}}) {
+        flow_label r{key("10.0.0.1", "10.0.0.2", 1, 2, 6), ns, "TCP", "Network", "ignore"};
+        const auto back = parse_label_file(std::string(label_file_header) + '\n' + format_label_row(r) + '\n', "l.csv");
+        REQUIRE(back.size() == 1);
+        CHECK(back[0].first_ns == ns);
+    }
+}
+
 TEST_CASE("a bad label file names the line and the field") {
     const std::string h = std::string(label_file_header) + '\n';
     CHECK(test::format_error_of([] { (void)parse_label_file("src,dst\n", "l.csv"); }) ==

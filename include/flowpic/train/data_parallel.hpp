@@ -4,8 +4,9 @@
 // G groups of chunks, each summed in order, then the groups in order (nn/executor/simd.hpp).
 // Here group g is computed by rank g mod size, every rank receives every group (all_gather, in
 // rank order) and adds them in group order, so the gradient, the loss and therefore the model are
-// those of one process, bit for bit, for any number of ranks. Each rank fills only the samples of
-// its chunks. At most G (8) ranks share a batch; more ranks leave some idle.
+// those of one process, bit for bit, for any number of ranks. Sparse batches (1500x1500 pictures)
+// take the sparse executor's tree, as one process does. Each rank fills only the samples of its
+// chunks of a dense batch. At most G (8) ranks share a batch; more ranks leave some idle.
 
 #include <cstddef>
 #include <cstring>
@@ -17,13 +18,14 @@
 #include "flowpic/backend/backend.hpp"
 #include "flowpic/dist/collectives.hpp"
 #include "flowpic/nn/executor/executor.hpp"
+#include "flowpic/nn/executor/sparse.hpp"
 #include "flowpic/nn/loss.hpp"
 
 namespace flowpic::train::detail {
 
 template <class E>
 concept grouped_gradient = requires(std::size_t n) {
-    { E::chunk } -> std::convertible_to<std::size_t>;
+    { E::chunks_of(n) } -> std::convertible_to<std::size_t>;
     { E::group_count(n) } -> std::convertible_to<std::size_t>;
 };
 
@@ -38,11 +40,13 @@ struct data_parallel_session {
                   "train::fit on several ranks needs the simd executor (backend::simd or backend::tbb)");
     std::vector<float> mine;
     std::vector<std::size_t> counts;
+    std::vector<float> dense;  // a sparse batch with a background, densified
 
     [[nodiscard]] std::size_t ranks() const { return static_cast<std::size_t>(comm.size()); }
     [[nodiscard]] std::size_t rank() const { return static_cast<std::size_t>(comm.rank()); }
 
-    // Whether sample k of a batch of n belongs to one of this rank's groups.
+    // Whether sample k of a dense batch of n belongs to one of this rank's groups (sparse batches
+    // are filled whole: their samples are cells, cheap to copy).
     [[nodiscard]] bool needs(std::size_t k, std::size_t n) const {
         const std::size_t c = k / executor::chunk;
         return (c % executor::group_count(n)) % ranks() == rank();
@@ -50,19 +54,59 @@ struct data_parallel_session {
 
     template <class B, class Loss>
     double step(const B& b, const nn::targets& t, const Loss& loss, const nn::run_context& ctx) {
-        constexpr std::size_t P = Net::param_count;
-        const std::size_t n = b.n, G = executor::group_count(n), chunks = executor::chunks_of(n);
+        const std::size_t n = b.n;
         if (n == 0) return 0.0;
         const double norm = Loss::normalizer(t, n);
         if (!(norm > 0)) throw std::invalid_argument("nn::sequential::gradient: the class weights of the batch sum to 0");
+        // the executor and the tree that one process would use for this batch (nn/executor/sparse.hpp)
+        if constexpr (nn::prefers_sparse_input<Net> && nn::sparse_backend(K{})) {
+            if (b.sparse) {
+                if (b.sx.zero_background()) {
+                    using sparse_t = nn::sparse_executor_t<Net, K>;
+                    auto& ex = nn::sparse_executor_for(net, tag);
+                    return reduce<sparse_t>(n, norm, [&](std::span<const std::size_t> which, float* out, double* l) {
+                        ex.group_gradients(net, b.sx, t, loss, norm, ctx, which, out, l, tag);
+                    });
+                }
+                dense.resize(n * b.sx.sample_size());
+                b.sx.densify(dense.data(), 0, n);
+                return dense_step(dense.data(), n, t, loss, norm, ctx);
+            }
+        }
+        return dense_step(b.x.data(), n, t, loss, norm, ctx);
+    }
+    Net& evaluator() { return net; }
+    void snapshot(std::vector<typename Net::value_type>& best) {
+        const auto p = std::as_const(net).params();
+        best.assign(p.begin(), p.end());
+    }
+    void finish(const std::vector<typename Net::value_type>* best) {
+        if (best) std::copy(best->begin(), best->end(), net.params().begin());
+    }
+
+private:
+    template <class Loss>
+    double dense_step(const float* x, std::size_t n, const nn::targets& t, const Loss& loss, double norm,
+                      const nn::run_context& ctx) {
+        auto& ex = nn::executor_for(net, tag);
+        return reduce<executor>(n, norm, [&](std::span<const std::size_t> which, float* out, double* l) {
+            ex.group_gradients(net, x, n, t, loss, norm, ctx, which, out, l, tag);
+        });
+    }
+
+    // This rank computes groups rank, rank + ranks, ... of E's tree; every rank receives every
+    // group (all_gather, in rank order) and adds them in group order, then takes the step.
+    template <class E, class Compute>
+    double reduce(std::size_t n, double norm, Compute&& compute) {
+        constexpr std::size_t P = Net::param_count;
+        const std::size_t G = E::group_count(n), chunks = E::chunks_of(n);
         std::vector<std::size_t> which;
         for (std::size_t g = rank(); g < G; g += ranks()) which.push_back(g);
         // this rank's groups, then the losses of every chunk (zero where another rank has it)
         const std::size_t floats = which.size() * P, doubles = chunks;
         mine.assign(floats + 2 * doubles, 0.0f);
         std::vector<double> losses(chunks, 0.0);
-        auto& ex = nn::executor_for(net, tag);
-        ex.group_gradients(net, b.x.data(), n, t, loss, norm, ctx, which, mine.data(), losses.data(), tag);
+        compute(std::span<const std::size_t>(which), mine.data(), losses.data());
         std::memcpy(mine.data() + floats, losses.data(), doubles * sizeof(double));
         const auto all = dist::all_gather<float>(comm, mine, &counts);
         std::vector<std::size_t> start(ranks(), 0);
@@ -83,14 +127,6 @@ struct data_parallel_session {
         }
         opt.step(net.params(), std::span<const typename Net::value_type>(net.grads()));
         return sum / norm;
-    }
-    Net& evaluator() { return net; }
-    void snapshot(std::vector<typename Net::value_type>& best) {
-        const auto p = std::as_const(net).params();
-        best.assign(p.begin(), p.end());
-    }
-    void finish(const std::vector<typename Net::value_type>* best) {
-        if (best) std::copy(best->begin(), best->end(), net.params().begin());
     }
 };
 

@@ -338,12 +338,15 @@ fit_result fit_loop(Session& session, const D& train, const V* val, const Loss& 
         else return true;
     };
     batch_buffer buf[2];
-    // a data-parallel session fills only its share of each batch, dense; one process may go sparse
+    // sparse batches where one process takes them, whole on every rank; a data-parallel session
+    // fills only its share of a dense batch
     constexpr bool shared = requires { session.needs(std::size_t{0}, std::size_t{0}); };
-    [[maybe_unused]] const bool sparse = !shared && sparse_batches<std::remove_cvref_t<decltype(session.net)>, K>(train);
+    const bool sparse = sparse_batches<std::remove_cvref_t<decltype(session.net)>, K>(train);
     const auto fill = [&](std::span<const std::size_t> idx, std::size_t e, batch_buffer& into) {
-        if constexpr (shared) fill_batch(train, idx, o.seed, e, into, needs);
-        else fill_batch(train, idx, o.seed, e, into, sparse);
+        if constexpr (shared) {
+            if (!sparse) return fill_batch(train, idx, o.seed, e, into, needs);
+        }
+        fill_batch(train, idx, o.seed, e, into, sparse);
     };
     oneapi::tbb::task_group prep;
     for (std::size_t epoch = first_epoch; epoch < o.epochs; ++epoch) {
@@ -441,7 +444,7 @@ fit_result fit(Net& net, const D& train, const V* val, const Loss& loss, Optimiz
     if constexpr (std::is_base_of_v<backend::cuda, K>) {
         throw std::invalid_argument("fit: data-parallel training runs on the CPU backends");
     } else {
-        detail::data_parallel_session<Net, Optimizer, K, C> session{net, opt, tag, comm, {}, {}};
+        detail::data_parallel_session<Net, Optimizer, K, C> session{net, opt, tag, comm, {}, {}, {}};
         return detail::fit_loop(session, train, val, loss, o, on_epoch, tag);
     }
 }

@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <span>
 #include <stdexcept>
 #include <type_traits>
 #include <utility>
@@ -147,41 +148,46 @@ public:
     double gradient(Net& net, const sparse_batch& x, const targets& t, const Loss& loss_fn, double norm,
                     const run_context& ctx, B tag) {
         const std::size_t n = x.size();
-        constexpr std::size_t last = engine_t::count - 2;  // the stage before the head
-        const float* p = std::as_const(net).params().data();
         if (!x.zero_background()) {
             auto& dense = densified(net, x, tag);
             return dense.gradient(net, dense_.data(), n, t, loss_fn, norm, ctx, nullptr, tag);
         }
-        const std::size_t chunks = (n + train_chunk - 1) / train_chunk;
-        const std::size_t groups = std::min(gradient_groups, chunks);
+        const std::size_t groups = group_count(n);
         if (group_grads_.size() < groups) group_grads_.resize(groups);
-        std::vector<double> losses(chunks, 0.0);
-        for_each(groups, [&](std::size_t g) {
-            auto& w = workspaces_.local();
-            auto& gg = group_grads_[g];
-            gg.assign(Net::param_count + detail::slack, 0.0f);
-            std::vector<float> dlogits(train_chunk * osz + detail::slack);
-            float* dw = gg.data() + S0::offset;
-            float* db = dw + S0::layer::weight_count;
-            for (std::size_t c = g; c < chunks; c += groups) {
-                const std::size_t s0 = c * train_chunk, m = std::min(train_chunk, n - s0);
-                run_context cc = ctx;
-                cc.sample_base = ctx.sample_base + s0;
-                const float* logits = engine_.forward_from(1, p, first_stage(x, s0, m, w), m, cc, w.ews, last + 1, true);
-                losses[c] = Loss::evaluate(logits, m, osz, t, s0, norm, dlogits.data());
-                const float* dy0 = engine_.backward(p, m, dlogits.data(), last, gg.data(), cc, w.ews, 1);
-                for (std::size_t s = 0; s < m; ++s) {
-                    first_.forward(x.cells(s0 + s), x.values(s0 + s), w.fs);
-                    first_.backward(x.cells(s0 + s), x.values(s0 + s), dy0 + s * first_.out_size(), w.fs, dw, db);
-                    first_.release(w.fs);
-                }
-            }
-        }, tag);
+        std::vector<double> losses(chunks_of(n), 0.0);
+        for_each(groups, [&](std::size_t g) { group_gradient<Loss>(net, x, t, norm, ctx, g, losses.data(), group_grads_[g]); },
+                 tag);
         sum_groups(net.grads().data(), groups);
         double sum = 0;
         for (double l : losses) sum += l;
         return sum / norm;
+    }
+
+    // The training gradient's fixed tree, as the dense executors have it, so that data-parallel
+    // training (train/data_parallel.hpp) computes some groups here and the rest elsewhere: a
+    // batch of n samples (zero background) has group_count(n) groups; group g sums chunks g, g + G,
+    // ... (samples [c * train_chunk, (c + 1) * train_chunk)) in that order, and gradient() is
+    // 0 + group 0 + group 1 + ... in float, element by element.
+    [[nodiscard]] static constexpr std::size_t chunks_of(std::size_t n) noexcept {
+        return (n + train_chunk - 1) / train_chunk;
+    }
+    [[nodiscard]] static constexpr std::size_t group_count(std::size_t n) noexcept {
+        return std::min(gradient_groups, chunks_of(n));
+    }
+    // Groups `which` of a zero-background batch, group which[k] into out + k * param_count, and
+    // the loss of each of their chunks (sum / norm) into chunk_losses[c]. Reads only the samples
+    // of those chunks.
+    template <class Loss, backend::backend_tag B>
+    void group_gradients(Net& net, const sparse_batch& x, const targets& t, const Loss&, double norm,
+                         const run_context& ctx, std::span<const std::size_t> which, float* out,
+                         double* chunk_losses, B tag) {
+        if (!x.zero_background())
+            throw std::invalid_argument("nn::sparse_executor::group_gradients: a batch with a non-zero background");
+        if (group_grads_.size() < which.size()) group_grads_.resize(which.size());
+        for_each(which.size(), [&](std::size_t k) {
+            group_gradient<Loss>(net, x, t, norm, ctx, which[k], chunk_losses, group_grads_[k]);
+            std::copy(group_grads_[k].begin(), group_grads_[k].begin() + Net::param_count, out + k * Net::param_count);
+        }, tag);
     }
 
     template <class Loss, backend::backend_tag B>
@@ -212,6 +218,34 @@ private:
     oneapi::tbb::enumerable_thread_specific<workspace> workspaces_;
     std::vector<std::vector<float>> group_grads_;
     std::vector<float> dense_, logits_;
+
+    // Group g of the batch into gg: its chunks in order, the stages after the first by the engine,
+    // the first from the cells; each chunk's loss into losses[c].
+    template <class Loss>
+    void group_gradient(const Net& net, const sparse_batch& x, const targets& t, double norm, const run_context& ctx,
+                        std::size_t g, double* losses, std::vector<float>& gg) {
+        constexpr std::size_t last = engine_t::count - 2;  // the stage before the head
+        const float* p = net.params().data();
+        const std::size_t n = x.size(), chunks = chunks_of(n), groups = group_count(n);
+        auto& w = workspaces_.local();
+        gg.assign(Net::param_count + detail::slack, 0.0f);
+        std::vector<float> dlogits(train_chunk * osz + detail::slack);
+        float* dw = gg.data() + S0::offset;
+        float* db = dw + S0::layer::weight_count;
+        for (std::size_t c = g; c < chunks; c += groups) {
+            const std::size_t s0 = c * train_chunk, m = std::min(train_chunk, n - s0);
+            run_context cc = ctx;
+            cc.sample_base = ctx.sample_base + s0;
+            const float* logits = engine_.forward_from(1, p, first_stage(x, s0, m, w), m, cc, w.ews, last + 1, true);
+            losses[c] = Loss::evaluate(logits, m, osz, t, s0, norm, dlogits.data());
+            const float* dy0 = engine_.backward(p, m, dlogits.data(), last, gg.data(), cc, w.ews, 1);
+            for (std::size_t s = 0; s < m; ++s) {
+                first_.forward(x.cells(s0 + s), x.values(s0 + s), w.fs);
+                first_.backward(x.cells(s0 + s), x.values(s0 + s), dy0 + s * first_.out_size(), w.fs, dw, db);
+                first_.release(w.fs);
+            }
+        }
+    }
 
     // The dense executor of tag B with x densified into dense_.
     template <backend::backend_tag B>
