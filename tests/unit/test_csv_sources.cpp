@@ -450,7 +450,7 @@ TEST_CASE("visit_file opens every format by its content") {
     CHECK_THROWS_AS((void)kind((scratch() / "missing.csv").string()), io_error);
 
     // Binary files that are no capture go to libpcap, which refuses them: no descriptor may leak.
-    const std::string junk = write_file("junk.bin", std::string("\x01\x02\x03\x04 not a capture", 20));
+    const std::string junk = write_file("junk.bin", std::string("\x01\x02\x03\x04 not a capture"));
     auto open_fds = [] {
         int n = 0;
         for ([[maybe_unused]] const auto& e : fs::directory_iterator("/proc/self/fd")) ++n;
