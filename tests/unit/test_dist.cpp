@@ -116,6 +116,27 @@ bool same(std::span<const float> a, std::span<const float> b) {
 
 using net_t = nn::networks::mini_flowpic<3>;
 
+// Fits Net on one process and on 2 and 3 ranks: every rank ends with one process's parameters
+// and last training loss, bit for bit.
+template <class Net, class D>
+void fits_as_one_process(const D& data, const D& val, const train::fit_options& o) {
+    auto run = [&](auto& comm) {
+        Net net(nn::init_scheme::kaiming_uniform, 9);
+        nn::adam opt;
+        const auto r = train::fit(net, data, &val, nn::categorical_crossentropy{}, opt, o, {}, backend::tbb{}, comm);
+        std::vector<float> p(net.params().begin(), net.params().end());
+        p.push_back(static_cast<float>(r.history.back().train_loss));
+        return p;
+    };
+    dist::single_process one;
+    const auto ref = run(one);
+    for (int n : {2, 3}) {
+        const auto got = on_ranks(n, [&](thread_rank& c) { return run(c); });
+        for (const auto& g : got) CHECK(same(g, ref));
+    }
+}
+
+
 }  // namespace
 
 TEST_CASE("communicators: the concept, one process, rank-order gathers") {
@@ -177,20 +198,7 @@ TEST_CASE("data-parallel fit on 2 and 3 ranks ends with one process's model, bit
     o.epochs = 2;
     o.batch = 24;  // the last batch is short: 60 = 24 + 24 + 12
     o.seed = 3;
-    auto run = [&](auto& comm) {
-        net_t net(nn::init_scheme::kaiming_uniform, 9);
-        nn::adam opt;
-        const auto r = train::fit(net, data, &val, nn::categorical_crossentropy{}, opt, o, {}, backend::tbb{}, comm);
-        std::vector<float> p(net.params().begin(), net.params().end());
-        p.push_back(static_cast<float>(r.history.back().train_loss));
-        return p;
-    };
-    dist::single_process one;
-    const auto ref = run(one);
-    for (int n : {2, 3}) {
-        const auto got = on_ranks(n, [&](thread_rank& c) { return run(c); });
-        for (const auto& g : got) CHECK(same(g, ref));
-    }
+    fits_as_one_process<net_t>(data, val, o);
 }
 
 TEST_CASE("data-parallel fit of sparse pictures on 2 and 3 ranks ends with one process's model, bit for bit") {
@@ -221,20 +229,7 @@ TEST_CASE("data-parallel fit of sparse pictures on 2 and 3 ranks ends with one p
     o.epochs = 2;
     o.batch = 20;  // 45 = 20 + 20 + 5
     o.seed = 5;
-    auto run = [&](auto& comm) {
-        sparse_net net(nn::init_scheme::kaiming_uniform, 9);
-        nn::adam opt;
-        const auto r = train::fit(net, data, &val, nn::categorical_crossentropy{}, opt, o, {}, backend::tbb{}, comm);
-        std::vector<float> p(net.params().begin(), net.params().end());
-        p.push_back(static_cast<float>(r.history.back().train_loss));
-        return p;
-    };
-    dist::single_process one;
-    const auto ref = run(one);
-    for (int n : {2, 3}) {
-        const auto got = on_ranks(n, [&](thread_rank& c) { return run(c); });
-        for (const auto& g : got) CHECK(same(g, ref));
-    }
+    fits_as_one_process<sparse_net>(data, val, o);
 }
 
 TEST_CASE("a run resumed from its checkpoint file ends as the uninterrupted run") {
