@@ -232,9 +232,9 @@ public:
             for (std::size_t i = r.from; i < r.to; ++i) hand_out(r.shard, ends[r.shard], ends[r.shard].events[i], out);
     }
 
-    // Reads every packet of a source in chunks through the three steps as a oneTBB pipeline
-    // (reading the next chunk while the shards group this one and the last is handed out), then
-    // ends all flows.
+    // Reads every packet of a source in chunks (source::read_chunk: pcap_file decodes them on all
+    // threads) through the three steps as a oneTBB pipeline (reading the next chunk while the
+    // shards group this one and the last is handed out), then ends all flows.
     template <class Source, flow_sink Out>
         requires source::packet_source<Source>
     void consume(Source& src, Out& out, std::size_t chunk_packets = default_chunk, std::size_t in_flight = 4) {
@@ -266,12 +266,11 @@ public:
                                                        }
                                                        chunk* c = take();
                                                        c->packets.resize(chunk_packets);
-                                                       std::size_t n = 0;
-                                                       while (n < chunk_packets && src.next(c->packets[n])) ++n;
+                                                       const std::size_t n = source::read_chunk(
+                                                           src, c->packets.data(), chunk_packets, done);
                                                        c->packets.resize(n);
                                                        c->base = read;
                                                        read += n;
-                                                       if (n < chunk_packets) done = true;
                                                        if (n == 0) {
                                                            fc.stop();
                                                            give_back(c);

@@ -62,6 +62,18 @@ public:
         }
     }
 
+    // Chunks (keyed_packet.hpp): the inner source's, or one packet; ends at the damage as next().
+    std::size_t next_chunk(keyed_packet* out, std::size_t max) {
+        if (damage_) return 0;
+        try {
+            return next_chunk_of(src_, out, max);
+        } catch (const format_error& e) {
+            if (mode_ == on_damage::refuse) throw;
+            damage_ = damage::of(e);
+            return 0;
+        }
+    }
+
     [[nodiscard]] const std::optional<source::damage>& damage() const noexcept { return damage_; }
     [[nodiscard]] S& inner() noexcept { return src_; }
     [[nodiscard]] decltype(auto) stats() const

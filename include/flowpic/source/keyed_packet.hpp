@@ -2,6 +2,7 @@
 // What every source yields: a packet record with the key of the flow it belongs to.
 
 #include <concepts>
+#include <cstddef>
 #include <cstdint>
 
 #include "flowpic/core/flow_key.hpp"
@@ -25,6 +26,37 @@ template <class S>
 concept packet_source = requires(S& s, keyed_packet& out) {
     { s.next(out) } -> std::same_as<bool>;
 };
+
+// A source may also hand out packets in chunks: next_chunk(out, max) writes up to `max` packets
+// (at least one, 0 only at the end) and throws only before writing any, so a wrapper that stops
+// at damage keeps every packet before it. pcap_file reads records natively in large blocks and
+// decodes them on all threads there. read_chunk fills `max` (fewer only at the end) from any source.
+template <class S>
+concept chunked_source = packet_source<S> && requires(S& s, keyed_packet* out, std::size_t max) {
+    { s.next_chunk(out, max) } -> std::same_as<std::size_t>;
+};
+
+// One step of a chunked read: next_chunk where the source has it, else one next().
+template <packet_source S>
+[[nodiscard]] std::size_t next_chunk_of(S& src, keyed_packet* out, std::size_t max) {
+    if constexpr (chunked_source<S>) return src.next_chunk(out, max);
+    else return max > 0 && src.next(*out) ? 1 : 0;
+}
+
+// Up to `max` packets into `out`; fewer only when the source ended, which sets `ended`.
+template <packet_source S>
+[[nodiscard]] std::size_t read_chunk(S& src, keyed_packet* out, std::size_t max, bool& ended) {
+    std::size_t n = 0;
+    while (n < max) {
+        const std::size_t k = next_chunk_of(src, out + n, max - n);
+        if (k == 0) {
+            ended = true;
+            break;
+        }
+        n += k;
+    }
+    return n;
+}
 
 // Counters every capture source keeps; non-IP and undecodable frames are counted, not fatal.
 struct capture_stats {

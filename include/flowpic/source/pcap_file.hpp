@@ -2,17 +2,29 @@
 // Offline pcap files through libpcap: micro- and nanosecond timestamps, both byte orders, read at
 // nanosecond precision. libpcap also reads pcapng files whose interfaces all share one link type
 // and snap length; source::pcapng_file reads every pcapng file, and visit_file opens them with it.
+//
+// next_chunk (keyed_packet.hpp) reads the records of a regular classic pcap file in the host's
+// byte order natively, in blocks of 4 MiB, and decodes them on all threads (oneTBB); a record it
+// does not take as ordinary (damaged or cut short, beyond the snap length, an odd timestamp, a
+// filter set) goes through libpcap as next() reads it, so packets, counters and errors are the same.
 
+#include <algorithm>
+#include <bit>
 #include <cerrno>
+#include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <limits>
 #include <string>
 #include <utility>
+#include <vector>
 
+#include <oneapi/tbb/parallel_for.h>
 #include <pcap/pcap.h>
 #include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
 
 #include "flowpic/core/error.hpp"
 #include "flowpic/decode/frame.hpp"
@@ -104,6 +116,19 @@ public:
                                     (static_cast<std::uint32_t>(magic[2]) << 16) |
                                     (static_cast<std::uint32_t>(magic[3]) << 24);
             if (m == 0xa1b2c3d4 || m == 0xd4c3b2a1 || m == 0xa1b23c4d || m == 0x4d3cb2a1) record_start_ = 24;
+            // the native chunk reader: version 2.4 in the host's byte order (libpcap swaps nothing)
+            unsigned char rest[20] = {};
+            if ((m == 0xa1b2c3d4 || m == 0xa1b23c4d) && std::endian::native == std::endian::little &&
+                std::fread(rest, 1, 20, f) == 20) {
+                const auto u16 = [&](int i) { return static_cast<std::uint32_t>(rest[i] | (rest[i + 1] << 8)); };
+                const auto u32 = [&](int i) { return u16(i) | (u16(i + 2) << 16); };
+                if (u16(0) == 2 && u16(2) == 4) {
+                    native_ = true;
+                    nano_ = m == 0xa1b23c4d;
+                    const std::uint32_t snap = u32(12);
+                    snap_ = snap == 0 || snap > max_snap ? max_snap : snap;
+                }
+            }
         }
         if (regular) std::rewind(f);
         // pcap_fopen_offline owns f once it succeeds; on failure f is still ours to close
@@ -143,6 +168,55 @@ public:
         }
     }
 
+    // Up to `max` TCP/UDP packets (keyed_packet.hpp's chunk protocol): the packets next() would
+    // give, read natively and decoded in parallel where the records allow (see the top of this file).
+    std::size_t next_chunk(keyed_packet* out, std::size_t max) {
+        for (;;) {
+            if (max == 0) return 0;
+            if (!native_ || !filter_.empty() || libpcap_next_) {
+                libpcap_next_ = false;
+                return by_libpcap(*out) ? 1 : 0;
+            }
+            if (!fill()) {  // a read error: libpcap reports it
+                native_ = false;
+                continue;
+            }
+            // the ordinary records from record_start_; the first other one is left to libpcap
+            recs_.clear();
+            std::size_t pos = static_cast<std::size_t>(record_start_ - buf_off_);
+            while (recs_.size() < max) {
+                if (pos + 16 > buf_len_) {
+                    if (eof_) libpcap_next_ = true;  // the end, or a header cut short: libpcap says which
+                    break;
+                }
+                const std::uint8_t* h = buf_.data() + pos;
+                std::uint32_t v[4];
+                std::memcpy(v, h, sizeof v);
+                const auto sec = static_cast<std::int32_t>(v[0]);
+                const std::uint32_t frac = v[1], caplen = v[2], wire = v[3];
+                if (sec < 0 || frac >= (nano_ ? 1'000'000'000u : 1'000'000u) || caplen > snap_ || caplen > wire) {
+                    libpcap_next_ = true;
+                    break;
+                }
+                if (pos + 16 + caplen > buf_len_) {
+                    if (eof_) libpcap_next_ = true;  // data cut short: libpcap's error
+                    break;
+                }
+                recs_.push_back({pos + 16, caplen, wire,
+                                 static_cast<std::int64_t>(sec) * ns_per_second +
+                                     static_cast<std::int64_t>(frac) * (nano_ ? 1 : 1000)});
+                pos += 16 + std::size_t{caplen};
+            }
+            record_start_ = buf_off_ + pos;
+            if (recs_.empty()) {
+                libpcap_next_ = true;
+                continue;
+            }
+            if (const std::size_t k = decode_records(out); k > 0) return k;
+            // no TCP/UDP packet among them: read on (0 means the end)
+        }
+    }
+
     [[nodiscard]] int link_type() const noexcept { return dlt_; }
     [[nodiscard]] const std::string& path() const noexcept { return path_; }
     [[nodiscard]] const capture_stats& stats() const noexcept { return stats_; }
@@ -155,6 +229,87 @@ public:
 private:
     // leaves room for a fraction of up to 2^32 ns (nanosecond pcap records are not range-checked)
     static constexpr std::int64_t max_seconds = std::numeric_limits<std::int64_t>::max() / ns_per_second - 5;
+    static constexpr std::uint32_t max_snap = 262144;  // libpcap's largest snap length for the link types flowpic decodes
+    static constexpr std::size_t block_size = std::size_t{4} << 20;
+    static constexpr std::size_t decode_block = 2048;
+    struct record {
+        std::size_t at;  // data, in buf_
+        std::uint32_t caplen, wire;
+        std::int64_t time_ns;
+    };
+
+    // next() from record_start_, where libpcap's file position is put first.
+    bool by_libpcap(keyed_packet& out) {
+        if (native_) {
+            FILE* f = ::pcap_file(handle_.p);
+            if (!f || std::fseek(f, static_cast<long>(record_start_), SEEK_SET) != 0) fail("cannot seek");
+        }
+        return next(out);
+    }
+
+    // The buffer holds the file from record_start_ on, at least half a block when the file has it.
+    bool fill() {
+        if (buf_.size() != block_size) buf_.resize(block_size);
+        if (record_start_ < buf_off_ || record_start_ > buf_off_ + buf_len_) {
+            buf_off_ = record_start_;
+            buf_len_ = 0;
+            eof_ = false;
+        }
+        const auto skip = static_cast<std::size_t>(record_start_ - buf_off_);
+        if (eof_ || buf_len_ - skip >= block_size / 2) return true;
+        std::memmove(buf_.data(), buf_.data() + skip, buf_len_ - skip);
+        buf_len_ -= skip;
+        buf_off_ = record_start_;
+        FILE* f = ::pcap_file(handle_.p);
+        if (!f) return false;
+        const int fd = ::fileno(f);
+        while (buf_len_ < block_size) {
+            const ::ssize_t got = ::pread(fd, buf_.data() + buf_len_, block_size - buf_len_,
+                                          static_cast<::off_t>(buf_off_ + buf_len_));
+            if (got < 0) {
+                if (errno == EINTR) continue;
+                return false;
+            }
+            if (got == 0) {
+                eof_ = true;
+                break;
+            }
+            buf_len_ += static_cast<std::size_t>(got);
+        }
+        return true;
+    }
+
+    // Decodes recs_ in blocks on all threads, each block's counters apart, then in record order.
+    std::size_t decode_records(keyed_packet* out) {
+        const std::size_t n = recs_.size(), blocks = (n + decode_block - 1) / decode_block;
+        decoded_.resize(n);
+        kept_.resize(n);
+        block_stats_.assign(blocks, capture_stats{});
+        const auto decode = [&](std::size_t b) {
+            capture_stats& st = block_stats_[b];
+            for (std::size_t i = b * decode_block, e = std::min(n, i + decode_block); i < e; ++i) {
+                const record& r = recs_[i];
+                kept_[i] = detail::frame_to_packet<Size, Protocols>(dlt_, buf_.data() + r.at, r.caplen, r.wire, r.time_ns,
+                                                                   st, decoded_[i], tunnels_);
+            }
+        };
+        if (blocks == 1) decode(0);
+        else oneapi::tbb::parallel_for(std::size_t{0}, blocks, decode);
+        std::size_t k = 0;
+        for (std::size_t i = 0; i < n; ++i)
+            if (kept_[i]) out[k++] = decoded_[i];
+        stats_.frames += n;
+        for (const auto& st : block_stats_) {
+            stats_.packets += st.packets;
+            stats_.not_ip += st.not_ip;
+            stats_.other_protocol += st.other_protocol;
+            stats_.truncated += st.truncated;
+            stats_.malformed += st.malformed;
+            stats_.non_first_fragments += st.non_first_fragments;
+            stats_.tunnelled += st.tunnelled;
+        }
+        return k;
+    }
 
     [[noreturn]] void fail(const char* why) {
         throw format_error(location{path_, file_offset()}, why && *why ? why : "read error");
@@ -174,6 +329,19 @@ private:
     capture_stats stats_;
     decode::tunnel_mode tunnels_ = decode::tunnel_mode::outer;
     bpf_filter filter_;
+    // the native chunk reader (next_chunk)
+    bool native_ = false;        // a regular pcap 2.4 file in the host's byte order
+    bool nano_ = false;
+    std::uint32_t snap_ = max_snap;
+    bool libpcap_next_ = false;  // the next record is libpcap's to read
+    bool eof_ = false;
+    std::vector<std::uint8_t> buf_;  // the file's bytes [buf_off_, buf_off_ + buf_len_)
+    std::uint64_t buf_off_ = 0;
+    std::size_t buf_len_ = 0;
+    std::vector<record> recs_;
+    std::vector<keyed_packet> decoded_;
+    std::vector<unsigned char> kept_;
+    std::vector<capture_stats> block_stats_;
 };
 
 }  // namespace flowpic::source
