@@ -93,12 +93,21 @@ public:
         }
     }
 
-    // Adds every packet of a source, then ends all flows.
+    // Adds every packet of a source, then ends all flows. A source that reads in chunks
+    // (source::chunked_source: pcap_file decodes them on all threads) is read 4096 packets at a time.
     template <class Source, flow_sink Out>
         requires source::packet_source<Source>
     void consume(Source& src, Out& out) {
-        keyed_packet kp;
-        while (src.next(kp)) add(kp, out);
+        if constexpr (source::chunked_source<Source>) {
+            std::vector<keyed_packet> chunk(4096);
+            for (bool ended = false; !ended;) {
+                const std::size_t n = source::read_chunk(src, chunk.data(), chunk.size(), ended);
+                for (std::size_t i = 0; i < n; ++i) add(chunk[i], out);
+            }
+        } else {
+            keyed_packet kp;
+            while (src.next(kp)) add(kp, out);
+        }
         finish(out);
     }
 
