@@ -9,8 +9,11 @@
 #include <string>
 #include <vector>
 
+#include <oneapi/tbb/task_arena.h>
+
 #include "flowpic/blocks/windowed_table.hpp"
 #include "flowpic/flows/flow_table.hpp"
+#include "flowpic/flows/sharded_table.hpp"
 #include "flowpic/source/pcap_file.hpp"
 #include "flowpic/source/pcapng_file.hpp"
 
@@ -55,6 +58,39 @@ void ingest(benchmark::State& state) {
     state.counters["packets_per_s"] = benchmark::Counter(static_cast<double>(packets), benchmark::Counter::kIsRate);
 }
 
+// The same through flows::sharded_table (16 shards; read | partition | group | replay) on
+// state.range(0) threads: what `flowpic flows --threads N` runs.
+template <class Key, bool Blocks>
+void ingest_sharded(benchmark::State& state) {
+    const auto files = requet_files();
+    if (files.empty()) {
+        state.SkipWithError("../shared/data/requet-youtube-b2 not found (set FLOWPIC_SHARED_DATA)");
+        return;
+    }
+    oneapi::tbb::task_arena arena(static_cast<int>(state.range(0)));
+    std::uint64_t packets = 0;
+    for (auto _ : state) {
+        std::uint64_t blocks = 0, flows = 0;
+        for (const auto& f : files) {
+            flowpic::source::pcap_file<> src(f);
+            flowpic::flows::callback_sink out{[&](const flowpic::blocks::block&) { ++blocks; },
+                                              [&](const flowpic::flows::flow&, flowpic::flows::end_reason) { ++flows; }};
+            arena.execute([&] {
+                if constexpr (Blocks) {
+                    flowpic::flows::sharded_table<Key, flowpic::blocks::windower> table({}, flowpic::blocks::specs::counted15);
+                    table.consume(src, out);
+                } else {
+                    flowpic::flows::sharded_table<Key> table;
+                    table.consume(src, out);
+                }
+            });
+            packets += src.stats().frames;
+        }
+        benchmark::DoNotOptimize(blocks + flows);
+    }
+    state.counters["packets_per_s"] = benchmark::Counter(static_cast<double>(packets), benchmark::Counter::kIsRate);
+}
+
 // Read + decode only, no flow table.
 void decode_only(benchmark::State& state) {
     const auto files = requet_files();
@@ -82,6 +118,10 @@ BENCHMARK(decode_only)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(ingest<flowpic::flows::unidirectional, false>)->Name("flows_unidirectional")->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(ingest<flowpic::flows::bidirectional, false>)->Name("flows_bidirectional")->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(ingest<flowpic::flows::unidirectional, true>)->Name("flows_and_15s_blocks")->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(ingest_sharded<flowpic::flows::unidirectional, false>)->Name("sharded_flows_unidirectional")->Arg(1)->Arg(2)
+    ->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(ingest_sharded<flowpic::flows::unidirectional, true>)->Name("sharded_flows_and_15s_blocks")->Arg(1)->Arg(2)
+    ->Unit(benchmark::kMillisecond)->UseRealTime();
 
 namespace {
 

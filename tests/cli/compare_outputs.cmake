@@ -1,6 +1,7 @@
-# Two runs of the tool print the same bytes on stdout, both exiting 0; with PIPE, the first reads
-# the file PIPE through a pipe on its standard input.
-#   cmake -DTOOL=flowpic -DA="a@@b" -DB="c@@d" [-DPIPE=file] -P compare_outputs.cmake
+# Two runs of the tool print the same bytes on stdout, both exiting 0 (or EXPECT_EXIT); with PIPE,
+# the first reads the file PIPE through a pipe on its standard input; with SAME_STDERR, their
+# stderr is the same too.
+#   cmake -DTOOL=flowpic -DA="a@@b" -DB="c@@d" [-DPIPE=file] [-DEXPECT_EXIT=N] [-DSAME_STDERR=ON] -P compare_outputs.cmake
 cmake_minimum_required(VERSION 3.25)
 string(REPLACE "@@" ";" a "${A}")
 string(REPLACE "@@" ";" b "${B}")
@@ -13,7 +14,13 @@ else()
   set(ok_a "0")
 endif()
 execute_process(COMMAND "${TOOL}" ${b} RESULT_VARIABLE rc_b OUTPUT_VARIABLE out_b ERROR_VARIABLE err_b TIMEOUT 120)
-if(NOT rc_a STREQUAL ok_a OR NOT rc_b EQUAL 0)
+if(NOT DEFINED EXPECT_EXIT)
+  set(EXPECT_EXIT 0)
+endif()
+if(NOT DEFINED PIPE)
+  set(ok_a "${EXPECT_EXIT}")
+endif()
+if(NOT rc_a STREQUAL ok_a OR NOT rc_b EQUAL EXPECT_EXIT)
   message(FATAL_ERROR "flowpic ${a}: exit ${rc_a}\n${err_a}\nflowpic ${b}: exit ${rc_b}\n${err_b}")
 endif()
 if(out_a STREQUAL "")
@@ -21,4 +28,7 @@ if(out_a STREQUAL "")
 endif()
 if(NOT out_a STREQUAL out_b)
   message(FATAL_ERROR "flowpic ${a} and flowpic ${b} differ:\n${out_a}\n---\n${out_b}")
+endif()
+if(SAME_STDERR AND NOT err_a STREQUAL err_b)
+  message(FATAL_ERROR "flowpic ${a} and flowpic ${b} differ on stderr:\n${err_a}\n---\n${err_b}")
 endif()

@@ -63,13 +63,16 @@ std::vector<row> by_hand(const std::string& path, net_t& net) {
 }
 
 template <class Backend, class Decision = decision::per_block>
-std::vector<row> by_pipeline(const std::string& path, net_t& net, std::size_t batch, std::size_t in_flight) {
+std::vector<row> by_pipeline(const std::string& path, net_t& net, std::size_t batch, std::size_t in_flight,
+                             std::size_t shards = 16, std::size_t chunk = std::size_t{1} << 14) {
     source::flow_records records(path);
     source::any_source src(records);  // as the tool runs it
     using pipe_t = preset_pipeline<P, net_t, source::any_source, Backend, Decision>;
     typename pipe_t::options o;
     o.batch = batch;
     o.in_flight = in_flight;
+    o.shards = shards;
+    o.ingest_chunk = chunk;
     std::vector<row> out;
     const auto stats = pipe_t(net, o).run(src, [&](const classification& c) {
         out.push_back({c.key, c.block_start_ns, c.block_index, c.packets, c.blocks, c.label, c.score,
@@ -115,6 +118,19 @@ TEST_CASE("pipeline: batch size, depth and threads change nothing") {
     check_equal(by_pipeline<backend::tbb>(capture, net, 5, 8), ref, 0.0f);
     oneapi::tbb::global_control one(oneapi::tbb::global_control::max_allowed_parallelism, 1);
     check_equal(by_pipeline<backend::tbb>(capture, net, 32, 3), ref, 0.0f);
+}
+
+TEST_CASE("pipeline: the flow table's shards and ingest chunks change nothing (one table, packet by packet, the oracle)") {
+    net_t net(nn::init_scheme::kaiming_uniform, 26);
+    const auto ref = by_pipeline<backend::tbb>(capture, net, 32, 3, 1, 1);
+    REQUIRE(ref.size() > 20);
+    check_equal(by_pipeline<backend::tbb>(capture, net, 32, 3, 16, 1), ref, 0.0f);
+    check_equal(by_pipeline<backend::tbb>(capture, net, 32, 3, 16, 100), ref, 0.0f);
+    check_equal(by_pipeline<backend::tbb>(capture, net, 7, 3, 5, 1u << 16), ref, 0.0f);
+    const auto flows_ref = by_pipeline<backend::tbb, decision::mean_probability>(capture, net, 32, 3, 1, 1);
+    check_equal(by_pipeline<backend::tbb, decision::mean_probability>(capture, net, 32, 3, 16, 1000), flows_ref, 0.0f);
+    oneapi::tbb::global_control one(oneapi::tbb::global_control::max_allowed_parallelism, 1);
+    check_equal(by_pipeline<backend::tbb>(capture, net, 32, 3, 16, 100), ref, 0.0f);
 }
 
 TEST_CASE("pipeline: per-flow decisions are the majority and the mean over the flow's blocks") {

@@ -1,8 +1,11 @@
 // flowpic classify CAPTURE... | --interface IF [--model MODEL] [--decision block|majority|mean]:
 // one CSV row per block as it completes (or per flow when it ends, with a per-flow decision):
 //   src,dst,sport,dport,proto,block_start,label,score
-// Several captures: the rows of each in the order given, under one header. Under an MPI launcher
-// the captures are sharded over the ranks and rank 0 prints the same rows (docs/distributed.md).
+// Several captures: the rows of each in the order given, under one header; on several threads the
+// captures are classified at once (each on its own copy of the network), each capture's rows and
+// warnings held until the captures before it are out, so the output is that of one thread. Under
+// an MPI launcher the captures are sharded over the ranks and rank 0 prints the same rows
+// (docs/distributed.md).
 // --format jsonl: one JSON object per row instead; --probabilities: every class's probability
 // (CSV: a column p_<class> per class after these; JSONL: a "probabilities" object).
 // Without --model the tool's bundled default model classifies (data/models/, embedded at build).
@@ -11,6 +14,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <exception>
 #include <memory>
 #include <optional>
 #include <string>
@@ -18,6 +22,8 @@
 
 #include <CLI/CLI.hpp>
 #include <oneapi/tbb/global_control.h>
+#include <oneapi/tbb/parallel_pipeline.h>
+#include <oneapi/tbb/task_arena.h>
 
 #include "commands.hpp"
 #include "default_model.hpp"
@@ -28,6 +34,8 @@
 #include "flowpic/presets/model.hpp"
 #include "flowpic/presets/recipe.hpp"
 #include "flowpic/source/any_source.hpp"
+#include "flowpic/source/damage.hpp"
+#include "flowpic/source/tunnel_option.hpp"
 #include "input.hpp"
 #include "json_writer.hpp"
 #include "model_loading.hpp"
@@ -57,6 +65,16 @@ struct classify_options {
     bool probabilities = false;
 };
 
+// Keeps a source's damage when the run over it ends, also by an exception.
+template <class U>
+struct damage_keeper {
+    const U& until;
+    std::optional<source::damage>& to;
+    ~damage_keeper() {
+        if (until.damage()) to = *until.damage();
+    }
+};
+
 template <class Decision>
 void classify_with(const presets::model& m, const classify_options& o) {
     // a single sigmoid output names its two classes by the model's two names, or "not X" and X
@@ -69,6 +87,14 @@ void classify_with(const presets::model& m, const classify_options& o) {
         if (o.all_windows) po.window = presets::every_window(*po.window);
         if (o.min_packets) po.window->min_packets = *o.min_packets;
         po.min_score = min_scores(m.recipe, o.min_score, m.info.classes.size());
+        // the flow table's shards: output is the same for any count (flows/sharded_table.hpp);
+        // live input hands out each packet's blocks at once
+        if (o.in.live()) {
+            po.ingest_chunk = 1;
+            po.shards = 1;
+        } else if (o.threads == 1) {
+            po.shards = 1;
+        }
     };
     auto& comm = communicator();
     presets::visit_classifier<source::any_source, backend::tbb, Decision>(m, [&](auto& pipe) {
@@ -84,38 +110,42 @@ void classify_with(const presets::model& m, const classify_options& o) {
         if (comm.rank() == 0 && !table.jsonl()) std::puts(header.c_str());
         const auto t0 = std::chrono::steady_clock::now();
         pipeline_stats stats;
+        const auto format_row = [&](const classification& r) {
+            std::string row;
+            if (!(r.key == flow_key{})) {
+                row = r.key.src.str() + ',' + r.key.dst.str() + ',' + std::to_string(r.key.sport) + ',' +
+                      std::to_string(r.key.dport) + ',' + std::to_string(r.key.proto);
+            } else {
+                row = ",,0,0,0";  // all flows of the input in one stream (network_stats)
+            }
+            char tail[64];
+            std::snprintf(tail, sizeof tail, ",%.6f", double(r.score));
+            row += ',' + epoch_seconds(r.block_start_ns) + ',' +
+                   (r.unknown ? std::string("unknown") : csv_field(classes.at(r.label))) + tail;
+            if (table.jsonl()) {
+                std::string members;
+                if (o.probabilities) {
+                    members = "\"probabilities\": {";
+                    for (std::size_t c = 0; c < r.probabilities.size() && c < classes.size(); ++c) {
+                        std::snprintf(tail, sizeof tail, "%.6f", double(r.probabilities[c]));
+                        members += (c ? ", " : "") + json_string(classes[c]) + ": " + tail;
+                    }
+                    members += '}';
+                }
+                row = table.row(row, members);
+            } else if (o.probabilities) {
+                for (std::size_t c = 0; c < classes.size(); ++c) {
+                    std::snprintf(tail, sizeof tail, ",%.6f",
+                                  c < r.probabilities.size() ? double(r.probabilities[c]) : 0.0);
+                    row += tail;
+                }
+            }
+            return row;
+        };
         const auto classify_one = [&](const input_options& in) { return with_input(in, [&](auto& src) {
             source::any_source any(src);
             auto emit = [&](const classification& r) {
-                std::string row;
-                if (!(r.key == flow_key{})) {
-                    row = r.key.src.str() + ',' + r.key.dst.str() + ',' + std::to_string(r.key.sport) + ',' +
-                          std::to_string(r.key.dport) + ',' + std::to_string(r.key.proto);
-                } else {
-                    row = ",,0,0,0";  // all flows of the input in one stream (network_stats)
-                }
-                char tail[64];
-                std::snprintf(tail, sizeof tail, ",%.6f", double(r.score));
-                row += ',' + epoch_seconds(r.block_start_ns) + ',' +
-                       (r.unknown ? std::string("unknown") : csv_field(classes.at(r.label))) + tail;
-                if (table.jsonl()) {
-                    std::string members;
-                    if (o.probabilities) {
-                        members = "\"probabilities\": {";
-                        for (std::size_t c = 0; c < r.probabilities.size() && c < classes.size(); ++c) {
-                            std::snprintf(tail, sizeof tail, "%.6f", double(r.probabilities[c]));
-                            members += (c ? ", " : "") + json_string(classes[c]) + ": " + tail;
-                        }
-                        members += '}';
-                    }
-                    row = table.row(row, members);
-                } else if (o.probabilities) {
-                    for (std::size_t c = 0; c < classes.size(); ++c) {
-                        std::snprintf(tail, sizeof tail, ",%.6f",
-                                      c < r.probabilities.size() ? double(r.probabilities[c]) : 0.0);
-                        row += tail;
-                    }
-                }
+                const std::string row = format_row(r);
                 if (collect) {
                     rows += row;
                     rows += '\n';
@@ -142,6 +172,58 @@ void classify_with(const presets::model& m, const classify_options& o) {
         constexpr std::size_t head_size = 11;
         if (live) {
             add(classify_one(o.in));
+        } else if (comm.size() == 1 && o.captures.size() > 1 && o.threads != 1) {
+            // captures at once, each on its own pipeline and copy of the network; results printed in
+            // capture order: its rows, its damage warning, its error (which ends the run as it would)
+            using pipe_t = std::remove_reference_t<decltype(pipe)>;
+            using net_t = typename pipe_t::network;
+            struct result {
+                std::string rows;
+                pipeline_stats stats;
+                std::optional<source::damage> damage;
+                std::exception_ptr error;
+            };
+            namespace tbb = oneapi::tbb;
+            std::size_t next = 0;
+            const auto in_flight = static_cast<std::size_t>(std::max(2, tbb::this_task_arena::max_concurrency()));
+            tbb::parallel_pipeline(
+                in_flight,
+                tbb::make_filter<void, std::size_t>(tbb::filter_mode::serial_in_order,
+                                                    [&](tbb::flow_control& fc) -> std::size_t {
+                                                        if (next == o.captures.size()) fc.stop();
+                                                        return next < o.captures.size() ? next++ : 0;
+                                                    }) &
+                    tbb::make_filter<std::size_t, std::shared_ptr<result>>(
+                        tbb::filter_mode::parallel,
+                        [&](std::size_t i) {
+                            auto res = std::make_shared<result>();
+                            try {
+                                net_t net = pipe.net();
+                                pipe_t mine(net, pipe.settings());
+                                const std::string& path = o.captures[i];
+                                res->stats = source::visit_file(path, [&](auto& src) {
+                                    source::set_tunnels(src, tunnel_mode_of(o.in.tunnels));
+                                    source::set_filter(src, o.in.filter, path);
+                                    source::until_damage until(src, damage_mode(o.in.strict));
+                                    const damage_keeper<decltype(until)> keep{until, res->damage};
+                                    source::any_source any(until);
+                                    return mine.run(any, [&](const classification& r) {
+                                        res->rows += format_row(r);
+                                        res->rows += '\n';
+                                    });
+                                });
+                            } catch (...) {
+                                res->error = std::current_exception();
+                            }
+                            return res;
+                        }) &
+                    tbb::make_filter<std::shared_ptr<result>, void>(tbb::filter_mode::serial_in_order,
+                                                                    [&](const std::shared_ptr<result>& res) {
+                                                                        std::fwrite(res->rows.data(), 1, res->rows.size(), stdout);
+                                                                        if (res->damage) report_damage(*res->damage);
+                                                                        if (res->error) std::rethrow_exception(res->error);
+                                                                        add(res->stats);
+                                                                    }));
         } else {
             // capture i by rank i mod size; per capture: its rows, then its counters
             std::vector<std::byte> mine;

@@ -1,12 +1,13 @@
 // flowpic dataset [--data DIR]... [--labels FILE]... [--map FILE] --preset NAME --out FILE
 //                 [--split 0.7,0.15,0.15] [--seed N] [--where KEY=VALUE ...] [--all-windows]
-//                 [--min-packets N] [-f EXPR] [CAPTURE... | -r FILE... [EXPR]]:
+//                 [--min-packets N] [-f EXPR] [--threads N] [CAPTURE... | -r FILE... [EXPR]]:
 // labelled pictures of every block of class-per-directory trees and of the flows of captures that
 // label files name, held sparse with their packets, split by capture file
 // (train/build_dataset.hpp, train/split.hpp), written as a dataset file (train/dataset_file.hpp,
 // docs/formats.md). A summary of samples per class and split goes to stderr. Under an MPI
 // launcher the files are sharded over the ranks and rank 0 writes the same file (docs/distributed.md).
 // A BPF filter (-f, or tcpdump's expression after -r FILE) applies to every capture read, trees' too.
+// Files are read on --threads threads at once and merged in file order: the same file for any count.
 #include <algorithm>
 #include <cstdio>
 #include <iterator>
@@ -39,6 +40,7 @@ struct dataset_options {
     std::uint64_t seed = 1;
     tree_options tree;
     bool quiet = false;
+    int threads = 0;
 };
 
 void print_summary(const train::picture_set& set, const std::string& out) {
@@ -104,6 +106,7 @@ void add_dataset_command(CLI::App& app) {
     add_seed_option(*cmd, o->seed, "seed of the split");
     add_tree_options(*cmd, o->tree);
     add_quiet_flag(*cmd, o->quiet, "no progress line on stderr (the summary stays)");
+    add_threads_option(*cmd, o->threads);
     cmd->callback([o] {
         o->captures = resolve_captures(o->words, false, false, 0, false);
         train::build_options b = make_build_options(o->preset, o->tree);
@@ -134,6 +137,7 @@ void add_dataset_command(CLI::App& app) {
             for (const auto& f : o->labels) l.files_name += (l.files_name.empty() ? "" : ", ") + f;
             b.labelled = std::move(l);
         }
+        const auto limit = thread_limit(o->threads);
         train::build_report report;
         auto& comm = communicator();  // several ranks: files sharded, rank 0 merges and writes
         if (comm.size() > 1 && std::find(o->captures.begin(), o->captures.end(), "-") != o->captures.end())

@@ -1,4 +1,6 @@
-// flowpic flows CAPTURE | --interface IF [--bidirectional] [--order first|end] [--format csv|jsonl]: one row per flow.
+// flowpic flows CAPTURE | --interface IF [--bidirectional] [--order first|end] [--format csv|jsonl]
+//               [--threads N]: one row per flow. On several threads a capture is grouped by a
+// flows::sharded_table (the same rows in the same order as one table: flows/sharded_table.hpp).
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -9,6 +11,7 @@
 #include "flowpic/flows/creation_order.hpp"
 #include "flowpic/flows/flow_csv.hpp"
 #include "flowpic/flows/flow_table.hpp"
+#include "flowpic/flows/sharded_table.hpp"
 #include "input.hpp"
 #include "json_writer.hpp"
 #include "options.hpp"
@@ -43,20 +46,28 @@ private:
 };
 
 template <class Key>
-void list_flows(const input_options& in, const flow_options& opt, bool in_end_order, const std::string& format) {
+void list_flows(const input_options& in, const flow_options& opt, bool in_end_order, const std::string& format,
+                int threads) {
     const table_format layout = flows_table(format);
     row_writer write(layout);
     write.header();
     // first-packet order: a row waits only for the older flows still live (flows/creation_order.hpp)
     flows::creation_order<std::string> rows;
     with_input(in, [&](auto& src) {
-        flows::flow_table<Key> table(opt.table_limits());
         flows::callback_sink out{flows::ignore{}, [&](const flows::flow& f, flows::end_reason) {
                                      if (in_end_order) write(flows::flow_csv_row(f));
                                      else rows.put(f.id, flows::flow_csv_row(f), write);
                                  }};
+        // one thread or live input (rows as packets come): one table, packet by packet
+        if (threads == 1 || in.live()) {
+            flows::flow_table<Key> table(opt.table_limits());
+            table.consume(src, out);
+            warn_about(in.live() ? in.interface_name : in.capture, counts_of(table));
+            return;
+        }
+        flows::sharded_table<Key> table(opt.table_limits());
         table.consume(src, out);
-        warn_about(in.live() ? in.interface_name : in.capture, counts_of(table));
+        warn_about(in.capture, counts_of(table));
     });
     rows.finish(write);
     write.flush();
@@ -79,11 +90,14 @@ void add_flows_command(CLI::App& app) {
         ->check(CLI::IsMember({"first", "end"}))
         ->capture_default_str();
     add_format_option(*cmd, *format);
-    cmd->callback([in, opt, order, format] {
+    auto threads = std::make_shared<int>(0);
+    add_threads_option(*cmd, *threads);
+    cmd->callback([in, opt, order, format, threads] {
         resolve_input(*in);
         const bool end = *order == "end";
-        if (opt->bidirectional) list_flows<flows::bidirectional>(*in, *opt, end, *format);
-        else list_flows<flows::unidirectional>(*in, *opt, end, *format);
+        const auto limit = thread_limit(*threads);
+        if (opt->bidirectional) list_flows<flows::bidirectional>(*in, *opt, end, *format, *threads);
+        else list_flows<flows::unidirectional>(*in, *opt, end, *format, *threads);
     });
 }
 

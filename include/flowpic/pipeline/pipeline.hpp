@@ -20,8 +20,10 @@
 //   decision    decision::per_block / majority_vote / mean_probability     decision::per_block
 //
 // Three stages run as a oneTBB pipeline over batches of blocks: reading the source into the flow
-// table (serial: packets are ordered), making the batch's pictures (parallel), and the network and
-// the decision (serial, in order; the network spreads a batch over the threads itself). Reading
+// table (serial: packets are ordered; the table is a flows::sharded_table, so each chunk of
+// packets is grouped by `shards` shards on all threads and handed out in input order, the same
+// blocks in the same order for any thread count), making the batch's pictures (parallel), and the
+// network and the decision (serial, in order; the network spreads a batch over the threads itself). Reading
 // the next batch overlaps the pictures and the network of the previous ones, so both cores work.
 // Memory is bounded: the flow table (live flows, buffered packets: flows::limits), plus at most
 // `in_flight` batches of at most `batch` blocks and about `batch_packets` packets (their packets
@@ -49,6 +51,7 @@
 #include "flowpic/blocks/window_spec.hpp"
 #include "flowpic/blocks/windowed_table.hpp"
 #include "flowpic/flows/key_policy.hpp"
+#include "flowpic/flows/sharded_table.hpp"
 #include "flowpic/nn/executor/sparse.hpp"
 #include "flowpic/nn/shape.hpp"
 #include "flowpic/nn/sparse_input.hpp"
@@ -147,7 +150,7 @@ class pipeline {
     using Network = pick<pipeline_detail::network_kind, pipeline_detail::no_network>;
     using Backend = pick<pipeline_detail::backend_kind, backend::default_backend>;
     using Decision = pick<pipeline_detail::decision_kind, decision::per_block>;
-    using table_type = blocks::windowed_table<Flows>;
+    using table_type = flows::sharded_table<Flows, blocks::windower>;
 
     static_assert(!has_network || (Network::input_shape.c == Picture::channel_count &&
                                    Network::input_shape.h == Picture::height && Network::input_shape.w == Picture::width),
@@ -186,6 +189,10 @@ public:
         // Dense pictures and kernels even where the network reads sparse ones (sparse_input):
         // for comparisons; the results agree within float summation order.
         bool dense_input = false;
+        // Ingest: packets read per step, and the flow table's shards (flows/sharded_table.hpp;
+        // output does not depend on either). Live input: 1 packet, 1 shard (no waiting).
+        std::size_t ingest_chunk = std::size_t{1} << 14;
+        std::size_t shards = table_type::default_shards;
     };
 
     // Batches of up to 32 pictures, fewer when they are large and dense (about 64 MiB of floats
@@ -206,8 +213,9 @@ public:
     template <class Sink>
         requires std::invocable<Sink&, const classification&>
     pipeline_stats run(Source& src, Sink&& sink) {
-        table_type table(opt_.limits, blocks::windower(opt_.window.value_or(Blocks::spec)));
-        reader rd(src, table, opt_.batch, std::max<std::size_t>(opt_.batch_packets, 1));
+        table_type table(opt_.limits, blocks::windower(opt_.window.value_or(Blocks::spec)), opt_.shards);
+        reader rd(src, table, opt_.batch, std::max<std::size_t>(opt_.batch_packets, 1),
+                  std::max<std::size_t>(opt_.ingest_chunk, 1));
         oneapi::tbb::enumerable_thread_specific<picture::maker<Picture, Backend>> makers;
         std::unordered_map<std::uint64_t, decision::tally> tallies;
         std::vector<float> mean(classes);
@@ -296,12 +304,20 @@ public:
                     oneapi::tbb::filter_mode::parallel, draw) &
                 oneapi::tbb::make_filter<std::shared_ptr<batch>, void>(oneapi::tbb::filter_mode::serial_in_order,
                                                                        decide));
-        const auto& ts = table.stats();
+        const auto ts = table.stats();
         stats.packets = ts.packets;
         stats.flows = ts.flows;
-        stats.blocks = table.stage().stats().blocks;
-        stats.peak_buffered_packets = table.stage().stats().peak_buffered_packets;
-        const auto& ws = table.stage().stats();
+        blocks::window_stats ws;  // the shards' added (peak: the sum of the shards' peaks)
+        table.for_each_shard([&](const auto& shard) {
+            const auto& w = shard.stage().stats();
+            ws.blocks += w.blocks;
+            ws.peak_buffered_packets += w.peak_buffered_packets;
+            ws.late_packets += w.late_packets;
+            ws.evicted_windows += w.evicted_windows;
+            ws.evicted_packets += w.evicted_packets;
+        });
+        stats.blocks = ws.blocks;
+        stats.peak_buffered_packets = ws.peak_buffered_packets;
         stats.backwards = ts.backwards;
         stats.late_packets = ws.late_packets;
         stats.evicted_max_flows = ts.evicted_max_flows;
@@ -312,6 +328,8 @@ public:
     }
 
     [[nodiscard]] const options& settings() const noexcept { return opt_; }
+    // The network it runs (e.g. to copy it for a second pipeline on other threads).
+    [[nodiscard]] Network& net() const noexcept { return net_; }
 
 private:
     // A completed block (its packets copied: the flow table reuses its buffers) or a flow's end.
@@ -332,12 +350,15 @@ private:
 
     // Pulls packets until a batch of blocks is complete; flow ends travel in order with them.
     struct reader {
-        reader(Source& s, table_type& t, std::size_t b, std::size_t bp)
-            : src(s), table(t), batch_size(b), batch_packets(bp) {}
+        reader(Source& s, table_type& t, std::size_t b, std::size_t bp, std::size_t cp)
+            : src(s), table(t), batch_size(b), batch_packets(bp), chunk_packets(cp) {}
         Source& src;
         table_type& table;
         std::size_t batch_size;
         std::size_t batch_packets;
+        std::size_t chunk_packets;
+        typename table_type::chunk chunk;
+        std::uint64_t read = 0;
         std::deque<event> pending;  // completed, not yet handed out
         std::size_t pending_blocks = 0;
         std::size_t pending_packets = 0;
@@ -369,11 +390,15 @@ private:
             pending.push_back(std::move(e));
         }
         std::shared_ptr<batch> next() {
-            keyed_packet kp;
             while (!done && pending_blocks < batch_size && pending_packets < batch_packets) {
-                if (src.next(kp)) {
-                    table.add(kp, *this);
-                } else {
+                chunk.packets.resize(chunk_packets);
+                bool ended = false;
+                const std::size_t n = source::read_chunk(src, chunk.packets.data(), chunk_packets, ended);
+                chunk.packets.resize(n);
+                chunk.base = read;
+                read += n;
+                if (n > 0) table.add(chunk, *this);
+                if (ended) {
                     table.finish(*this);
                     done = true;
                 }

@@ -8,7 +8,8 @@
 //                             row, with an empty class or `ignore` are left out and counted
 //
 // Classes are the first-level directory names and the label classes met, sorted (byte order):
-// that is the label order of the dataset and of every model trained on it. Files are read in sorted path order; hidden
+// that is the label order of the dataset and of every model trained on it. Files are read in sorted path order (on
+// all of oneTBB's threads at once, merged in that order, so the set is the same for any thread count); hidden
 // files and directories (".name") are ignored, and files that are no supported format (text that
 // is no known CSV, unknown binary, empty, FLOWPIC1) are skipped and listed in the report. The
 // capture of a block, the unit of the split, is its file (relative to DIR), or for lab flow
@@ -26,14 +27,20 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <filesystem>
 #include <map>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include <oneapi/tbb/enumerable_thread_specific.h>
+#include <oneapi/tbb/parallel_pipeline.h>
+#include <oneapi/tbb/task_arena.h>
 
 #include "flowpic/core/binary_io.hpp"
 #include "flowpic/core/error.hpp"
@@ -273,6 +280,7 @@ struct file_job {
 struct file_part {
     picture_set set;
     build_report report;
+    std::exception_ptr error;  // reading it failed: raised when its turn to be merged comes
 };
 
 inline void add_report(build_report& to, const build_report& r) {
@@ -429,7 +437,8 @@ picture_set build_dataset(const std::vector<std::string>& roots, const build_opt
     presets::visit<Presets>(o.preset, [&](auto p) {
         using P = decltype(p);
         set.window = o.window.value_or(P::window);
-        picture::maker<typename P::picture> m;
+        using maker_t = picture::maker<typename P::picture>;
+        maker_t m;
         const auto empty_set = [&] {
             picture_set s;
             s.preset = o.preset;
@@ -448,22 +457,22 @@ picture_set build_dataset(const std::vector<std::string>& roots, const build_opt
                 throw std::invalid_argument("dataset: label files name flows, and preset " + std::string(P::name) +
                                             " mixes the flows of a capture (use a preset with flows)");
         }
-        const auto read_file = [&](const detail::file_job& job) {
-            detail::file_part part{empty_set(), {}};
+        const auto read_file = [&](const detail::file_job& job, maker_t& mk) {
+            detail::file_part part{empty_set(), {}, {}};
             build_report& r = part.report;
             detail::set_builder fb{part.set, {}, {}, {}};
             if (!detail::readable(job.path, r)) return part;
             ++r.files;
             if (!job.labelled) {
                 const std::uint32_t label = fb.label(job.cls);
-                detail::add_file<P>(fb, job.path, job.name, o, m, r,
+                detail::add_file<P>(fb, job.path, job.name, o, mk, r,
                                     [&](const blocks::block&, block_origin&, std::uint32_t& l) { l = label; return true; });
             } else if constexpr (P::flow_key::keyed) {
                 const auto& L = *o.labelled;
                 const std::vector<std::string>& listed = o.classes;
                 // per flow (key with session, first packet): the verdict, counted once
                 std::map<std::pair<flow_key, std::int64_t>, std::optional<std::uint32_t>> seen;
-                detail::add_file<P>(fb, job.path, job.name, o, m, r,
+                detail::add_file<P>(fb, job.path, job.name, o, mk, r,
                                     [&](const blocks::block& b, block_origin& origin, std::uint32_t& l) {
                     if (!b.owner) return false;
                     const flows::flow& f = *b.owner;
@@ -499,10 +508,34 @@ picture_set build_dataset(const std::vector<std::string>& roots, const build_opt
             if (o.on_file) o.on_file(++files_read, of);
         };
         if (ranks <= 1) {
-            for (const auto& job : jobs) {
-                detail::merge_part(sb, read_file(job), rep);
-                count_file(jobs.size());
-            }
+            // files on all threads (oneTBB's limit), merged in file order: the set a single thread makes
+            namespace tbb = oneapi::tbb;
+            tbb::enumerable_thread_specific<maker_t> makers;
+            std::size_t next = 0;
+            tbb::parallel_pipeline(
+                static_cast<std::size_t>(std::max(1, tbb::this_task_arena::max_concurrency())),
+                tbb::make_filter<void, std::size_t>(tbb::filter_mode::serial_in_order,
+                                                    [&](tbb::flow_control& fc) -> std::size_t {
+                                                        if (next == jobs.size()) fc.stop();
+                                                        return next < jobs.size() ? next++ : 0;
+                                                    }) &
+                    tbb::make_filter<std::size_t, std::shared_ptr<detail::file_part>>(
+                        tbb::filter_mode::parallel,
+                        [&](std::size_t i) {
+                            auto part = std::make_shared<detail::file_part>();
+                            try {
+                                *part = read_file(jobs[i], makers.local());
+                            } catch (...) {
+                                part->error = std::current_exception();
+                            }
+                            return part;
+                        }) &
+                    tbb::make_filter<std::shared_ptr<detail::file_part>, void>(
+                        tbb::filter_mode::serial_in_order, [&](const std::shared_ptr<detail::file_part>& part) {
+                            if (part->error) std::rethrow_exception(part->error);
+                            detail::merge_part(sb, *part, rep);
+                            count_file(jobs.size());
+                        }));
             return;
         }
         std::vector<std::byte> mine;
@@ -510,7 +543,7 @@ picture_set build_dataset(const std::vector<std::string>& roots, const build_opt
         for (std::size_t i = 0; i < jobs.size(); ++i) my_files += dist::mine(i, me, ranks) ? 1 : 0;
         for (std::size_t i = 0; i < jobs.size(); ++i) {
             if (!dist::mine(i, me, ranks)) continue;
-            const auto bytes = detail::encode_part<Presets>(read_file(jobs[i]));
+            const auto bytes = detail::encode_part<Presets>(read_file(jobs[i], m));
             mine.insert(mine.end(), bytes.begin(), bytes.end());
             count_file(my_files);
         }
