@@ -27,8 +27,9 @@ concept packet_source = requires(S& s, keyed_packet& out) {
     { s.next(out) } -> std::same_as<bool>;
 };
 
-// A source may also hand out packets in chunks: next_chunk(out, max) writes up to `max` packets
-// (at least one, 0 only at the end) and throws only before writing any, so a wrapper that stops
+// A source may also hand out packets in chunks: next_chunk(out, max) returns up to `max` packets
+// in out[0, n) (at least one, 0 only at the end; out[n, max) may be used as scratch) and throws
+// only before handing out any, so a wrapper that stops
 // at damage keeps every packet before it. pcap_file reads records natively in large blocks and
 // decodes them on all threads there. read_chunk fills `max` (fewer only at the end) from any source.
 template <class S>

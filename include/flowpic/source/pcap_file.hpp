@@ -279,25 +279,29 @@ private:
         return true;
     }
 
-    // Decodes recs_ in blocks on all threads, each block's counters apart, then in record order.
+    // Decodes recs_ into out (room for every record) in blocks on all threads, each block's
+    // counters apart, then keeps the TCP/UDP packets in record order (in place: no copy while
+    // every record is one).
     std::size_t decode_records(keyed_packet* out) {
         const std::size_t n = recs_.size(), blocks = (n + decode_block - 1) / decode_block;
-        decoded_.resize(n);
-        kept_.resize(n);
+        if (kept_.size() < n) kept_.resize(n);  // never shrunk: no clearing per call
         block_stats_.assign(blocks, capture_stats{});
         const auto decode = [&](std::size_t b) {
             capture_stats& st = block_stats_[b];
             for (std::size_t i = b * decode_block, e = std::min(n, i + decode_block); i < e; ++i) {
                 const record& r = recs_[i];
                 kept_[i] = detail::frame_to_packet<Size, Protocols>(dlt_, buf_.data() + r.at, r.caplen, r.wire, r.time_ns,
-                                                                   st, decoded_[i], tunnels_);
+                                                                   st, out[i], tunnels_);
             }
         };
         if (blocks == 1) decode(0);
         else oneapi::tbb::parallel_for(std::size_t{0}, blocks, decode);
         std::size_t k = 0;
-        for (std::size_t i = 0; i < n; ++i)
-            if (kept_[i]) out[k++] = decoded_[i];
+        for (std::size_t i = 0; i < n; ++i) {
+            if (!kept_[i]) continue;
+            if (k != i) out[k] = out[i];
+            ++k;
+        }
         stats_.frames += n;
         for (const auto& st : block_stats_) {
             stats_.packets += st.packets;
@@ -339,7 +343,6 @@ private:
     std::uint64_t buf_off_ = 0;
     std::size_t buf_len_ = 0;
     std::vector<record> recs_;
-    std::vector<keyed_packet> decoded_;
     std::vector<unsigned char> kept_;
     std::vector<capture_stats> block_stats_;
 };
