@@ -1,11 +1,11 @@
-// flowpic._flowpic's classify: a model applied as trained (presets/model.hpp), every decision;
-// the pipelines of every preset's networks, so a translation unit of its own.
+// flowpic._flowpic's classify: a model applied as trained (presets/any_classifier.hpp), every
+// decision; the pipelines themselves are compiled once with the tool's (tools/shared).
 #include <stdexcept>
 
 #include "bindings.hpp"
+#include "classifiers.hpp"
 #include "flowpic/blocks/window_spec.hpp"
 #include "flowpic/presets/model.hpp"
-#include "flowpic/presets/recipe.hpp"
 #include "flowpic/source/any_file.hpp"
 #include "flowpic/source/any_source.hpp"
 
@@ -25,39 +25,33 @@ struct classify_rows {
     std::size_t outputs = 0;
 };
 
-template <class Decision>
 void classify_with(const presets::model& m, const std::string& path, const std::vector<std::string>& classes,
-                   std::size_t batch, std::optional<float> min_score, bool all_windows, std::optional<std::uint32_t> min_packets,
-                   const flows::limits& lim, classify_rows& out) {
-    const auto adjust = [&](auto& po) {
-        if (batch > 0) po.batch = batch;
-        po.limits = lim;
-        if (all_windows) po.window = presets::every_window(*po.window);
-        if (min_packets) po.window->min_packets = *min_packets;
-        // as the tool's --min-score: X for every class, 0 none; otherwise the recipe's thresholds
-        if (min_score) po.min_score = *min_score > 0 ? std::vector<float>(m.info.classes.size(), *min_score) : std::vector<float>{};
-    };
-    presets::visit_classifier<source::any_source, backend::tbb, Decision>(
-        m,
-        [&](auto& pipe) {
-            source::visit_file(path, [&](auto& src) {
-                source::any_source any(src);
-                pipe.run(any, [&](const classification& r) {
-                    out.key.add(r.key);
-                    out.start.push_back(r.block_start_ns);
-                    out.index.push_back(r.block_index);
-                    out.blocks.push_back(r.blocks);
-                    out.packets.push_back(r.packets);
-                    out.label.push_back(static_cast<std::int64_t>(r.label));
-                    out.name.push_back(r.unknown ? std::string("unknown") : classes.at(r.label));
-                    out.score.push_back(r.score);
-                    out.unknown.push_back(r.unknown ? 1 : 0);
-                    out.outputs = r.probabilities.size();
-                    out.probs.insert(out.probs.end(), r.probabilities.begin(), r.probabilities.end());
-                });
-            });
-        },
-        adjust);
+                   presets::decision_rule rule, std::size_t batch, std::optional<float> min_score, bool all_windows,
+                   std::optional<std::uint32_t> min_packets, const flows::limits& lim, classify_rows& out) {
+    presets::classifier_settings s;
+    s.batch = batch;
+    s.limits = lim;
+    s.all_windows = all_windows;
+    s.min_packets = min_packets;
+    // as the tool's --min-score: X for every class, 0 none; otherwise the recipe's thresholds
+    if (min_score) s.min_score = *min_score > 0 ? std::vector<float>(m.info.classes.size(), *min_score) : std::vector<float>{};
+    auto c = programs::make_classifier(m, rule, s);
+    source::visit_file(path, [&](auto& src) {
+        source::any_source any(src);
+        c.run(any, [&](const classification& r) {
+            out.key.add(r.key);
+            out.start.push_back(r.block_start_ns);
+            out.index.push_back(r.block_index);
+            out.blocks.push_back(r.blocks);
+            out.packets.push_back(r.packets);
+            out.label.push_back(static_cast<std::int64_t>(r.label));
+            out.name.push_back(r.unknown ? std::string("unknown") : classes.at(r.label));
+            out.score.push_back(r.score);
+            out.unknown.push_back(r.unknown ? 1 : 0);
+            out.outputs = r.probabilities.size();
+            out.probs.insert(out.probs.end(), r.probabilities.begin(), r.probabilities.end());
+        });
+    });
 }
 
 }  // namespace
@@ -77,12 +71,8 @@ py::dict classify(const py::object& what, const py_model& pm, const std::string&
         py::gil_scoped_release nogil;
         const auto limit = thread_limit(threads);
         const flows::limits lim{blocks::seconds(idle_timeout), max_flows, max_packets};
-        if (decision == "block")
-            classify_with<decision::per_block>(m, in.path(), classes, batch, min_score, all_windows, min_packets, lim, r);
-        else if (decision == "majority")
-            classify_with<decision::majority_vote>(m, in.path(), classes, batch, min_score, all_windows, min_packets, lim, r);
-        else
-            classify_with<decision::mean_probability>(m, in.path(), classes, batch, min_score, all_windows, min_packets, lim, r);
+        classify_with(m, in.path(), classes, presets::decision_rule_of(decision), batch, min_score, all_windows,
+                      min_packets, lim, r);
     }
     const auto n = static_cast<py::ssize_t>(r.start.size());
     const auto k = static_cast<py::ssize_t>(r.outputs);

@@ -2,7 +2,9 @@
 # End-to-end classification side by side, in one run: `flowpic classify --threads 2` against the
 # Python pipeline made of the peers (dpkt + numpy + PyTorch, 2 threads; classify_peer.py), on the
 # same captures, for mini_flowpic (32x32, 15 s) and shapira2019 (1500x1500, 60 s) models.
-# Throughput does not depend on the weights: the models are freshly initialised.
+# Throughput does not depend on the weights: the models are freshly initialised. For shapira2019,
+# whose network reads sparse pictures, also `--dense-input` (dense pictures and kernels, as before
+# issue 16), interleaved with the others.
 # Usage: benchmarks/peers/compare_classify.sh [BUILD_DIR]   (from the repository root)
 #        RUNS=3 (medians of RUNS), CAPTURES="a.pcap b.pcap" (default: ../shared/data/requet-youtube-b2)
 set -euo pipefail
@@ -35,11 +37,15 @@ for i, s in enumerate(shapes):
 PY
   "$tool" import-weights --preset "$preset" --classes 5 --from "$tmp/w" --out "$tmp/$preset.fpm" > /dev/null
   rm -rf "$tmp/w"
-  fp_p=(); fp_b=(); py_p=(); py_b=()
+  fp_p=(); fp_b=(); py_p=(); py_b=(); de_b=()
   for r in $(seq "$runs"); do
     line=$("$tool" classify "$tmp/all.pcap" --model "$tmp/$preset.fpm" --threads 2 --stats 2>&1 >/dev/null | tail -1)
     fp_p+=("$(echo "$line" | field packets_per_s)"); fp_b+=("$(echo "$line" | field blocks_per_s)")
     blocks=$(echo "$line" | field blocks)
+    if [ "$preset" = shapira2019 ]; then
+      line=$("$tool" classify "$tmp/all.pcap" --model "$tmp/$preset.fpm" --threads 2 --stats --dense-input 2>&1 >/dev/null | tail -1)
+      de_b+=("$(echo "$line" | field blocks_per_s)")
+    fi
     line=$(/usr/bin/python3 "$(dirname "$0")/classify_peer.py" --preset "$preset" "$tmp/all.pcap")
     py_p+=("$(echo "$line" | field packets_per_s)"); py_b+=("$(echo "$line" | field blocks_per_s)")
     pyblocks=$(echo "$line" | field blocks)
@@ -48,4 +54,9 @@ PY
   c=$(printf '%s\n' "${py_p[@]}" | median); d=$(printf '%s\n' "${py_b[@]}" | median)
   echo "preset=$preset flowpic packets_per_s=$a blocks_per_s=$b blocks=$blocks | python packets_per_s=$c blocks_per_s=$d blocks=$pyblocks"
   awk -v a="$a" -v c="$c" -v p="$preset" 'BEGIN { printf "ratio preset=%s flowpic/python=%.1f\n", p, a / c }'
+  if [ "${#de_b[@]}" -gt 0 ]; then
+    e=$(printf '%s\n' "${de_b[@]}" | median)
+    awk -v b="$b" -v e="$e" -v p="$preset" \
+      'BEGIN { printf "preset=%s flowpic --dense-input blocks_per_s=%s sparse/dense=%.1f\n", p, e, b / e }'
+  fi
 done

@@ -103,6 +103,10 @@ struct mini_flowpic;
 struct mini_flowpic64;
 struct mini_flowpic1500;
 struct network_stats;
+struct model;
+enum class decision_rule;
+struct classifier_settings;
+class any_classifier;
 }  // namespace presets
 
 namespace decision {

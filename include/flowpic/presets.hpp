@@ -2,6 +2,7 @@
 // The FlowPic variants as one module: every preset type, the built-in list and the functions
 // that find a preset by name (flowpic/presets/).
 
+#include "flowpic/presets/any_classifier.hpp"
 #include "flowpic/presets/builtin.hpp"
 #include "flowpic/presets/list.hpp"
 #include "flowpic/presets/mini_flowpic.hpp"

@@ -1,15 +1,21 @@
 // A model carries its recipe: every field through a model file and back, version-1 files, bad
 // values named by offset, the calibration rule, and the library's loader applying it (windows,
-// unknown) on the lab's sample capture for models of every preset.
+// unknown) on the lab's sample capture for models of every preset, and any_classifier as the
+// tool compiles it (tools/shared) against it.
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <filesystem>
+#include <map>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "flowpic/core/binary_io.hpp"
+#include "classifiers.hpp"
 #include "flowpic/nn/model_file.hpp"
+#include "flowpic/presets/any_classifier.hpp"
 #include "flowpic/presets/model.hpp"
 #include "flowpic/presets/recipe.hpp"
 #include "flowpic/source/pcap_file.hpp"
@@ -252,4 +258,114 @@ TEST_CASE("models of every preset classify end to end: mini_flowpic1500, network
         INFO(preset);
         CHECK(results > 0);
     }
+}
+
+namespace {
+
+struct row {
+    std::string key;
+    std::int64_t start = 0;
+    std::uint64_t index = 0, packets = 0;
+    std::uint32_t blocks = 0;
+    std::size_t label = 0;
+    float score = 0;
+    bool unknown = false;
+    std::vector<float> probabilities;
+    bool operator==(const row&) const = default;
+};
+
+row row_of(const classification& r) {
+    return {r.key.src.str() + ">" + r.key.dst.str() + ":" + std::to_string(r.key.sport) + ">" + std::to_string(r.key.dport),
+            r.block_start_ns, r.block_index, r.packets, r.blocks, r.label, r.score, r.unknown,
+            std::vector<float>(r.probabilities.begin(), r.probabilities.end())};
+}
+
+std::vector<row> rows_of(presets::any_classifier& c, const std::string& capture) {
+    std::vector<row> out;
+    source::pcap_file<> src(capture);
+    source::any_source any(src);
+    c.run(any, [&](const classification& r) { out.push_back(row_of(r)); });
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("any_classifier (compiled once for the tool): visit_classifier's rows under every setting and rule; "
+          "a copy runs on its own network") {
+    presets::recipe recipe;
+    recipe.window = presets::mini_flowpic::window;
+    recipe.min_score = {0.2f, 0.5f, 0.3f};
+    const auto m = presets::read_model(save("any_classifier.fpm", presets::to_fields(recipe)));
+    const auto capture = test::repo(sample);
+    presets::classifier_settings s;
+    s.batch = 5;
+    s.all_windows = true;
+    s.min_packets = 3;
+    s.min_score = std::vector<float>{0.35f, 0.35f, 0.35f};
+
+    // per block: visit_classifier's pipeline (over another source type) with the same options: the same bits
+    std::vector<row> want;
+    presets::visit_classifier<source::pcap_file<>>(
+        m,
+        [&](auto& classifier) {
+            source::pcap_file<> src(capture);
+            classifier.run(src, [&](const classification& r) { want.push_back(row_of(r)); });
+        },
+        [&](auto& o) {
+            o.batch = 5;
+            o.window = presets::every_window(*o.window);
+            o.window->min_packets = 3;
+            o.min_score = {0.35f, 0.35f, 0.35f};
+        });
+    REQUIRE(want.size() > 20);
+    auto c = programs::make_classifier(m, presets::decision_rule::per_block, s);
+    CHECK(c.batch() == 5);
+    CHECK(rows_of(c, capture) == want);
+    CHECK(std::count_if(want.begin(), want.end(), [](const row& r) { return r.unknown; }) > 0);
+    {
+        auto copy = c.copy();
+        c = {};  // the copy holds its own network
+        CHECK(rows_of(copy, capture) == want);
+    }
+
+    // the recipe's settings when none are given: fewer windows, the recipe's thresholds
+    auto plain = programs::make_classifier(m, presets::decision_rule::per_block, {});
+    CHECK(rows_of(plain, capture).size() < want.size());
+    presets::classifier_settings live;
+    live.live = true;
+    CHECK(programs::make_classifier(m, presets::decision_rule::per_block, live).batch() == 1);
+
+    // per flow: each flow's blocks above, voted (ties: the smaller class) or averaged
+    std::map<std::string, std::vector<const row*>> flows;
+    for (const auto& r : want) flows[r.key].push_back(&r);
+    for (const auto rule : {presets::decision_rule::majority_vote, presets::decision_rule::mean_probability}) {
+        auto f = programs::make_classifier(m, rule, s);
+        const auto got = rows_of(f, capture);
+        INFO(int(rule));
+        CHECK(got.size() == flows.size());
+        for (const auto& g : got) {
+            REQUIRE(flows.count(g.key) == 1);
+            const auto& blocks = flows[g.key];
+            CHECK(g.blocks == blocks.size());
+            CHECK(g.start == blocks.front()->start);
+            std::vector<double> votes(3, 0.0), sums(3, 0.0);
+            std::uint64_t packets = 0;
+            for (const row* b : blocks) {
+                const auto best = std::max_element(b->probabilities.begin(), b->probabilities.end()) - b->probabilities.begin();
+                votes[static_cast<std::size_t>(best)] += 1;
+                for (std::size_t k = 0; k < 3; ++k) sums[k] += b->probabilities[k];
+                packets += b->packets;
+            }
+            CHECK(g.packets == packets);
+            const auto& by = rule == presets::decision_rule::majority_vote ? votes : sums;
+            const auto label = static_cast<std::size_t>(std::max_element(by.begin(), by.end()) - by.begin());
+            CHECK(g.label == label);
+            CHECK(g.score == doctest::Approx(by[label] / double(blocks.size())).epsilon(1e-6));
+            for (std::size_t k = 0; k < 3; ++k)
+                CHECK(g.probabilities[k] == doctest::Approx(sums[k] / double(blocks.size())).epsilon(1e-6));
+            CHECK(g.unknown == (g.probabilities[label] < 0.35f));
+        }
+    }
+    CHECK_THROWS_AS(presets::decision_rule_of("vote"), std::invalid_argument);
+    CHECK(presets::decision_rule_of("mean") == presets::decision_rule::mean_probability);
 }

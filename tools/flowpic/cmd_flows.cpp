@@ -1,9 +1,11 @@
 // flowpic flows CAPTURE | --interface IF [--bidirectional] [--order first|end] [--format csv|jsonl]
-//               [--threads N]: one row per flow. On several threads a capture is grouped by a
+//               [--threads N]: one row per flow. On more than 2 threads a capture is grouped by a
 // flows::sharded_table (the same rows in the same order as one table: flows/sharded_table.hpp).
 #include <cstdio>
 #include <string>
 #include <vector>
+
+#include <oneapi/tbb/global_control.h>
 
 #include <CLI/CLI.hpp>
 
@@ -58,8 +60,10 @@ void list_flows(const input_options& in, const flow_options& opt, bool in_end_or
                                      if (in_end_order) write(flows::flow_csv_row(f));
                                      else rows.put(f.id, flows::flow_csv_row(f), write);
                                  }};
-        // one thread or live input (rows as packets come): one table, packet by packet
-        if (threads == 1 || in.live()) {
+        // live input (rows as packets come), or 2 threads or fewer (where shards cost more than they
+        // save: docs/benchmarks.md, "Ingest on every core"): one table
+        const auto allowed = oneapi::tbb::global_control::active_value(oneapi::tbb::global_control::max_allowed_parallelism);
+        if (threads == 1 || allowed <= 2 || in.live()) {
             flows::flow_table<Key> table(opt.table_limits());
             table.consume(src, out);
             warn_about(in.live() ? in.interface_name : in.capture, counts_of(table));

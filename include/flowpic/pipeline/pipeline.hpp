@@ -44,6 +44,7 @@
 #include <vector>
 
 #include <oneapi/tbb/enumerable_thread_specific.h>
+#include <oneapi/tbb/global_control.h>
 #include <oneapi/tbb/parallel_pipeline.h>
 
 #include "flowpic/backend/backend.hpp"
@@ -190,9 +191,11 @@ public:
         // for comparisons; the results agree within float summation order.
         bool dense_input = false;
         // Ingest: packets read per step, and the flow table's shards (flows/sharded_table.hpp;
-        // output does not depend on either). Live input: 1 packet, 1 shard (no waiting).
+        // output does not depend on either). Live input: 1 packet, 1 shard (no waiting). 0 shards:
+        // 16 where oneTBB may run more than 2 threads, else 1 (on 2 cores sharding costs more
+        // than it saves: docs/benchmarks.md, "Ingest on every core").
         std::size_t ingest_chunk = std::size_t{1} << 14;
-        std::size_t shards = table_type::default_shards;
+        std::size_t shards = 0;
     };
 
     // Batches of up to 32 pictures, fewer when they are large and dense (about 64 MiB of floats
@@ -213,7 +216,7 @@ public:
     template <class Sink>
         requires std::invocable<Sink&, const classification&>
     pipeline_stats run(Source& src, Sink&& sink) {
-        table_type table(opt_.limits, blocks::windower(opt_.window.value_or(Blocks::spec)), opt_.shards);
+        table_type table(opt_.limits, blocks::windower(opt_.window.value_or(Blocks::spec)), shard_count());
         reader rd(src, table, opt_.batch, std::max<std::size_t>(opt_.batch_packets, 1),
                   std::max<std::size_t>(opt_.ingest_chunk, 1));
         oneapi::tbb::enumerable_thread_specific<picture::maker<Picture, Backend>> makers;
@@ -328,6 +331,12 @@ public:
     }
 
     [[nodiscard]] const options& settings() const noexcept { return opt_; }
+    // The flow table's shards as run() will use them (options::shards, 0 resolved).
+    [[nodiscard]] std::size_t shard_count() const noexcept {
+        if (opt_.shards > 0) return opt_.shards;
+        const auto threads = oneapi::tbb::global_control::active_value(oneapi::tbb::global_control::max_allowed_parallelism);
+        return threads > 2 ? table_type::default_shards : 1;
+    }
     // The network it runs (e.g. to copy it for a second pipeline on other threads).
     [[nodiscard]] Network& net() const noexcept { return net_; }
 
