@@ -366,6 +366,6 @@ TEST_CASE("any_classifier (compiled once for the tool): visit_classifier's rows 
             CHECK(g.unknown == (g.probabilities[label] < 0.35f));
         }
     }
-    CHECK_THROWS_AS(presets::decision_rule_of("vote"), std::invalid_argument);
+    CHECK_THROWS_AS((void)presets::decision_rule_of("vote"), std::invalid_argument);
     CHECK(presets::decision_rule_of("mean") == presets::decision_rule::mean_probability);
 }
