@@ -20,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include <oneapi/tbb/global_control.h>
 #include <oneapi/tbb/parallel_for.h>
 #include <pcap/pcap.h>
 #include <sys/stat.h>
@@ -279,9 +280,9 @@ private:
         return true;
     }
 
-    // Decodes recs_ into out (room for every record) in blocks on all threads, each block's
-    // counters apart, then keeps the TCP/UDP packets in record order (in place: no copy while
-    // every record is one).
+    // Decodes recs_ into out (room for every record) in blocks, on all threads where more than 2
+    // may run, each block's counters apart, then keeps the TCP/UDP packets in record order (in
+    // place: no copy while every record is one).
     std::size_t decode_records(keyed_packet* out) {
         const std::size_t n = recs_.size(), blocks = (n + decode_block - 1) / decode_block;
         if (kept_.size() < n) kept_.resize(n);  // never shrunk: no clearing per call
@@ -294,8 +295,15 @@ private:
                                                                    st, out[i], tunnels_);
             }
         };
-        if (blocks == 1) decode(0);
-        else oneapi::tbb::parallel_for(std::size_t{0}, blocks, decode);
+        // on 2 threads or fewer the hand-offs cost about what a second core saves (docs/benchmarks.md,
+        // "Ingest on every core"): one thread decodes
+        const auto threads =
+            oneapi::tbb::global_control::active_value(oneapi::tbb::global_control::max_allowed_parallelism);
+        if (blocks == 1 || threads <= 2) {
+            for (std::size_t b = 0; b < blocks; ++b) decode(b);
+        } else {
+            oneapi::tbb::parallel_for(std::size_t{0}, blocks, decode);
+        }
         std::size_t k = 0;
         for (std::size_t i = 0; i < n; ++i) {
             if (!kept_[i]) continue;
