@@ -30,8 +30,9 @@ std::vector<std::string> requet_files() {
     return out;
 }
 
-template <class Key, bool Blocks>
-void ingest(benchmark::State& state) {
+// Every Requet capture through consume(src, sink) per iteration; sink counts blocks and flow ends.
+template <class Consume>
+void over_requet(benchmark::State& state, Consume consume) {
     const auto files = requet_files();
     if (files.empty()) {
         state.SkipWithError("../shared/data/requet-youtube-b2 not found (set FLOWPIC_SHARED_DATA)");
@@ -44,13 +45,7 @@ void ingest(benchmark::State& state) {
             flowpic::source::pcap_file<> src(f);
             flowpic::flows::callback_sink out{[&](const flowpic::blocks::block&) { ++blocks; },
                                               [&](const flowpic::flows::flow&, flowpic::flows::end_reason) { ++flows; }};
-            if constexpr (Blocks) {
-                flowpic::blocks::windowed_table<Key> table({}, flowpic::blocks::specs::counted15);
-                table.consume(src, out);
-            } else {
-                flowpic::flows::flow_table<Key> table;
-                table.consume(src, out);
-            }
+            consume(src, out);
             packets += src.stats().frames;
         }
         benchmark::DoNotOptimize(blocks + flows);
@@ -58,37 +53,35 @@ void ingest(benchmark::State& state) {
     state.counters["packets_per_s"] = benchmark::Counter(static_cast<double>(packets), benchmark::Counter::kIsRate);
 }
 
+template <class Key, bool Blocks>
+void ingest(benchmark::State& state) {
+    over_requet(state, [](auto& src, auto& out) {
+        if constexpr (Blocks) {
+            flowpic::blocks::windowed_table<Key> table({}, flowpic::blocks::specs::counted15);
+            table.consume(src, out);
+        } else {
+            flowpic::flows::flow_table<Key> table;
+            table.consume(src, out);
+        }
+    });
+}
+
 // The same through flows::sharded_table (16 shards; read | partition | group | replay) on
-// state.range(0) threads: what `flowpic flows --threads N` runs.
+// state.range(0) threads: what `flowpic flows --threads N` runs above 2 threads.
 template <class Key, bool Blocks>
 void ingest_sharded(benchmark::State& state) {
-    const auto files = requet_files();
-    if (files.empty()) {
-        state.SkipWithError("../shared/data/requet-youtube-b2 not found (set FLOWPIC_SHARED_DATA)");
-        return;
-    }
     oneapi::tbb::task_arena arena(static_cast<int>(state.range(0)));
-    std::uint64_t packets = 0;
-    for (auto _ : state) {
-        std::uint64_t blocks = 0, flows = 0;
-        for (const auto& f : files) {
-            flowpic::source::pcap_file<> src(f);
-            flowpic::flows::callback_sink out{[&](const flowpic::blocks::block&) { ++blocks; },
-                                              [&](const flowpic::flows::flow&, flowpic::flows::end_reason) { ++flows; }};
-            arena.execute([&] {
-                if constexpr (Blocks) {
-                    flowpic::flows::sharded_table<Key, flowpic::blocks::windower> table({}, flowpic::blocks::specs::counted15);
-                    table.consume(src, out);
-                } else {
-                    flowpic::flows::sharded_table<Key> table;
-                    table.consume(src, out);
-                }
-            });
-            packets += src.stats().frames;
-        }
-        benchmark::DoNotOptimize(blocks + flows);
-    }
-    state.counters["packets_per_s"] = benchmark::Counter(static_cast<double>(packets), benchmark::Counter::kIsRate);
+    over_requet(state, [&](auto& src, auto& out) {
+        arena.execute([&] {
+            if constexpr (Blocks) {
+                flowpic::flows::sharded_table<Key, flowpic::blocks::windower> table({}, flowpic::blocks::specs::counted15);
+                table.consume(src, out);
+            } else {
+                flowpic::flows::sharded_table<Key> table;
+                table.consume(src, out);
+            }
+        });
+    });
 }
 
 // Read + decode only, no flow table.
