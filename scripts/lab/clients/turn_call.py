@@ -10,7 +10,11 @@ sequence number), then Opus packets whose sizes are those ffmpeg's libopus gives
 of the seeded conversation (voip_call.py), then the 10-byte authentication tag. With DTX on (a
 seeded choice, like usedtx=1) silence sends one packet per 400 ms; RTCP every second or so and
 STUN consent checks every few seconds keep the path alive. The payload bytes are random (they
-stand for ciphertext)."""
+stand for ciphertext).
+
+With --probes N, side a also measures N other relays for the whole call, as WhatsApp and Meet
+clients do to pick and switch relays: each probe is a socket of its own that sends a STUN binding
+request every second or two and reads the answer, so each is a flow of small packets both ways."""
 
 import argparse
 import hashlib
@@ -122,6 +126,23 @@ class Relay:
         self.request(0x0009, [(0x000c, struct.pack(">HH", CHANNEL, 0)), (0x0012, xor_attr(ip, port))])
 
 
+def probe(host, port, end, rng):
+    """One relay measured until `end`: a binding request (PRIORITY, ICE-CONTROLLING) every 0.7-2.5 s."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.connect((host, port))
+    s.settimeout(0.5)
+    every = rng.uniform(0.7, 2.5)
+    time.sleep(rng.uniform(0, every))
+    while time.monotonic() < end:
+        try:
+            s.send(stun(0x0001, [(0x0024, os.urandom(4)), (0x802A, os.urandom(8))])[0])
+            s.recv(2048)
+        except OSError:
+            pass
+        time.sleep(every * rng.uniform(0.8, 1.2))
+    s.close()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--side", choices=["a", "b"], required=True)
@@ -132,6 +153,7 @@ def main():
     ap.add_argument("--rendezvous", required=True, help="directory where the sides leave their addresses")
     ap.add_argument("--bitrate", type=int, default=32)
     ap.add_argument("--dtx", action="store_true")
+    ap.add_argument("--probes", type=int, default=0, help="side a: relays measured beside the call")
     ap.add_argument("--seed", type=int, required=True)
     ap.add_argument("--seconds", type=float, required=True)
     a = ap.parse_args()
@@ -177,6 +199,9 @@ def main():
         peer = wait_file("peer")
         relay.bind(*peer)
         sock.settimeout(None)
+        for k in range(a.probes):
+            threading.Thread(target=probe, args=(host, int(port), end, random.Random(a.seed * 7 + k)),
+                             daemon=True).start()
 
         def send(pkt):
             sock.send(struct.pack(">HH", CHANNEL, len(pkt)) + pkt)

@@ -7,6 +7,8 @@ messengers talk to their servers:
   POST /poll         long poll: waits up to the client's timeout for its events (JSON)
   POST /send         one event from a long-poll client
   POST /upload       a media message's file (image, voice note); answers its id
+
+It is the VoIP category's call service too (call_signal.py): a call's two ends meet in a room.
   GET  /media/ID     a media file
 
 Events are {"type": "msg"|"typing"|"read"|"media"|"join", "from", "to", ...}; "to" is a room
@@ -177,7 +179,7 @@ class Handler(BaseHTTPRequestHandler):
                     send(json.dumps({"type": "heartbeat_ack", "ts": int(time.time() * 1000)}))
                 else:
                     ev["seq"] = self.hub.post(ev)
-                    if ev.get("type") in ("msg", "media"):
+                    if ev.get("type") in ("msg", "media", "stats"):  # stats: a call's quality report
                         send(json.dumps({"type": "ack", "id": ev.get("id"), "seq": ev["seq"]}))
         except (OSError, ValueError):
             pass
