@@ -36,11 +36,11 @@ MAGIC = 0x2112A442
 CHANNEL = 0x4000
 
 
-def opus_sizes(seed, side, seconds, work, bitrate, ptime=20):
-    """The sizes of the Opus packets of `ptime` ms libopus makes of the side's voice (from the Ogg pages)."""
+def opus_sizes(seed, side, seconds, work, bitrate):
+    """The sizes of the 20 ms Opus packets libopus makes of the side's voice (from the Ogg pages)."""
     ogg = os.path.join(work, "voice.ogg")
     voice_wav(ogg, seed, side, seconds, 48000, ("-c:a", "libopus", "-application", "voip", "-b:a", "%dk" % bitrate,
-                                                "-vbr", "on", "-frame_duration", str(ptime)))
+                                                "-vbr", "on", "-frame_duration", "20"))
     with open(ogg, "rb") as f:
         data = f.read()
     sizes, pos, cur = [], 0, 0
@@ -153,8 +153,6 @@ def main():
     ap.add_argument("--rendezvous", required=True, help="directory where the sides leave their addresses")
     ap.add_argument("--bitrate", type=int, default=32)
     ap.add_argument("--dtx", action="store_true")
-    ap.add_argument("--ptime", type=int, default=20, choices=[20, 40, 60],
-                    help="ms of voice per packet (messengers use 40-60 ms to save packets)")
     ap.add_argument("--probes", type=int, default=0, help="side a: relays measured beside the call")
     ap.add_argument("--seed", type=int, required=True)
     ap.add_argument("--seconds", type=float, required=True)
@@ -215,7 +213,7 @@ def main():
         def send(pkt):
             sock.sendto(pkt, dest)
 
-    sizes = opus_sizes(a.seed, a.side, a.seconds + 1, work, a.bitrate, a.ptime)  # the path is ready before the voice
+    sizes = opus_sizes(a.seed, a.side, a.seconds + 1, work, a.bitrate)  # the path is ready before the voice
 
     def receive():
         while True:
@@ -239,25 +237,25 @@ def main():
     ssrc, seq, ts, twcc = rng.getrandbits(32), rng.getrandbits(16), rng.getrandbits(32), rng.getrandbits(16)
     t0 = time.monotonic()
     next_rtcp, next_stun, last_sent = t0 + rng.uniform(0.5, 1.5), t0 + rng.uniform(1, 3), -1.0
-    n, step = 0, a.ptime / 1000
+    n = 0
     while time.monotonic() < end:
-        at = t0 + step * n
+        at = t0 + 0.02 * n
         delay = at - time.monotonic()
         if delay > 0:
             time.sleep(delay)
-        t = step * n
+        t = 0.02 * n
         n += 1
         speaking = any(s <= t < e for s, e in talk)
         if a.dtx and not speaking and t - last_sent < 0.4:
-            ts += 48 * a.ptime
+            ts += 960
             continue
         size = sizes[(n - 1) % len(sizes)]
         # RTP with a one-byte header extension (ssrc-audio-level, transport-wide sequence number)
-        hdr = struct.pack(">BBHII", 0x90, 111 | (0x80 if speaking and t - last_sent > step * 1.5 else 0), seq & 0xffff,
+        hdr = struct.pack(">BBHII", 0x90, 111 | (0x80 if speaking and t - last_sent > 0.03 else 0), seq & 0xffff,
                           ts & 0xffffffff, ssrc) + struct.pack(">HH", 0xBEDE, 2) + bytes(
             [0x10, (20 if speaking else 127), 0x31, (twcc >> 8) & 255, twcc & 255, 0, 0, 0])
         send(hdr + os.urandom(size + 10))
-        seq, ts, twcc, last_sent = seq + 1, ts + 48 * a.ptime, twcc + 1, t
+        seq, ts, twcc, last_sent = seq + 1, ts + 960, twcc + 1, t
         now = time.monotonic()
         if now >= next_rtcp:  # SRTCP: sender report and receiver report, compound
             send(struct.pack(">BBH", 0x80, 200, 6) + os.urandom(rng.choice([56, 64, 84])))

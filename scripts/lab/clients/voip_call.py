@@ -48,7 +48,6 @@ def main():
     ap.add_argument("--seed", type=int, required=True)
     ap.add_argument("--seconds", type=float, required=True)
     ap.add_argument("--bitrate", type=int, default=32)
-    ap.add_argument("--ptime", type=int, default=20, choices=[20, 40, 60], help="ms of voice per packet")
     ap.add_argument("--work", required=True)
     a = ap.parse_args()
     os.makedirs(a.work, exist_ok=True)
@@ -87,7 +86,7 @@ def main():
     procs.append(subprocess.Popen(ff + ["-filter_complex_script", script, "-map", "[out]",
                                         "-t", "%.1f" % a.seconds, "-ac", "1", "-c:a", "libopus",
                                         "-application", "voip", "-b:a", "%dk" % a.bitrate, "-vbr", "on",
-                                        "-frame_duration", str(a.ptime), "-f", "rtp",
+                                        "-frame_duration", "20", "-f", "rtp",
                                         "-srtp_out_suite", "AES_CM_128_HMAC_SHA1_80",
                                         "-srtp_out_params", key(a.seed, a.side),
                                         "srtp://%s:%d" % (a.peer, a.peer_port)]))

@@ -1,12 +1,11 @@
 """VoIP: calls between a client and a peer on the server's side, all with one seeded conversation
 model of talk turns and silences (clients/voip_call.py).
 
-  opus-srtp   ffmpeg Opus over SDES-SRTP, a media stream each way, 20-60 ms per packet
+  opus-srtp   ffmpeg Opus over SDES-SRTP, a media stream each way
   sip-g711    baresip softphones, SIP over UDP 5060 peer to peer, PCMU or PCMA (64 kbit/s, no VAD)
-  sip-opus    baresip softphones, Opus 16-32 kbit/s, DTX on or off, plain RTP or SDES-SRTP, 20-60 ms
+  sip-opus    baresip softphones, Opus 16-32 kbit/s, DTX on or off, plain RTP or SDES-SRTP
   video-call  ffmpeg Opus audio and VP8 or H.264 camera video at 0.3-1.5 Mbit/s, SRTP
   webrtc-turn WebRTC-like SRTP media relayed by coturn (ChannelData on UDP 3478), DTX on or off,
-              20-60 ms per packet,
               and 0-3 other relays measured with STUN binding requests beside the call
 
 The apps' calls (opus-srtp, video-call, webrtc-turn) also hold the call service's signalling and
@@ -22,7 +21,6 @@ from .base import Category, Expect, python
 
 
 SIGNALLED = {"opus-srtp", "video-call", "webrtc-turn"}
-PTIMES = [20, 20, 40, 60]  # ms of voice per packet: 20 as most apps, 40-60 as messengers that save packets
 
 
 class Voip(Category):
@@ -47,8 +45,7 @@ class Voip(Category):
                                        s.server_addr), self.log(job, s, "signal"))
 
     def _opus_srtp(self, job, s, rng):
-        args = ["--bitrate", str(rng.choice([16, 24, 32, 48]))]
-        self._ffmpeg_call(job, s, "voip_call.py", args + ["--ptime", str(rng.choice(PTIMES))])
+        self._ffmpeg_call(job, s, "voip_call.py", ["--bitrate", str(rng.choice([16, 24, 32, 48]))])
 
     def _video_call(self, job, s, rng):
         args = ["--bitrate", str(rng.choice([24, 32, 48])), "--codec", rng.choice(["vp8", "vp8", "h264"])]
@@ -84,7 +81,7 @@ class Voip(Category):
         args = ["--codec", "opus", "--bitrate", str(rng.choice([16000, 24000, 32000]))]
         args += ["--dtx"] if rng.random() < 0.5 else []
         args += ["--srtp"] if rng.random() < 0.5 else []
-        self._sip(job, s, args + ["--ptime", str(rng.choice(PTIMES))])
+        self._sip(job, s, args)
 
     def _webrtc_turn(self, job, s, rng):
         rv = os.path.join(job.work, "turn-%d" % s.i)
@@ -92,7 +89,6 @@ class Voip(Category):
                                  "--user", servers_rt.TURN_USER, "--password", servers_rt.TURN_PASSWORD]
         args += ["--dtx"] if rng.random() < 0.5 else []
         probes = ["--probes", str(rng.choice([0, 1, 2, 3]))]
-        args += ["--ptime", str(rng.choice(PTIMES))]
         self.spawn(s, job.srv, python("turn_call.py", *args, "--side", "b", "--bind",
                                       job.sessions[0].underlay_server), self.log(job, s, "peer"))
         self.spawn(s, s.ns, python("turn_call.py", *args, *probes, "--side", "a", "--turn",
