@@ -41,6 +41,19 @@ struct table_stats {
     std::uint64_t evicted_max_packets = 0;  // of evicted: to stay within limits::max_packets
     std::uint64_t backwards = 0;  // packets earlier than their flow's previous packet (docs/formats.md)
     std::size_t peak_live_flows = 0;
+
+    // counters of several tables (shards) added up; peak_live_flows too, so the sum bounds the peak
+    table_stats& operator+=(const table_stats& o) noexcept {
+        packets += o.packets;
+        flows += o.flows;
+        idle_ended += o.idle_ended;
+        evicted += o.evicted;
+        evicted_max_flows += o.evicted_max_flows;
+        evicted_max_packets += o.evicted_max_packets;
+        backwards += o.backwards;
+        peak_live_flows += o.peak_live_flows;
+        return *this;
+    }
 };
 
 template <class Key, class Stage>

@@ -298,17 +298,7 @@ public:
     // The shards' counters added (see above for peak_live_flows).
     [[nodiscard]] table_stats stats() const noexcept {
         table_stats t;
-        for (const auto& s : shards_) {
-            const table_stats& x = s.stats();
-            t.packets += x.packets;
-            t.flows += x.flows;
-            t.idle_ended += x.idle_ended;
-            t.evicted += x.evicted;
-            t.evicted_max_flows += x.evicted_max_flows;
-            t.evicted_max_packets += x.evicted_max_packets;
-            t.backwards += x.backwards;
-            t.peak_live_flows += x.peak_live_flows;
-        }
+        for (const auto& s : shards_) t += s.stats();
         return t;
     }
     [[nodiscard]] std::size_t live_flows() const noexcept {

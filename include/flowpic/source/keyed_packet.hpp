@@ -69,6 +69,19 @@ struct capture_stats {
     std::uint64_t malformed = 0;     // contradictory IP headers
     std::uint64_t non_first_fragments = 0;
     std::uint64_t tunnelled = 0;     // handed out from inside a GRE or GTP-U tunnel (tunnel_mode::inner)
+
+    // counters of parts of one input (decode blocks, shards) added up
+    capture_stats& operator+=(const capture_stats& o) noexcept {
+        frames += o.frames;
+        packets += o.packets;
+        not_ip += o.not_ip;
+        other_protocol += o.other_protocol;
+        truncated += o.truncated;
+        malformed += o.malformed;
+        non_first_fragments += o.non_first_fragments;
+        tunnelled += o.tunnelled;
+        return *this;
+    }
 };
 
 }  // namespace source

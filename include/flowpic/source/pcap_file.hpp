@@ -310,16 +310,8 @@ private:
             if (k != i) out[k] = out[i];
             ++k;
         }
-        stats_.frames += n;
-        for (const auto& st : block_stats_) {
-            stats_.packets += st.packets;
-            stats_.not_ip += st.not_ip;
-            stats_.other_protocol += st.other_protocol;
-            stats_.truncated += st.truncated;
-            stats_.malformed += st.malformed;
-            stats_.non_first_fragments += st.non_first_fragments;
-            stats_.tunnelled += st.tunnelled;
-        }
+        stats_.frames += n;  // the blocks count packets, not frames
+        for (const auto& st : block_stats_) stats_ += st;
         return k;
     }
 
