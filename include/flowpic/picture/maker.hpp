@@ -138,7 +138,7 @@ private:
             if (grid_total_.empty()) {
                 grid_total_.assign(copies * (plane + 1), 0);
                 if constexpr (dir) grid_down_.assign(copies * (plane + 1), 0);
-                touched_.assign(plane / 64 + 1, 0);
+                touched_.assign(kernel::touched_bytes(plane), 0);
             }
             kernel::count_grid<H, copies>(b.packets.data(), cells_.data(), n, grid_total_.data(), grid_down_.data(),
                                           touched_.data());
@@ -220,7 +220,7 @@ private:
     std::vector<std::uint32_t> radix_counts_;
     std::vector<std::uint32_t> grid_total_;
     std::vector<std::uint32_t> grid_down_;
-    std::vector<std::uint64_t> touched_;
+    std::vector<std::uint8_t> touched_;
     kernel::cell_runs runs_;
     std::vector<value_type> values_;
     dense_picture<value_type> buffer_;

@@ -34,6 +34,51 @@ struct cover {
     return {lo, hi > lo ? hi : lo};
 }
 
+// Per-axis tables a kernel builds once in prepare(), so that its per-cell loops divide by nothing:
+// which outputs cover each input coordinate, which pooled output each output falls in, and where
+// each element of a pooling window lies.
+struct axis_tables {
+    static constexpr std::uint32_t dropped = 0xffffffffu;  // an output the pooling leaves out
+    std::vector<cover> covers;           // input coordinate (unpadded) -> covering outputs
+    std::vector<std::uint32_t> pooled;   // output -> pooled output, or dropped
+    void build(std::size_t n, std::size_t pad, std::size_t k, std::size_t s, std::size_t out, std::size_t pool) {
+        covers.resize(n);
+        for (std::size_t i = 0; i < n; ++i) covers[i] = covering(i + pad, k, s, out);
+        const std::size_t kept = out / pool;
+        pooled.resize(out);
+        for (std::size_t o = 0; o < out; ++o) pooled[o] = o / pool < kept ? static_cast<std::uint32_t>(o / pool) : dropped;
+    }
+    [[nodiscard]] std::size_t most() const noexcept {
+        std::size_t m = 0;
+        for (const cover& c : covers) m = std::max(m, c.hi - c.lo);
+        return m;
+    }
+};
+
+// Flat index -> (row, column) for a fixed width by a float64 reciprocal, corrected by one step
+// (the estimate is within one of the quotient for every index below 2^32).
+struct row_splitter {
+    std::size_t w = 1;
+    double inv = 1.0;
+    void set(std::size_t width) noexcept {
+        w = width;
+        inv = 1.0 / static_cast<double>(width);
+    }
+    [[nodiscard]] std::size_t row(std::size_t i) const noexcept {
+        std::size_t q = static_cast<std::size_t>(static_cast<double>(i) * inv);
+        if (q * w > i) --q;
+        else if ((q + 1) * w <= i) ++q;
+        return q;
+    }
+};
+
+// Offsets, in output positions of width `ow`, of a G x G pooling window's elements in row-major order.
+inline std::vector<std::size_t> window_offsets(std::size_t pool, std::size_t ow) {
+    std::vector<std::size_t> off(pool * pool);
+    for (std::size_t e = 0; e < off.size(); ++e) off[e] = (e / pool) * ow + e % pool;
+    return off;
+}
+
 namespace reference {
 
 // y = conv(x) for one sample whose input is zero but at `cells` (flat row * w + col, distinct),
@@ -90,13 +135,16 @@ inline void transpose_filters(const conv_geometry& g, const float* w, float* wt)
         for (std::size_t i = 0; i < k; ++i) wt[i * g.f + f] = w[f * k + i];
 }
 
-// Per-thread buffers, sized on first use and left clean (marks zero) between samples.
+// Per-thread buffers, sized on first use and left clean (slots and marks zero) between samples.
+// The sums of reached positions sit in slots packed in reach order, not at their positions: a
+// sample's few thousand positions then stay in cache from one sample to the next.
 struct first_scratch {
-    std::vector<float> acc;               // [conv position][f]: sums of the reached positions
-    std::vector<std::uint8_t> mark;       // conv position reached
+    std::vector<float> acc;               // [slot][f]: sums of the reached positions, in reach order
+    std::vector<std::uint32_t> slot;      // conv position -> 1 + its slot in acc; 0: not reached
     std::vector<std::uint32_t> touched;   // reached conv positions
     std::vector<std::uint8_t> pmark;      // pooled position reached
     std::vector<std::uint32_t> ptouched;  // reached pooled positions, in first-reach order
+    std::vector<std::uint32_t> prow, pcol;  // their rows and columns
     std::vector<float> pvals;             // [reached pooled][f]: the stage's output there
     std::vector<std::uint8_t> winners;    // [reached pooled][f]: window element, 255: dead
     std::vector<float> dwt;               // [c][kh][kw][f]: weight gradient of one sample
@@ -117,6 +165,11 @@ public:
         relu_ = relu;
         ph_ = g.oh / pool;
         pw_ = g.ow / pool;
+        ys_.build(g.h, g.pt, g.kh, g.sh, g.oh, pool);
+        xs_.build(g.w, g.pl, g.kw, g.sw, g.ow, pool);
+        most_covered_ = ys_.most() * xs_.most();
+        rows_.set(g.w);
+        win_ = window_offsets(pool, g.ow);
         wt_.resize(g.weight_size());
         transpose_filters(g, w, wt_.data());
         b_.assign(b, b + g.f);
@@ -132,28 +185,45 @@ public:
     // Fills s.ptouched / pvals / winners for one sample; marks stay set until release(s).
     void forward(std::span<const std::uint32_t> cells, std::span<const float> values, first_scratch& s) const {
         const std::size_t positions = g_.oh * g_.ow;
-        if (s.mark.size() < positions) {
-            s.mark.assign(positions, 0);
-            s.acc.resize(positions * F);
-        }
+        if (s.slot.size() < positions) s.slot.assign(positions, 0);
+        // at most every position that a cell's windows cover, and never more than all of them
+        const std::size_t most = std::min(positions, cells.size() * most_covered_);
+        if (s.acc.size() < most * F) s.acc.resize(most * F);
         if (s.pmark.size() < ph_ * pw_) s.pmark.assign(ph_ * pw_, 0);
         s.touched.clear();
         s.ptouched.clear();
+        s.prow.clear();
+        s.pcol.clear();
         float* acc = s.acc.data();
         const float* wt = wt_.data();
         for (std::size_t k = 0; k < cells.size(); ++k) {
-            const std::size_t pr = cells[k] / g_.w + g_.pt, pc = cells[k] % g_.w + g_.pl;
-            const cover ry = covering(pr, g_.kh, g_.sh, g_.oh), rx = covering(pc, g_.kw, g_.sw, g_.ow);
+            const std::size_t r = rows_.row(cells[k]), col = cells[k] - r * g_.w;
+            if (r >= g_.h) throw std::out_of_range("sparse::first_conv: a cell outside the picture");
+            const std::size_t pr = r + g_.pt, pc = col + g_.pl;
+            const cover ry = ys_.covers[r], rx = xs_.covers[col];
             const float* v = values.data() + k * C;
             for (std::size_t oy = ry.lo; oy < ry.hi; ++oy)
                 for (std::size_t ox = rx.lo; ox < rx.hi; ++ox) {
                     const std::size_t pos = oy * g_.ow + ox;
-                    float* a = acc + pos * F;
-                    if (!s.mark[pos]) {
-                        s.mark[pos] = 1;
+                    std::uint32_t slot = s.slot[pos];
+                    if (!slot) {
                         s.touched.push_back(static_cast<std::uint32_t>(pos));
-                        std::fill_n(a, F, 0.0f);
+                        slot = static_cast<std::uint32_t>(s.touched.size());
+                        s.slot[pos] = slot;
+                        std::fill_n(acc + (slot - 1) * F, F, 0.0f);
+                        // its pooled position, in the order positions are first reached
+                        const std::uint32_t py = ys_.pooled[oy], px = xs_.pooled[ox];
+                        if (py != axis_tables::dropped && px != axis_tables::dropped) {
+                            const std::size_t pp = py * pw_ + px;
+                            if (!s.pmark[pp]) {
+                                s.pmark[pp] = 1;
+                                s.ptouched.push_back(static_cast<std::uint32_t>(pp));
+                                s.prow.push_back(py);
+                                s.pcol.push_back(px);
+                            }
+                        }
                     }
+                    float* a = acc + (slot - 1) * F;
                     const std::size_t tap = (pr - oy * g_.sh) * g_.kw + (pc - ox * g_.sw);
                     for (std::size_t c = 0; c < C; ++c) {
                         const float x = v[c];
@@ -162,27 +232,19 @@ public:
                     }
                 }
         }
-        for (auto pos : s.touched) {
-            const std::size_t py = pos / g_.ow / G_, px = pos % g_.ow / G_;
-            if (py >= ph_ || px >= pw_) continue;  // a row or column the pooling drops
-            const std::size_t pp = py * pw_ + px;
-            if (!s.pmark[pp]) {
-                s.pmark[pp] = 1;
-                s.ptouched.push_back(static_cast<std::uint32_t>(pp));
-            }
-        }
         s.pvals.resize(s.ptouched.size() * F);
         s.winners.resize(s.ptouched.size() * F);
         static constexpr float zeros[F] = {};
         const float lo = relu_ ? 0.0f : -std::numeric_limits<float>::infinity();
         for (std::size_t t = 0; t < s.ptouched.size(); ++t) {
-            const std::size_t py = s.ptouched[t] / pw_, px = s.ptouched[t] % pw_;
+            const std::size_t corner = s.prow[t] * G_ * g_.ow + s.pcol[t] * G_;
             // branch-free over the filters: the window's elements in order, first maximum wins
             float best[F], u[F];
             std::uint32_t win[F];
-            for (std::size_t e = 0; e < G_ * G_; ++e) {
-                const std::size_t pos = (py * G_ + e / G_) * g_.ow + px * G_ + e % G_;
-                const float* a = s.mark[pos] ? acc + pos * F : zeros;
+            for (std::size_t e = 0; e < win_.size(); ++e) {
+                const std::size_t pos = corner + win_[e];
+                const std::uint32_t slot = s.slot[pos];
+                const float* a = slot ? acc + (slot - 1) * F : zeros;
                 for (std::size_t f = 0; f < F; ++f) {
                     const float v = b_[f] + a[f];
                     u[f] = v > lo ? v : lo;  // ReLU: max(v, 0) (NaN -> 0); else v
@@ -232,27 +294,28 @@ public:
             db[f] = static_cast<float>(db[f] + sum);
         }
         float* acc = s.acc.data();  // now the gradient at reached conv positions
-        for (auto pos : s.touched) std::fill_n(acc + pos * F, F, 0.0f);
+        std::fill_n(acc, s.touched.size() * F, 0.0f);
         for (std::size_t t = 0; t < s.ptouched.size(); ++t) {
-            const std::size_t pp = s.ptouched[t], py = pp / pw_, px = pp % pw_;
+            const std::size_t pp = s.ptouched[t], corner = s.prow[t] * G_ * g_.ow + s.pcol[t] * G_;
             for (std::size_t f = 0; f < F; ++f) {
                 const std::uint8_t e = s.winners[t * F + f];
                 if (e == 255) continue;
                 const float g = dy[f * plane + pp];
                 db[f] += g;
-                const std::size_t pos = (py * G_ + e / G_) * g_.ow + px * G_ + e % G_;
-                if (s.mark[pos]) acc[pos * F + f] = g;  // an unreached winner sees zeros only
+                const std::size_t pos = corner + win_[e];
+                if (const std::uint32_t slot = s.slot[pos]) acc[(slot - 1) * F + f] = g;  // an unreached winner sees zeros only
             }
         }
         s.dwt.assign(g_.weight_size(), 0.0f);
         float* dwt = s.dwt.data();
         for (std::size_t k = 0; k < cells.size(); ++k) {
-            const std::size_t pr = cells[k] / g_.w + g_.pt, pc = cells[k] % g_.w + g_.pl;
-            const cover ry = covering(pr, g_.kh, g_.sh, g_.oh), rx = covering(pc, g_.kw, g_.sw, g_.ow);
+            const std::size_t r = rows_.row(cells[k]), col = cells[k] - r * g_.w;
+            const std::size_t pr = r + g_.pt, pc = col + g_.pl;
+            const cover ry = ys_.covers[r], rx = xs_.covers[col];
             const float* v = values.data() + k * C;
             for (std::size_t oy = ry.lo; oy < ry.hi; ++oy)
                 for (std::size_t ox = rx.lo; ox < rx.hi; ++ox) {
-                    const float* a = acc + (oy * g_.ow + ox) * F;
+                    const float* a = acc + (s.slot[oy * g_.ow + ox] - 1) * F;
                     const std::size_t tap = (pr - oy * g_.sh) * g_.kw + (pc - ox * g_.sw);
                     for (std::size_t c = 0; c < C; ++c) {
                         const float x = v[c];
@@ -268,7 +331,7 @@ public:
 
     // Clears the marks forward() set.
     void release(first_scratch& s) const {
-        for (auto pos : s.touched) s.mark[pos] = 0;
+        for (auto pos : s.touched) s.slot[pos] = 0;
         for (auto pp : s.ptouched) s.pmark[pp] = 0;
     }
 
@@ -276,17 +339,25 @@ private:
     conv_geometry g_{};
     std::size_t G_ = 1, ph_ = 1, pw_ = 1;
     bool relu_ = false;
+    axis_tables ys_, xs_;
+    std::size_t most_covered_ = 1;  // the most outputs one cell's windows cover
+    row_splitter rows_;
+    std::vector<std::size_t> win_;
     std::vector<float> wt_, b_, const_;
 };
 
 struct second_scratch {
-    std::vector<float> pre;  // [position][f]
+    std::vector<float> pre;  // [position][f, padded]
 };
 
 // The second convolution, with an optional ReLU and G x G pooling, at inference, on the output
 // of first_conv: a constant map but at the positions the cells reached. F filters, C channels.
 template <std::size_t F, std::size_t C>
 class second_conv {
+    // filters padded to whole vectors of 8 floats in the sums and weights, so the loop over the
+    // filters of one tap is whole vector operations (padding filters: zero weights, never read out)
+    static constexpr std::size_t P = (F + 7) / 8 * 8;
+
 public:
     // constants: the first stage's output where no cell reached, one per input channel.
     void prepare(const conv_geometry& g, std::size_t pool, bool relu, const float* w, const float* b,
@@ -297,14 +368,19 @@ public:
         relu_ = relu;
         ph_ = g.oh / pool;
         pw_ = g.ow / pool;
-        wt_.resize(g.weight_size());
-        transpose_filters(g, w, wt_.data());
+        ys_.build(g.h, g.pt, g.kh, g.sh, g.oh, pool);
+        xs_.build(g.w, g.pl, g.kw, g.sw, g.ow, pool);
+        win_ = window_offsets(pool, g.ow);
+        const std::size_t K = g.k();
+        wt_.assign(K * P, 0.0f);
+        for (std::size_t f = 0; f < F; ++f)
+            for (std::size_t i = 0; i < K; ++i) wt_[i * P + f] = w[f * K + i];
         const_.assign(constants.begin(), constants.end());
         // the output on the constant map: bias + sum over c of const[c] x (the filter's taps that
         // fall inside the picture), a rectangle of each filter plane, read from prefix sums
         const std::size_t KH = g.kh, KW = g.kw;
         std::vector<double> pre((KH + 1) * (KW + 1));
-        base_.assign(g.oh * g.ow * F, 0.0f);
+        base_.assign(g.oh * g.ow * P, 0.0f);
         std::vector<double> sum(g.oh * g.ow * F, 0.0);
         for (std::size_t f = 0; f < F; ++f)
             for (std::size_t c = 0; c < g.c; ++c) {
@@ -325,7 +401,7 @@ public:
                     }
                 }
             }
-        for (std::size_t i = 0; i < sum.size(); ++i) base_[i] = static_cast<float>(b[i % F] + sum[i]);
+        for (std::size_t i = 0; i < sum.size(); ++i) base_[i / F * P + i % F] = static_cast<float>(b[i % F] + sum[i]);
     }
     [[nodiscard]] std::size_t out_size() const noexcept { return g_.f * ph_ * pw_; }
 
@@ -343,26 +419,31 @@ public:
                 any = any || d[c] != 0.0f;
             }
             if (!any) continue;
-            const std::size_t pr = fs.ptouched[t] / g_.w + g_.pt, pc = fs.ptouched[t] % g_.w + g_.pl;
-            const cover ry = covering(pr, g_.kh, g_.sh, g_.oh), rx = covering(pc, g_.kw, g_.sw, g_.ow);
+            const std::size_t r = fs.prow[t], col = fs.pcol[t];
+            const std::size_t pr = r + g_.pt, pc = col + g_.pl;
+            const cover ry = ys_.covers[r], rx = xs_.covers[col];
             for (std::size_t oy = ry.lo; oy < ry.hi; ++oy)
                 for (std::size_t ox = rx.lo; ox < rx.hi; ++ox) {
-                    float* a = pre + (oy * g_.ow + ox) * F;
+                    float* a = pre + (oy * g_.ow + ox) * P;
                     const std::size_t tap = (pr - oy * g_.sh) * g_.kw + (pc - ox * g_.sw);
+                    float sums[P];  // in registers across the channels (a and the weights may alias)
+                    for (std::size_t f = 0; f < P; ++f) sums[f] = a[f];
                     for (std::size_t c = 0; c < C; ++c) {
                         if (d[c] == 0.0f) continue;
                         const float x = d[c];
-                        const float* wk = wt + (c * KK + tap) * F;
-                        for (std::size_t f = 0; f < F; ++f) a[f] += wk[f] * x;
+                        const float* wk = wt + (c * KK + tap) * P;
+                        for (std::size_t f = 0; f < P; ++f) sums[f] += wk[f] * x;
                     }
+                    for (std::size_t f = 0; f < P; ++f) a[f] = sums[f];
                 }
         }
         const float lo = relu_ ? 0.0f : -std::numeric_limits<float>::infinity();
         for (std::size_t py = 0; py < ph_; ++py)
             for (std::size_t px = 0; px < pw_; ++px) {
                 float best[F];
-                for (std::size_t e = 0; e < G_ * G_; ++e) {
-                    const float* a = pre + ((py * G_ + e / G_) * g_.ow + px * G_ + e % G_) * F;
+                const std::size_t corner = py * G_ * g_.ow + px * G_;
+                for (std::size_t e = 0; e < win_.size(); ++e) {
+                    const float* a = pre + (corner + win_[e]) * P;
                     for (std::size_t f = 0; f < F; ++f) {
                         const float u = a[f] > lo ? a[f] : lo;
                         best[f] = e == 0 || u > best[f] ? u : best[f];
@@ -375,6 +456,8 @@ private:
     conv_geometry g_{};
     std::size_t G_ = 1, ph_ = 1, pw_ = 1;
     bool relu_ = false;
+    axis_tables ys_, xs_;
+    std::vector<std::size_t> win_;
     std::vector<float> wt_, const_, base_;
 
     // Kernel taps [k0, k1) of output o that fall inside an input of n (padding pad before).

@@ -173,10 +173,11 @@ void runs_from_sorted(const std::uint32_t* keys, std::size_t m, cell_runs& r) {
 
 // Step 2, small grids: count into zeroed scratch grids. Packets go round-robin to `Copies` grids
 // of cells + 1 counters (the last takes dropped packets), so that a run of packets in one cell
-// does not wait on its own increments; a bitmap remembers which cells were touched.
+// does not wait on its own increments; a byte per cell (a plain store, where a bitmap's
+// read-modify-write would chain consecutive packets of one row) remembers which were touched.
 template <class H, std::size_t Copies>
 void count_grid(const packet* p, const std::uint32_t* cells, std::size_t n, std::uint32_t* total, std::uint32_t* down,
-                std::uint64_t* touched) noexcept {
+                std::uint8_t* touched) noexcept {
     constexpr bool dir = H::channels_type::needs_direction;
     constexpr std::size_t stride = H::cells + 1;
     for (std::size_t i = 0; i < n; ++i) {
@@ -184,24 +185,28 @@ void count_grid(const packet* p, const std::uint32_t* cells, std::size_t n, std:
         const std::size_t g = (i % Copies) * stride + cell;
         ++total[g];
         if constexpr (dir) down[g] += static_cast<std::uint32_t>(p[i].dir == direction::reverse);
-        touched[cell >> 6] |= std::uint64_t{1} << (cell & 63);
+        touched[cell] = 1;
     }
 }
 
-// Step 3, small grids: the touched cells in order, leaving grids and bitmap zeroed again.
+// The touched flags of count_grid for `cells` + 1 counters, padded to whole 8-byte words.
+[[nodiscard]] constexpr std::size_t touched_bytes(std::size_t cells) noexcept { return (cells + 1 + 7) / 8 * 8; }
+
+// Step 3, small grids: the touched cells in order, leaving grids and flags zeroed again.
 template <bool Dir, std::size_t Copies>
-void runs_from_grid(std::uint32_t* total, std::uint32_t* down, std::uint64_t* touched, std::size_t cells, cell_runs& r) {
+void runs_from_grid(std::uint32_t* total, std::uint32_t* down, std::uint8_t* touched, std::size_t cells, cell_runs& r) {
     const std::size_t stride = cells + 1;
-    const std::size_t words = cells / 64 + 1;
+    const std::size_t words = touched_bytes(cells) / 8;
     std::size_t k = 0;
     for (std::size_t w = 0; w < words; ++w) {
-        std::uint64_t bits = touched[w];
-        if (!bits) continue;
-        touched[w] = 0;
-        r.reserve(k + 64, Dir);
+        std::uint64_t bytes;
+        std::memcpy(&bytes, touched + w * 8, 8);
+        if (!bytes) continue;
+        std::memset(touched + w * 8, 0, 8);
+        r.reserve(k + 8, Dir);
         do {
-            const std::size_t c = w * 64 + static_cast<std::size_t>(std::countr_zero(bits));
-            bits &= bits - 1;
+            const std::size_t c = w * 8 + static_cast<std::size_t>(std::countr_zero(bytes)) / 8;
+            bytes &= bytes - 1;  // flags are 0 or 1: this clears the lowest flag
             std::uint32_t t = 0, d = 0;
             for (std::size_t j = 0; j < Copies; ++j) {
                 t += total[j * stride + c];
@@ -216,7 +221,7 @@ void runs_from_grid(std::uint32_t* total, std::uint32_t* down, std::uint64_t* to
             r.total[k] = t;
             if constexpr (Dir) r.down[k] = d;
             ++k;
-        } while (bits);
+        } while (bytes);
     }
     r.count = k;
 }
