@@ -68,7 +68,24 @@ public:
     // the gradient of stage first's input (first > 0), or null.
     const float* backward(const float* params, std::size_t n, const float* dy, std::size_t last, float* dparams,
                           const run_context& ctx, workspace& ws, std::size_t first = 0) const {
-        return backward_from(params, n, dy, last, first, dparams, ctx, ws, std::make_index_sequence<count>{});
+        return backward_from(params, n, dy, last, first, dparams, ctx, ws, nullptr, std::make_index_sequence<count>{});
+    }
+
+    // The same down to stage `first` (a convolution), which computes its parameter gradients but
+    // no input gradient: the gradient of its output before ReLU, dropout and pooling goes to dz
+    // instead, dz_floats<first>() per sample ([conv row][f][column], plan_of<first>()'s layout).
+    void backward_to_output_grad(const float* params, std::size_t n, const float* dy, std::size_t last,
+                                 float* dparams, const run_context& ctx, workspace& ws, std::size_t first,
+                                 float* dz) const {
+        backward_from(params, n, dy, last, first, dparams, ctx, ws, dz, std::make_index_sequence<count>{});
+    }
+    template <std::size_t I>
+    [[nodiscard]] const auto& plan_of() const noexcept {
+        return convs_[I].desc.plan;
+    }
+    template <std::size_t I>
+    [[nodiscard]] std::size_t dz_floats() const noexcept {
+        return convs_[I].desc.plan.rows * convs_[I].desc.plan.out_row();
     }
 
     // Forward of one conv stage on rows [r0, r1) of sample s only (row-parallel inference).
@@ -181,21 +198,22 @@ private:
 
     template <std::size_t... I>
     const float* backward_from(const float* params, std::size_t n, const float* dy, std::size_t last,
-                               std::size_t first, float* dparams, const run_context& ctx, workspace& ws,
+                               std::size_t first, float* dparams, const run_context& ctx, workspace& ws, float* dz,
                                std::index_sequence<I...>) const {
         const float* g = dy;
         bool in_g0 = false;
         // reverse order: stage count - 1 - k for k = 0 .. count - 1
         ((count - 1 - I <= last && count - 1 - I >= first
-              ? backward_one<count - 1 - I>(params, n, g, in_g0, dparams, ctx, ws)
+              ? backward_one<count - 1 - I>(params, n, g, in_g0, dparams, ctx, ws,
+                                            count - 1 - I == first ? dz : nullptr)
               : void()),
          ...);
-        return first > 0 ? g : nullptr;
+        return first > 0 && !dz ? g : nullptr;
     }
 
     template <std::size_t I>
     void backward_one(const float* params, std::size_t n, const float*& dy, bool& in_g0, float* dparams,
-                      const run_context& ctx, workspace& ws) const {
+                      const run_context& ctx, workspace& ws, float* dz) const {
         using S = stage<I>;
         using L = typename S::layer;
         if constexpr (L::kind == layer_kind::flatten) {
@@ -205,16 +223,19 @@ private:
             const float* y = ws.io[I + 1];
             float* dx = nullptr;
             if constexpr (I > 0) {
-                auto& buf = in_g0 ? ws.g1 : ws.g0;
-                dx = sized(buf, n * S::in.size() + slack);
+                if (!dz) {
+                    auto& buf = in_g0 ? ws.g1 : ws.g0;
+                    dx = sized(buf, n * S::in.size() + slack);
+                }
             }
             if constexpr (S::conv) {
+                const std::size_t per = dz_floats<I>();
                 for (std::size_t s = 0; s < n; ++s)
                     kernels::simd::fused_backward(
                         convs_[I].desc, convs_[I].bwd.data(), x + s * S::in.size(), y + s * S::out.size(),
                         S::pooled ? ws.codes[I].data() + s * S::out.size() : nullptr, dy + s * S::out.size(),
                         dx ? dx + s * S::in.size() : nullptr, dparams + S::offset, dparams + S::offset + L::weight_count,
-                        ctx, s, ws.fs);
+                        ctx, s, ws.fs, dz ? dz + s * per : nullptr);
             } else if constexpr (L::kind == layer_kind::dense) {
                 kernels::simd::dense_backward(denses_[I].plan, denses_[I].w, x, dy, dx, dparams + S::offset,
                                               dparams + S::offset + L::weight_count, n, ws.ds);

@@ -210,7 +210,7 @@ private:
         typename engine_t::workspace ews;
         kernels::sparse::first_scratch fs;
         kernels::sparse::second_scratch ss;
-        std::vector<float> map;
+        std::vector<float> map, dz, dx;
     };
     engine_t engine_;
     kernels::sparse::first_conv<S0::layer::out.c, S0::in.c> first_;
@@ -238,11 +238,32 @@ private:
             cc.sample_base = ctx.sample_base + s0;
             const float* logits = engine_.forward_from(1, p, first_stage(x, s0, m, w), m, cc, w.ews, last + 1, true);
             losses[c] = Loss::evaluate(logits, m, osz, t, s0, norm, dlogits.data());
-            const float* dy0 = engine_.backward(p, m, dlogits.data(), last, gg.data(), cc, w.ews, 1);
-            for (std::size_t s = 0; s < m; ++s) {
-                first_.forward(x.cells(s0 + s), x.values(s0 + s), w.fs);
-                first_.backward(x.cells(s0 + s), x.values(s0 + s), dy0 + s * first_.out_size(), w.fs, dw, db);
-                first_.release(w.fs);
+            if constexpr (second) {
+                // the second convolution's input gradient only where cells reached, and its sum
+                // elsewhere: all the first stage's parameter gradients need of it
+                constexpr std::size_t C1 = S0::layer::out.c;
+                const std::size_t per = engine_.template dz_floats<1>();
+                const auto& plan = engine_.template plan_of<1>();
+                float* dz = engine_t::sized(w.dz, m * per + detail::slack);
+                engine_.backward_to_output_grad(p, m, dlogits.data(), last, gg.data(), cc, w.ews, 1, dz);
+                for (std::size_t s = 0; s < m; ++s) {
+                    first_.forward(x.cells(s0 + s), x.values(s0 + s), w.fs);
+                    const std::size_t reached = w.fs.ptouched.size();
+                    w.dx.resize(reached * C1);
+                    double rest[C1];
+                    second_.input_grad(w.fs, dz + s * per, plan.rows, plan.owp, w.ss, w.dx.data(), rest);
+                    for (std::size_t k = 0; k < reached; ++k)
+                        for (std::size_t ch = 0; ch < C1; ++ch) rest[ch] -= w.dx[k * C1 + ch];
+                    first_.backward(x.cells(s0 + s), x.values(s0 + s), w.dx.data(), rest, w.fs, dw, db);
+                    first_.release(w.fs);
+                }
+            } else {
+                const float* dy0 = engine_.backward(p, m, dlogits.data(), last, gg.data(), cc, w.ews, 1);
+                for (std::size_t s = 0; s < m; ++s) {
+                    first_.forward(x.cells(s0 + s), x.values(s0 + s), w.fs);
+                    first_.backward(x.cells(s0 + s), x.values(s0 + s), dy0 + s * first_.out_size(), w.fs, dw, db);
+                    first_.release(w.fs);
+                }
             }
         }
     }

@@ -192,10 +192,13 @@ FLOWPIC_NN_NOINLINE inline void fused_forward(const fused_conv_desc& d, const fl
 }
 
 // Gradients of one sample: dw, db accumulate; dx (may be null) is overwritten. y and codes are
-// what fused_forward wrote; dy is the gradient of the stage output.
+// what fused_forward wrote; dy is the gradient of the stage output. dz (may be null) receives the
+// gradient of the convolution's output before ReLU, dropout and pooling: plan.rows rows of
+// plan.out_row() floats ([f][column], columns [0, owp)), for a caller that computes the input
+// gradient itself.
 FLOWPIC_NN_NOINLINE inline void fused_backward(const fused_conv_desc& d, const float* packed_wt, const float* x, const float* y,
                            const std::uint8_t* codes, const float* dy, float* dx, float* dw, float* db,
-                           const run_context& ctx, std::size_t s, fused_scratch& sc) {
+                           const run_context& ctx, std::size_t s, fused_scratch& sc, float* dz = nullptr) {
     const conv_plan& p = d.plan;
     const auto& g = p.g;
     const std::size_t G = p.pool, oh = d.out_h(), ow = d.out_w(), nb = d.band(), orow = p.out_row();
@@ -246,6 +249,7 @@ FLOWPIC_NN_NOINLINE inline void fused_backward(const fused_conv_desc& d, const f
                 }
             }
         }
+        if (dz) std::copy(dyb, dyb + n * orow, dz + oy0 * orow);
         for (std::size_t r = 0; r < n; ++r)
             for (std::size_t f = 0; f < g.f; ++f) {
                 const float* row = dyb + r * orow + f * p.owp;

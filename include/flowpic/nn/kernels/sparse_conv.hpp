@@ -284,23 +284,43 @@ public:
     void backward(std::span<const std::uint32_t> cells, std::span<const float> values, const float* dy,
                   first_scratch& s, float* dw, float* db) const {
         const std::size_t plane = ph_ * pw_;
+        double rest[F];  // the gradient summed over the positions no cell reached, per filter
+        for (std::size_t f = 0; f < F; ++f) {
+            const float* d = dy + f * plane;
+            double sum = 0;
+            for (std::size_t p = 0; p < plane; ++p) sum += s.pmark[p] ? 0.0f : d[p];
+            rest[f] = sum;
+        }
+        gradients(cells, values, [&](std::size_t t, std::size_t f) { return dy[f * plane + s.ptouched[t]]; }, rest, s,
+                  dw, db);
+    }
+
+    // The same given the gradient of the stage's output only where cells reached (`reached`,
+    // [reached pooled position][f] in forward()'s order) and its sum per filter over the positions
+    // they did not (`rest`): what second_conv::input_grad computes.
+    void backward(std::span<const std::uint32_t> cells, std::span<const float> values, const float* reached,
+                  const double* rest, first_scratch& s, float* dw, float* db) const {
+        gradients(cells, values, [&](std::size_t t, std::size_t f) { return reached[t * F + f]; }, rest, s, dw, db);
+    }
+
+private:
+    template <class Grad>
+    void gradients(std::span<const std::uint32_t> cells, std::span<const float> values, Grad&& grad, const double* rest,
+                   first_scratch& s, float* dw, float* db) const {
         // bias: every position whose winner is live; unreached windows pass theirs when the
         // bias survives the ReLU (their first element wins a tie of equal values)
         for (std::size_t f = 0; f < F; ++f) {
             if (relu_ && !(b_[f] > 0.0f)) continue;
-            const float* d = dy + f * plane;
-            double sum = 0;
-            for (std::size_t p = 0; p < plane; ++p) sum += s.pmark[p] ? 0.0f : d[p];
-            db[f] = static_cast<float>(db[f] + sum);
+            db[f] = static_cast<float>(db[f] + rest[f]);
         }
         float* acc = s.acc.data();  // now the gradient at reached conv positions
         std::fill_n(acc, s.touched.size() * F, 0.0f);
         for (std::size_t t = 0; t < s.ptouched.size(); ++t) {
-            const std::size_t pp = s.ptouched[t], corner = s.prow[t] * G_ * g_.ow + s.pcol[t] * G_;
+            const std::size_t corner = s.prow[t] * G_ * g_.ow + s.pcol[t] * G_;
             for (std::size_t f = 0; f < F; ++f) {
                 const std::uint8_t e = s.winners[t * F + f];
                 if (e == 255) continue;
-                const float g = dy[f * plane + pp];
+                const float g = grad(t, f);
                 db[f] += g;
                 const std::size_t pos = corner + win_[e];
                 if (const std::uint32_t slot = s.slot[pos]) acc[(slot - 1) * F + f] = g;  // an unreached winner sees zeros only
@@ -329,6 +349,7 @@ public:
             for (std::size_t i = 0; i < K; ++i) dw[f * K + i] += dwt[i * F + f];
     }
 
+public:
     // Clears the marks forward() set.
     void release(first_scratch& s) const {
         for (auto pos : s.touched) s.slot[pos] = 0;
@@ -348,10 +369,13 @@ private:
 
 struct second_scratch {
     std::vector<float> pre;  // [position][f, padded]
+    std::vector<float> dzt;  // [position][f, padded]: an output gradient, filters innermost
 };
 
-// The second convolution, with an optional ReLU and G x G pooling, at inference, on the output
-// of first_conv: a constant map but at the positions the cells reached. F filters, C channels.
+// The second convolution, with an optional ReLU and G x G pooling, on the output of first_conv: a
+// constant map but at the positions the cells reached. F filters, C channels. forward() is its
+// output at inference; in training the engine runs it dense, and input_grad() gives the first
+// stage what it needs of its input gradient: the values where cells reached, the sum elsewhere.
 template <std::size_t F, std::size_t C>
 class second_conv {
     // filters padded to whole vectors of 8 floats in the sums and weights, so the loop over the
@@ -381,6 +405,7 @@ public:
         const std::size_t KH = g.kh, KW = g.kw;
         std::vector<double> pre((KH + 1) * (KW + 1));
         base_.assign(g.oh * g.ow * P, 0.0f);
+        rect_.assign(g.oh * g.ow * C * P, 0.0f);
         std::vector<double> sum(g.oh * g.ow * F, 0.0);
         for (std::size_t f = 0; f < F; ++f)
             for (std::size_t c = 0; c < g.c; ++c) {
@@ -398,6 +423,7 @@ public:
                         const double r = pre[y1 * (KW + 1) + x1] - pre[y0 * (KW + 1) + x1] - pre[y1 * (KW + 1) + x0] +
                                          pre[y0 * (KW + 1) + x0];
                         sum[(oy * g.ow + ox) * F + f] += r * const_[c];
+                        rect_[((oy * g.ow + ox) * C + c) * P + f] = static_cast<float>(r);
                     }
                 }
             }
@@ -452,6 +478,60 @@ public:
                 for (std::size_t f = 0; f < F; ++f) y[(f * ph_ + py) * pw_ + px] = best[f];
             }
     }
+
+    // The input gradient at the first stage's reached positions of the sample in fs into
+    // dx ([reached][c], fs's order), and its sum over every input position per channel into
+    // total, from dz: the gradient of this convolution's output before ReLU and pooling, `rows`
+    // rows of [f][column] with `cols` columns (the engine's layout, nn::detail::engine::
+    // backward_to_output_grad); rows and columns past those hold zero gradient.
+    void input_grad(const first_scratch& fs, const float* dz, std::size_t rows, std::size_t cols, second_scratch& s,
+                    float* dx, double* total) const {
+        const std::size_t OH = g_.oh, OW = g_.ow, KK = g_.kh * g_.kw;
+        s.dzt.assign(OH * OW * P, 0.0f);
+        float* z = s.dzt.data();
+        const std::size_t nr = std::min(rows, OH), nc = std::min(cols, OW);
+        for (std::size_t oy = 0; oy < nr; ++oy)
+            for (std::size_t f = 0; f < F; ++f) {
+                const float* src = dz + (oy * F + f) * cols;
+                for (std::size_t ox = 0; ox < nc; ++ox) z[(oy * OW + ox) * P + f] = src[ox];
+            }
+        // the sum over all inputs: each output's gradient times its filter's taps inside the picture
+        double acc[C][P] = {};
+        for (std::size_t o = 0; o < OH * OW; ++o) {
+            const float* zo = z + o * P;
+            const float* ro = rect_.data() + o * C * P;
+            for (std::size_t c = 0; c < C; ++c)
+                for (std::size_t f = 0; f < P; ++f) acc[c][f] += double(ro[c * P + f]) * double(zo[f]);
+        }
+        for (std::size_t c = 0; c < C; ++c) {
+            double t = 0;
+            for (std::size_t f = 0; f < P; ++f) t += acc[c][f];
+            total[c] = t;
+        }
+        // the reached inputs: a transposed convolution over the outputs whose windows cover them
+        const float* wt = wt_.data();
+        for (std::size_t t = 0; t < fs.ptouched.size(); ++t) {
+            const std::size_t r = fs.prow[t], col = fs.pcol[t];
+            const std::size_t pr = r + g_.pt, pc = col + g_.pl;
+            const cover ry = ys_.covers[r], rx = xs_.covers[col];
+            float g[C][P] = {};
+            for (std::size_t oy = ry.lo; oy < ry.hi; ++oy)
+                for (std::size_t ox = rx.lo; ox < rx.hi; ++ox) {
+                    const float* zo = z + (oy * OW + ox) * P;
+                    const std::size_t tap = (pr - oy * g_.sh) * g_.kw + (pc - ox * g_.sw);
+                    for (std::size_t c = 0; c < C; ++c) {
+                        const float* wk = wt + (c * KK + tap) * P;
+                        for (std::size_t f = 0; f < P; ++f) g[c][f] += wk[f] * zo[f];
+                    }
+                }
+            for (std::size_t c = 0; c < C; ++c) {
+                float v = 0;
+                for (std::size_t f = 0; f < P; ++f) v += g[c][f];
+                dx[t * C + c] = v;
+            }
+        }
+    }
+
 private:
     conv_geometry g_{};
     std::size_t G_ = 1, ph_ = 1, pw_ = 1;
@@ -459,6 +539,7 @@ private:
     axis_tables ys_, xs_;
     std::vector<std::size_t> win_;
     std::vector<float> wt_, const_, base_;
+    std::vector<float> rect_;  // [output][c][f, padded]: the sum of filter f's taps inside the picture
 
     // Kernel taps [k0, k1) of output o that fall inside an input of n (padding pad before).
     struct tap_range {
