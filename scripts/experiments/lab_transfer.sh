@@ -7,9 +7,10 @@
 #     Requet YouTube captures (video connections by the set's README rule): macro recall over the
 #     five classes;
 #   - youtube: the Requet captures alone: video recall on real YouTube connections.
-# Usage: [SEEDS="2 3 4"] scripts/experiments/lab_transfer.sh WORKDIR NAME=LABDATA [NAME=LABDATA ...]
+# Usage: [SEEDS="2 3 4"] [LAB_WHERE=vpn=no] scripts/experiments/lab_transfer.sh WORKDIR NAME=LABDATA [NAME=LABDATA ...]
 #   LABDATA: a lab output directory (`flowpic lab --out DIR`: captures by category) or the lab's
-#   .fpr files by category (data/lab/dataset).
+#   .fpr files by category (data/lab/dataset). LAB_WHERE: a `dataset --where` clause on the lab's
+#   captures (e.g. vpn=no: its plain half only).
 source "$(dirname "$0")/common.sh"
 W=${1:?usage: lab_transfer.sh WORKDIR NAME=LABDATA...}
 shift
@@ -69,7 +70,8 @@ echo "| lab data | lab samples (train/val) | real: macro recall | browsing | cha
 echo "|---|---|---|---|---|---|---|---|---|"
 for spec in "$@"; do
     name=${spec%%=*} data=${spec#*=}
-    make_dataset "$W/$name.lab.fpd" "${RECIPE[@]}" --data "$data" --split 0.85,0.15,0 --seed 1
+    make_dataset "$W/$name.lab.fpd" "${RECIPE[@]}" --data "$data" ${LAB_WHERE:+--where "$LAB_WHERE"} \
+        --split 0.85,0.15,0 --seed 1
     real=() youtube=()
     for seed in "${seeds[@]}"; do
         m=$(model_of "$name" "$seed")
