@@ -71,9 +71,10 @@ public:
         return backward_from(params, n, dy, last, first, dparams, ctx, ws, nullptr, std::make_index_sequence<count>{});
     }
 
-    // The same down to stage `first` (a convolution), which computes its parameter gradients but
-    // no input gradient: the gradient of its output before ReLU, dropout and pooling goes to dz
-    // instead, dz_floats<first>() per sample ([conv row][f][column], plan_of<first>()'s layout).
+    // The same down to stage `first` (a convolution), which computes only its bias gradient: the
+    // gradient of its output before ReLU, dropout and pooling goes to dz instead, dz_floats<first>()
+    // per sample ([conv row][f][column], plan_of<first>()'s layout), for the caller to compute its
+    // weight and input gradients.
     void backward_to_output_grad(const float* params, std::size_t n, const float* dy, std::size_t last,
                                  float* dparams, const run_context& ctx, workspace& ws, std::size_t first,
                                  float* dz) const {

@@ -239,8 +239,10 @@ private:
             const float* logits = engine_.forward_from(1, p, first_stage(x, s0, m, w), m, cc, w.ews, last + 1, true);
             losses[c] = Loss::evaluate(logits, m, osz, t, s0, norm, dlogits.data());
             if constexpr (second) {
-                // the second convolution's input gradient only where cells reached, and its sum
-                // elsewhere: all the first stage's parameter gradients need of it
+                // the second convolution's weight gradient, and its input gradient only where cells
+                // reached and summed elsewhere (all the first stage's parameter gradients need of
+                // it), from the cells instead of the dense map
+                using S1 = stage_t<1>;
                 constexpr std::size_t C1 = S0::layer::out.c;
                 const std::size_t per = engine_.template dz_floats<1>();
                 const auto& plan = engine_.template plan_of<1>();
@@ -251,7 +253,8 @@ private:
                     const std::size_t reached = w.fs.ptouched.size();
                     w.dx.resize(reached * C1);
                     double rest[C1];
-                    second_.input_grad(w.fs, dz + s * per, plan.rows, plan.owp, w.ss, w.dx.data(), rest);
+                    second_.backward(w.fs, dz + s * per, plan.rows, plan.owp, w.ss, w.dx.data(), rest,
+                                     gg.data() + S1::offset);
                     for (std::size_t k = 0; k < reached; ++k)
                         for (std::size_t ch = 0; ch < C1; ++ch) rest[ch] -= w.dx[k * C1 + ch];
                     first_.backward(x.cells(s0 + s), x.values(s0 + s), w.dx.data(), rest, w.fs, dw, db);

@@ -194,8 +194,8 @@ FLOWPIC_NN_NOINLINE inline void fused_forward(const fused_conv_desc& d, const fl
 // Gradients of one sample: dw, db accumulate; dx (may be null) is overwritten. y and codes are
 // what fused_forward wrote; dy is the gradient of the stage output. dz (may be null) receives the
 // gradient of the convolution's output before ReLU, dropout and pooling: plan.rows rows of
-// plan.out_row() floats ([f][column], columns [0, owp)), for a caller that computes the input
-// gradient itself.
+// plan.out_row() floats ([f][column], columns [0, owp)), for a caller that computes the weight
+// and input gradients itself; with dz, only db accumulates here.
 FLOWPIC_NN_NOINLINE inline void fused_backward(const fused_conv_desc& d, const float* packed_wt, const float* x, const float* y,
                            const std::uint8_t* codes, const float* dy, float* dx, float* dw, float* db,
                            const run_context& ctx, std::size_t s, fused_scratch& sc, float* dz = nullptr) {
@@ -257,7 +257,7 @@ FLOWPIC_NN_NOINLINE inline void fused_backward(const fused_conv_desc& d, const f
                 for (std::size_t j = 0; j < p.owp; j += VL) sum += vfloat::load_unaligned(row + j);
                 db[f] += xsimd::hadd(sum);
             }
-        weight_grad_rows(p, sc.ring, oy0, n, dyb, dw, ptrs);
+        if (!dz) weight_grad_rows(p, sc.ring, oy0, n, dyb, dw, ptrs);
         if (dx)
             for (std::size_t r = 0; r < n; ++r) input_grad_row(p, packed_wt, oy0 + r, dyb + r * orow, col, acc, ptrs);
     }

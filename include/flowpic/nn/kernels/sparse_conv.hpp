@@ -18,6 +18,7 @@
 #include <limits>
 #include <span>
 #include <stdexcept>
+#include <utility>
 #include <vector>
 
 #include "flowpic/nn/kernels/geometry.hpp"
@@ -370,12 +371,16 @@ private:
 struct second_scratch {
     std::vector<float> pre;  // [position][f, padded]
     std::vector<float> dzt;  // [position][f, padded]: an output gradient, filters innermost
+    std::vector<double> sums;  // [(row + 1) x (cols + 1)][f, padded]: its prefix sums
+    std::vector<float> dwt;    // [c][kh][kw][f, padded]: the weight gradient at reached inputs
 };
 
 // The second convolution, with an optional ReLU and G x G pooling, on the output of first_conv: a
 // constant map but at the positions the cells reached. F filters, C channels. forward() is its
-// output at inference; in training the engine runs it dense, and input_grad() gives the first
-// stage what it needs of its input gradient: the values where cells reached, the sum elsewhere.
+// output at inference; in training the engine runs it forward, and backward() gives its weight
+// gradient and what the first stage needs of its input gradient (the values where cells reached,
+// the sum elsewhere), both from the few outputs that cover reached positions and sums over
+// rectangles of the output gradient for the constant map.
 template <std::size_t F, std::size_t C>
 class second_conv {
     // filters padded to whole vectors of 8 floats in the sums and weights, so the loop over the
@@ -395,6 +400,11 @@ public:
         ys_.build(g.h, g.pt, g.kh, g.sh, g.oh, pool);
         xs_.build(g.w, g.pl, g.kw, g.sw, g.ow, pool);
         win_ = window_offsets(pool, g.ow);
+        // per kernel row (column): the outputs whose tap there falls inside the picture
+        rows_in_.assign(g.kh, {0, 0});
+        cols_in_.assign(g.kw, {0, 0});
+        for (std::size_t k = 0; k < g.kh; ++k) rows_in_[k] = inside(k, g.sh, g.pt, g.h, g.oh);
+        for (std::size_t k = 0; k < g.kw; ++k) cols_in_[k] = inside(k, g.sw, g.pl, g.w, g.ow);
         const std::size_t K = g.k();
         wt_.assign(K * P, 0.0f);
         for (std::size_t f = 0; f < F; ++f)
@@ -479,13 +489,13 @@ public:
             }
     }
 
-    // The input gradient at the first stage's reached positions of the sample in fs into
-    // dx ([reached][c], fs's order), and its sum over every input position per channel into
-    // total, from dz: the gradient of this convolution's output before ReLU and pooling, `rows`
-    // rows of [f][column] with `cols` columns (the engine's layout, nn::detail::engine::
-    // backward_to_output_grad); rows and columns past those hold zero gradient.
-    void input_grad(const first_scratch& fs, const float* dz, std::size_t rows, std::size_t cols, second_scratch& s,
-                    float* dx, double* total) const {
+    // From dz, the gradient of this convolution's output before ReLU and pooling for the sample in
+    // fs (`rows` rows of [f][column] with `cols` columns: the engine's layout, nn::detail::engine::
+    // backward_to_output_grad; rows and columns past those hold zero gradient): dw ([f][c][kh][kw])
+    // += the weight gradient; dx ([reached][c], fs's order) = the input gradient at the first
+    // stage's reached positions; total[c] = its sum over every input position.
+    void backward(const first_scratch& fs, const float* dz, std::size_t rows, std::size_t cols, second_scratch& s,
+                  float* dx, double* total, float* dw) const {
         const std::size_t OH = g_.oh, OW = g_.ow, KK = g_.kh * g_.kw;
         s.dzt.assign(OH * OW * P, 0.0f);
         float* z = s.dzt.data();
@@ -508,6 +518,7 @@ public:
             for (std::size_t f = 0; f < P; ++f) t += acc[c][f];
             total[c] = t;
         }
+        weight_grad(fs, s, dw);
         // the reached inputs: a transposed convolution over the outputs whose windows cover them
         const float* wt = wt_.data();
         for (std::size_t t = 0; t < fs.ptouched.size(); ++t) {
@@ -533,6 +544,80 @@ public:
     }
 
 private:
+    // dw += the weight gradient from s.dzt: over the constant map, const[c] times the output
+    // gradient summed over the outputs whose tap lies inside the picture (a rectangle, from prefix
+    // sums); at reached inputs, (value - const) times the gradient of the outputs covering them.
+    void weight_grad(const first_scratch& fs, second_scratch& s, float* dw) const {
+        const std::size_t OH = g_.oh, OW = g_.ow, KK = g_.kh * g_.kw, W1 = OW + 1;
+        const float* z = s.dzt.data();
+        s.sums.assign((OH + 1) * W1 * P, 0.0);
+        double* ps = s.sums.data();
+        for (std::size_t oy = 0; oy < OH; ++oy)
+            for (std::size_t ox = 0; ox < OW; ++ox) {
+                double* o = ps + ((oy + 1) * W1 + ox + 1) * P;
+                const double* up = ps + (oy * W1 + ox + 1) * P;
+                const double* left = ps + ((oy + 1) * W1 + ox) * P;
+                const double* diag = ps + (oy * W1 + ox) * P;
+                const float* zo = z + (oy * OW + ox) * P;
+                for (std::size_t f = 0; f < P; ++f) o[f] = double(zo[f]) + up[f] + left[f] - diag[f];
+            }
+        s.dwt.assign(C * KK * P, 0.0f);
+        float* dwt = s.dwt.data();
+        float d[C];
+        for (std::size_t t = 0; t < fs.ptouched.size(); ++t) {
+            bool any = false;
+            for (std::size_t c = 0; c < C; ++c) {
+                d[c] = fs.pvals[t * C + c] - const_[c];
+                any = any || d[c] != 0.0f;
+            }
+            if (!any) continue;
+            const std::size_t r = fs.prow[t], col = fs.pcol[t];
+            const std::size_t pr = r + g_.pt, pc = col + g_.pl;
+            const cover ry = ys_.covers[r], rx = xs_.covers[col];
+            for (std::size_t oy = ry.lo; oy < ry.hi; ++oy)
+                for (std::size_t ox = rx.lo; ox < rx.hi; ++ox) {
+                    const float* zo = z + (oy * OW + ox) * P;
+                    const std::size_t tap = (pr - oy * g_.sh) * g_.kw + (pc - ox * g_.sw);
+                    for (std::size_t c = 0; c < C; ++c) {
+                        if (d[c] == 0.0f) continue;
+                        float* a = dwt + (c * KK + tap) * P;
+                        for (std::size_t f = 0; f < P; ++f) a[f] += d[c] * zo[f];
+                    }
+                }
+        }
+        for (std::size_t ky = 0; ky < g_.kh; ++ky)
+            for (std::size_t kx = 0; kx < g_.kw; ++kx) {
+                const auto [y0, y1] = rows_in_[ky];
+                const auto [x0, x1] = cols_in_[kx];
+                const double* a = ps + (y1 * W1 + x1) * P;
+                const double* b = ps + (y0 * W1 + x1) * P;
+                const double* e = ps + (y1 * W1 + x0) * P;
+                const double* h = ps + (y0 * W1 + x0) * P;
+                const std::size_t tap = ky * g_.kw + kx;
+                for (std::size_t f = 0; f < F; ++f) {
+                    const double rect = a[f] - b[f] - e[f] + h[f];
+                    for (std::size_t c = 0; c < C; ++c) {
+                        float& out = dw[(f * C + c) * KK + tap];
+                        out = static_cast<float>(out + (double(const_[c]) * rect + double(dwt[(c * KK + tap) * P + f])));
+                    }
+                }
+            }
+    }
+
+    // The outputs [lo, hi) whose tap k (stride s, padding pad before) falls inside an input of n.
+    static std::pair<std::size_t, std::size_t> inside(std::size_t k, std::size_t s, std::size_t pad, std::size_t n,
+                                                      std::size_t out) {
+        std::size_t lo = out, hi = 0;
+        for (std::size_t o = 0; o < out; ++o) {
+            const std::size_t at = o * s + k;  // padded coordinate
+            if (at >= pad && at - pad < n) {
+                lo = std::min(lo, o);
+                hi = o + 1;
+            }
+        }
+        return lo < hi ? std::pair{lo, hi} : std::pair<std::size_t, std::size_t>{0, 0};
+    }
+
     conv_geometry g_{};
     std::size_t G_ = 1, ph_ = 1, pw_ = 1;
     bool relu_ = false;
@@ -540,6 +625,7 @@ private:
     std::vector<std::size_t> win_;
     std::vector<float> wt_, const_, base_;
     std::vector<float> rect_;  // [output][c][f, padded]: the sum of filter f's taps inside the picture
+    std::vector<std::pair<std::size_t, std::size_t>> rows_in_, cols_in_;  // per kernel row / column
 
     // Kernel taps [k0, k1) of output o that fall inside an input of n (padding pad before).
     struct tap_range {
