@@ -4,10 +4,12 @@
 // filters instead of every output x window. Two layers of the network use them:
 //  - first_conv: the first convolution with its ReLU and max-pooling, forward and the parameter
 //    gradients (the first layer needs no input gradient). Outputs no cell reaches hold the bias.
-//  - second_conv: the convolution after it, at inference. Its input is the first stage's output,
-//    a per-filter constant except where cells reached; its output is precomputed once for the
-//    constant map (windows at the borders see padding, so it is a map, not a constant) and each
-//    sample adds what its reached positions change: (value - constant) scattered like a cell.
+//  - second_conv: the convolution after it. Its input is the first stage's output, a per-filter
+//    constant except where cells reached; its output is precomputed once for the constant map
+//    (windows at the borders see padding, so it is a map, not a constant) and each sample adds
+//    what its reached positions change: (value - constant) scattered like a cell. In training,
+//    its weight gradient and the part of its input gradient the first stage needs come the same
+//    way, from the reached positions and sums over the constant map.
 // `reference` holds the plain loops, the oracle of both (tested against the dense reference).
 // Layouts: weights [f][c][kh][kw] as the network keeps them, transposed here to [c][kh][kw][f]
 // so the filters of one tap are contiguous.
@@ -298,7 +300,7 @@ public:
 
     // The same given the gradient of the stage's output only where cells reached (`reached`,
     // [reached pooled position][f] in forward()'s order) and its sum per filter over the positions
-    // they did not (`rest`): what second_conv::input_grad computes.
+    // they did not (`rest`): what second_conv::backward computes.
     void backward(std::span<const std::uint32_t> cells, std::span<const float> values, const float* reached,
                   const double* rest, first_scratch& s, float* dw, float* db) const {
         gradients(cells, values, [&](std::size_t t, std::size_t f) { return reached[t * F + f]; }, rest, s, dw, db);
