@@ -449,32 +449,18 @@ public:
         s.pre.assign(base_.begin(), base_.end());
         float* pre = s.pre.data();
         const float* wt = wt_.data();
-        float d[C];
-        for (std::size_t t = 0; t < fs.ptouched.size(); ++t) {
-            bool any = false;
+        for_each_change(fs, [&](const float* d, std::size_t o, std::size_t tap) {
+            float* a = pre + o * P;
+            float sums[P];  // in registers across the channels (a and the weights may alias)
+            for (std::size_t f = 0; f < P; ++f) sums[f] = a[f];
             for (std::size_t c = 0; c < C; ++c) {
-                d[c] = fs.pvals[t * C + c] - const_[c];
-                any = any || d[c] != 0.0f;
+                if (d[c] == 0.0f) continue;
+                const float x = d[c];
+                const float* wk = wt + (c * KK + tap) * P;
+                for (std::size_t f = 0; f < P; ++f) sums[f] += wk[f] * x;
             }
-            if (!any) continue;
-            const std::size_t r = fs.prow[t], col = fs.pcol[t];
-            const std::size_t pr = r + g_.pt, pc = col + g_.pl;
-            const cover ry = ys_.covers[r], rx = xs_.covers[col];
-            for (std::size_t oy = ry.lo; oy < ry.hi; ++oy)
-                for (std::size_t ox = rx.lo; ox < rx.hi; ++ox) {
-                    float* a = pre + (oy * g_.ow + ox) * P;
-                    const std::size_t tap = (pr - oy * g_.sh) * g_.kw + (pc - ox * g_.sw);
-                    float sums[P];  // in registers across the channels (a and the weights may alias)
-                    for (std::size_t f = 0; f < P; ++f) sums[f] = a[f];
-                    for (std::size_t c = 0; c < C; ++c) {
-                        if (d[c] == 0.0f) continue;
-                        const float x = d[c];
-                        const float* wk = wt + (c * KK + tap) * P;
-                        for (std::size_t f = 0; f < P; ++f) sums[f] += wk[f] * x;
-                    }
-                    for (std::size_t f = 0; f < P; ++f) a[f] = sums[f];
-                }
-        }
+            for (std::size_t f = 0; f < P; ++f) a[f] = sums[f];
+        });
         const float lo = relu_ ? 0.0f : -std::numeric_limits<float>::infinity();
         for (std::size_t py = 0; py < ph_; ++py)
             for (std::size_t px = 0; px < pw_; ++px) {
@@ -565,28 +551,14 @@ private:
             }
         s.dwt.assign(C * KK * P, 0.0f);
         float* dwt = s.dwt.data();
-        float d[C];
-        for (std::size_t t = 0; t < fs.ptouched.size(); ++t) {
-            bool any = false;
+        for_each_change(fs, [&](const float* d, std::size_t o, std::size_t tap) {
+            const float* zo = z + o * P;
             for (std::size_t c = 0; c < C; ++c) {
-                d[c] = fs.pvals[t * C + c] - const_[c];
-                any = any || d[c] != 0.0f;
+                if (d[c] == 0.0f) continue;
+                float* a = dwt + (c * KK + tap) * P;
+                for (std::size_t f = 0; f < P; ++f) a[f] += d[c] * zo[f];
             }
-            if (!any) continue;
-            const std::size_t r = fs.prow[t], col = fs.pcol[t];
-            const std::size_t pr = r + g_.pt, pc = col + g_.pl;
-            const cover ry = ys_.covers[r], rx = xs_.covers[col];
-            for (std::size_t oy = ry.lo; oy < ry.hi; ++oy)
-                for (std::size_t ox = rx.lo; ox < rx.hi; ++ox) {
-                    const float* zo = z + (oy * OW + ox) * P;
-                    const std::size_t tap = (pr - oy * g_.sh) * g_.kw + (pc - ox * g_.sw);
-                    for (std::size_t c = 0; c < C; ++c) {
-                        if (d[c] == 0.0f) continue;
-                        float* a = dwt + (c * KK + tap) * P;
-                        for (std::size_t f = 0; f < P; ++f) a[f] += d[c] * zo[f];
-                    }
-                }
-        }
+        });
         for (std::size_t ky = 0; ky < g_.kh; ++ky)
             for (std::size_t kx = 0; kx < g_.kw; ++kx) {
                 const auto [y0, y1] = rows_in_[ky];
@@ -604,6 +576,29 @@ private:
                     }
                 }
             }
+    }
+
+    // fn(d, o, tap) for each reached position of fs whose value differs from the constant map
+    // (d: value - constant, per channel) and each output o (flat) whose window covers it, with
+    // the tap that sees it there.
+    template <class Fn>
+    void for_each_change(const first_scratch& fs, Fn&& fn) const {
+        float d[C];
+        for (std::size_t t = 0; t < fs.ptouched.size(); ++t) {
+            bool any = false;
+            for (std::size_t c = 0; c < C; ++c) {
+                d[c] = fs.pvals[t * C + c] - const_[c];
+                any = any || d[c] != 0.0f;
+            }
+            if (!any) continue;
+            const std::size_t r = fs.prow[t], col = fs.pcol[t];
+            const std::size_t pr = r + g_.pt, pc = col + g_.pl;
+            const cover ry = ys_.covers[r], rx = xs_.covers[col];
+            for (std::size_t oy = ry.lo; oy < ry.hi; ++oy)
+                for (std::size_t ox = rx.lo; ox < rx.hi; ++ox)
+                    fn(static_cast<const float*>(d), oy * g_.ow + ox,
+                       (pr - oy * g_.sh) * g_.kw + (pc - ox * g_.sw));
+        }
     }
 
     // The outputs [lo, hi) whose tap k (stride s, padding pad before) falls inside an input of n.
