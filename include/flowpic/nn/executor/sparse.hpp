@@ -250,13 +250,10 @@ private:
                 engine_.backward_to_output_grad(p, m, dlogits.data(), last, gg.data(), cc, w.ews, 1, dz);
                 for (std::size_t s = 0; s < m; ++s) {
                     first_.forward(x.cells(s0 + s), x.values(s0 + s), w.fs);
-                    const std::size_t reached = w.fs.ptouched.size();
-                    w.dx.resize(reached * C1);
+                    w.dx.resize(w.fs.ptouched.size() * C1);
                     double rest[C1];
                     second_.backward(w.fs, dz + s * per, plan.rows, plan.owp, w.ss, w.dx.data(), rest,
                                      gg.data() + S1::offset);
-                    for (std::size_t k = 0; k < reached; ++k)
-                        for (std::size_t ch = 0; ch < C1; ++ch) rest[ch] -= w.dx[k * C1 + ch];
                     first_.backward(x.cells(s0 + s), x.values(s0 + s), w.dx.data(), rest, w.fs, dw, db);
                     first_.release(w.fs);
                 }

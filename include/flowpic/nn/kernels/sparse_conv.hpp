@@ -131,11 +131,11 @@ inline void sparse_conv2d_param_grad(const conv_geometry& g, std::span<const std
 
 namespace sparse {
 
-// [f][c][kh][kw] -> [c][kh][kw][f]
-inline void transpose_filters(const conv_geometry& g, const float* w, float* wt) {
+// [f][c][kh][kw] -> [c][kh][kw][f], `stride` >= g.f floats per tap (the rest left as they are)
+inline void transpose_filters(const conv_geometry& g, const float* w, float* wt, std::size_t stride) {
     const std::size_t k = g.k();
     for (std::size_t f = 0; f < g.f; ++f)
-        for (std::size_t i = 0; i < k; ++i) wt[i * g.f + f] = w[f * k + i];
+        for (std::size_t i = 0; i < k; ++i) wt[i * stride + f] = w[f * k + i];
 }
 
 // Per-thread buffers, sized on first use and left clean (slots and marks zero) between samples.
@@ -174,7 +174,7 @@ public:
         rows_.set(g.w);
         win_ = window_offsets(pool, g.ow);
         wt_.resize(g.weight_size());
-        transpose_filters(g, w, wt_.data());
+        transpose_filters(g, w, wt_.data(), F);
         b_.assign(b, b + g.f);
         const_.resize(g.f);
         for (std::size_t f = 0; f < g.f; ++f) const_[f] = relu && !(b[f] > 0.0f) ? 0.0f : b[f];
@@ -405,12 +405,10 @@ public:
         // per kernel row (column): the outputs whose tap there falls inside the picture
         rows_in_.assign(g.kh, {0, 0});
         cols_in_.assign(g.kw, {0, 0});
-        for (std::size_t k = 0; k < g.kh; ++k) rows_in_[k] = inside(k, g.sh, g.pt, g.h, g.oh);
-        for (std::size_t k = 0; k < g.kw; ++k) cols_in_[k] = inside(k, g.sw, g.pl, g.w, g.ow);
-        const std::size_t K = g.k();
-        wt_.assign(K * P, 0.0f);
-        for (std::size_t f = 0; f < F; ++f)
-            for (std::size_t i = 0; i < K; ++i) wt_[i * P + f] = w[f * K + i];
+        for (std::size_t k = 0; k < g.kh; ++k) rows_in_[k] = inside(k, g.sh, g.pt, g.h, g.oh, g.kh);
+        for (std::size_t k = 0; k < g.kw; ++k) cols_in_[k] = inside(k, g.sw, g.pl, g.w, g.ow, g.kw);
+        wt_.assign(g.k() * P, 0.0f);
+        transpose_filters(g, w, wt_.data(), P);
         const_.assign(constants.begin(), constants.end());
         // the output on the constant map: bias + sum over c of const[c] x (the filter's taps that
         // fall inside the picture), a rectangle of each filter plane, read from prefix sums
@@ -481,9 +479,10 @@ public:
     // fs (`rows` rows of [f][column] with `cols` columns: the engine's layout, nn::detail::engine::
     // backward_to_output_grad; rows and columns past those hold zero gradient): dw ([f][c][kh][kw])
     // += the weight gradient; dx ([reached][c], fs's order) = the input gradient at the first
-    // stage's reached positions; total[c] = its sum over every input position.
+    // stage's reached positions; rest[c] = its sum over the other input positions (what
+    // first_conv::backward takes).
     void backward(const first_scratch& fs, const float* dz, std::size_t rows, std::size_t cols, second_scratch& s,
-                  float* dx, double* total, float* dw) const {
+                  float* dx, double* rest, float* dw) const {
         const std::size_t OH = g_.oh, OW = g_.ow, KK = g_.kh * g_.kw;
         s.dzt.assign(OH * OW * P, 0.0f);
         float* z = s.dzt.data();
@@ -504,7 +503,7 @@ public:
         for (std::size_t c = 0; c < C; ++c) {
             double t = 0;
             for (std::size_t f = 0; f < P; ++f) t += acc[c][f];
-            total[c] = t;
+            rest[c] = t;  // all inputs, less the reached ones below
         }
         weight_grad(fs, s, dw);
         // the reached inputs: a transposed convolution over the outputs whose windows cover them
@@ -527,6 +526,7 @@ public:
                 float v = 0;
                 for (std::size_t f = 0; f < P; ++f) v += g[c][f];
                 dx[t * C + c] = v;
+                rest[c] -= v;
             }
         }
     }
@@ -601,13 +601,14 @@ private:
         }
     }
 
-    // The outputs [lo, hi) whose tap k (stride s, padding pad before) falls inside an input of n.
-    static std::pair<std::size_t, std::size_t> inside(std::size_t k, std::size_t s, std::size_t pad, std::size_t n,
-                                                      std::size_t out) {
+    // The outputs [lo, hi) of `out` whose tap t of a kernel of k falls inside an input of n: those
+    // whose taps() hold it (a contiguous run, as the taps move with the output).
+    static std::pair<std::size_t, std::size_t> inside(std::size_t t, std::size_t s, std::size_t pad, std::size_t n,
+                                                      std::size_t out, std::size_t k) {
         std::size_t lo = out, hi = 0;
         for (std::size_t o = 0; o < out; ++o) {
-            const std::size_t at = o * s + k;  // padded coordinate
-            if (at >= pad && at - pad < n) {
+            const auto [k0, k1] = taps(o, s, pad, n, k);
+            if (k0 <= t && t < k1) {
                 lo = std::min(lo, o);
                 hi = o + 1;
             }
