@@ -26,14 +26,14 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from fplab import apps, content, servers, wan, web  # noqa: E402
+from fplab import apps, content, servers, stack, wan, web  # noqa: E402
 from fplab.atomic import atomic_open  # noqa: E402
 from fplab.netns import Namespace, link, wait_log  # noqa: E402
 from fplab.pki import Pki  # noqa: E402
 
 CATEGORIES = apps.ORDER
 MANIFEST_HEADER = ["file", "category", "vpn", "application", "seed", "start", "duration",
-                   "rtt_ms", "jitter_ms", "loss", "down_mbit", "up_mbit", "access", "queue_ms"]
+                   "rtt_ms", "jitter_ms", "loss", "down_mbit", "up_mbit", "access", "queue_ms", "tcp_timestamps"]
 EMULATOR = "flowpic-link-emulator"
 PY = "/usr/bin/python3"
 CLIENTS = os.path.join(HERE, "clients")
@@ -63,6 +63,7 @@ class Session:
             self.server_addr, self.client_addr = self.underlay_server, self.underlay_client
         self.application = job.category_application(i)
         self.wan = wan.profile(seed, job.lab.args.max_rate) if job.lab.args.wan == "on" else None
+        self.tcp_timestamps = stack.timestamps(seed, job.lab.args.tcp_timestamps)
 
     def wan_columns(self):
         if self.wan:
@@ -120,6 +121,7 @@ class Job:
         self.emu = lab.namespace("%de" % self.index) if lab.args.wan == "on" else None
         for s in self.sessions:
             s.ns = lab.namespace("%dc%d" % (self.index, s.i))
+            stack.apply(s.ns, s.tcp_timestamps)
             dev = "s%d" % s.i
             if self.emu:
                 # client eth0 <-> c<i> [emulator] s<i> <-> s<i> server
@@ -206,7 +208,7 @@ class Lab:
         variants = {"no": [False], "yes": [True], "both": [False, True]}[a.vpn]
         jobs = [Job(self, c, v, CATEGORIES.index(c) * 2 + int(v)) for c in a.categories for v in variants]
         rows = sorted([s.file, j.category, "yes" if j.vpn else "no", s.application, s.seed, "%.3f" % s.start,
-                       "%g" % s.duration] + s.wan_columns() for j in jobs for s in j.sessions)
+                       "%g" % s.duration] + s.wan_columns() + [s.tcp_timestamps] for j in jobs for s in j.sessions)
         return jobs, rows
 
     @staticmethod
@@ -308,6 +310,9 @@ def parse(argv=None):
     ap.add_argument("--quic", choices=list(web.QUIC_PROFILES), default="google",
                     help="how the lab's QUIC servers and players send: google: 1350-byte packets and Chromium's ACK "
                          "decimation, as Google's QUIC and Chrome (real YouTube traffic); quic-go: quic-go as packaged")
+    ap.add_argument("--tcp-timestamps", choices=list(stack.CHOICES), default="mixed",
+                    help="the clients' TCP timestamps: mixed: off in a seeded share of sessions, as on Windows, on "
+                         "in the others, as on Linux, Android and Apple systems; on or off: every session")
     ap.add_argument("--link-emulator", default="",
                     help="the flowpic-link-emulator program (default: $FLOWPIC_LINK_EMULATOR, else PATH)")
     ap.add_argument("--snaplen", type=int, default=96, help="bytes kept per packet (sizes come from the IP header)")

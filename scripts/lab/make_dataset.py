@@ -22,7 +22,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from fplab.atomic import atomic_open  # noqa: E402
-from fplab.check import HEADER, OLD_HEADER, read_manifest, read_pcap  # noqa: E402
+from fplab.check import OLD_HEADER, read_manifest, read_pcap  # noqa: E402
 
 CATEGORY_CODES = {"voip": 0, "video": 1, "file_transfer": 2, "chat": 3, "browsing": 4}
 MAGIC = b"FPRECORD"
@@ -50,7 +50,7 @@ def build(dirs, min_packets=1):
         return index[s]
 
     entries, records, summary, manifest = [], [], {}, []
-    header = OLD_HEADER  # the new one as soon as one lab directory has it
+    header = OLD_HEADER  # the longest of the lab directories' headers (each extends the one before)
     for spec in dirs:
         d, _, only = spec.partition("=")
         only = set(only.split(",")) if only else None
@@ -58,8 +58,8 @@ def build(dirs, min_packets=1):
             h, rows = read_manifest(os.path.join(d, "manifest.csv"))
         except ValueError:
             raise SystemExit("%s/manifest.csv: unexpected header" % d)
-        if h == HEADER:
-            header = HEADER
+        if len(h) > len(header):
+            header = h
         for row in rows:
             if only is not None and row["category"] not in only:
                 continue

@@ -20,13 +20,20 @@ set -- --out "$WORK/run" --seconds "$SECONDS_PER_SESSION" --vpn both --sessions 
 "$FLOWPIC" lab "$@" --plan >"$WORK/plan1.csv" || exit 1
 "$FLOWPIC" lab "$@" --plan >"$WORK/plan2.csv" || exit 1
 cmp -s "$WORK/plan1.csv" "$WORK/plan2.csv" || { echo "lab smoke: two plans with one seed differ"; exit 1; }
-head -1 "$WORK/plan1.csv" | grep -qx 'file,category,vpn,application,seed,start,duration,rtt_ms,jitter_ms,loss,down_mbit,up_mbit,access,queue_ms' ||
+head -1 "$WORK/plan1.csv" | grep -qx 'file,category,vpn,application,seed,start,duration,rtt_ms,jitter_ms,loss,down_mbit,up_mbit,access,queue_ms,tcp_timestamps' ||
     { echo "lab smoke: bad manifest header"; exit 1; }
 # every session has a WAN link (an access profile); --wan off plans none
 [ -z "$(tail -n +2 "$WORK/plan1.csv" | cut -d, -f13 | grep -vx -e fibre -e cable -e dsl -e mobile)" ] ||
     { echo "lab smoke: a session without an access profile"; exit 1; }
 [ "$("$FLOWPIC" lab "$@" --wan off --plan | tail -n +2 | cut -d, -f13 | sort -u)" = off ] ||
     { echo "lab smoke: --wan off plans WAN links"; exit 1; }
+# client TCP stacks: both kinds among the runs below (--check then verifies each capture's
+# segments against its row), and --tcp-timestamps off turns every session's off
+[ "$("$FLOWPIC" lab --out "$WORK/ft" --seconds 10 --vpn no --categories file_transfer --sessions 8 --seed "$SEED" \
+      --plan | tail -n +2 | cut -d, -f15 | sort -u | tr '\n' ' ')" = "off on " ] ||
+    { echo "lab smoke: the file-transfer run plans not both TCP stacks"; exit 1; }
+[ "$("$FLOWPIC" lab "$@" --tcp-timestamps off --plan | tail -n +2 | cut -d, -f15 | sort -u)" = off ] ||
+    { echo "lab smoke: --tcp-timestamps off plans timestamps"; exit 1; }
 
 # 2. the run: --check verifies every capture holds its category's protocol, or OpenVPN's UDP 1194
 #    alone, between its own two hosts only, and that the manifest and the captures agree

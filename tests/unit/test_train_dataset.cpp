@@ -17,6 +17,9 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <tuple>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include <unistd.h>
@@ -27,6 +30,7 @@
 #include "flowpic/picture/maker.hpp"
 #include "flowpic/presets/builtin.hpp"
 #include "flowpic/source/any_file.hpp"
+#include "flowpic/source/pcap_file.hpp"
 #include "flowpic/train/build_dataset.hpp"
 #include "flowpic/train/confusion_png.hpp"
 #include "flowpic/train/dataset_file.hpp"
@@ -53,16 +57,17 @@ void put(std::vector<std::uint8_t>& b, T v) {
     for (std::size_t i = 0; i < sizeof(T); ++i) b.push_back(static_cast<std::uint8_t>(static_cast<std::uint64_t>(v) >> (8 * i)));
 }
 
-// Lab flow records (docs/lab.md) written here: flows of named captures, each a run of packets
-// every `gap_us` microseconds with sizes cycling through a few values.
-struct fpr_flow {
+// One flow of a lab flow-records file (docs/lab.md, "The flow-records format"): its key, labels
+// and packets as (microseconds since its first packet, IP total length).
+struct fpr_entry {
+    flow_key key;
     std::string capture;
-    std::uint8_t vpn = 0, category = 1, host = 2;
-    std::uint32_t packets = 30, gap_us = 500'000;
-    std::int64_t first_ns = 1'700'000'000'000'000'000;
+    std::uint8_t category = 1, vpn = 0;
+    std::int64_t first_ns = 0;
+    std::vector<std::pair<std::uint32_t, std::uint16_t>> packets;
 };
 
-void write_fpr(const std::string& path, const std::vector<fpr_flow>& flows) {
+void write_fpr_entries(const std::string& path, const std::vector<fpr_entry>& flows) {
     std::vector<std::string> strings{"app"};
     std::vector<std::uint8_t> s, f, p;
     std::map<std::string, std::uint16_t> index;
@@ -73,24 +78,24 @@ void write_fpr(const std::string& path, const std::vector<fpr_flow>& flows) {
         s.insert(s.end(), str.begin(), str.end());
     }
     std::uint64_t first = 0;
-    std::uint16_t port = 40000;
     for (const auto& fl : flows) {
-        std::uint8_t addr[32] = {};
-        addr[0] = 10; addr[3] = fl.host;
-        addr[16] = 10; addr[19] = 1;
-        f.insert(f.end(), addr, addr + 32);
-        put<std::uint16_t>(f, port++);
-        put<std::uint16_t>(f, 443);
-        f.push_back(6); f.push_back(4); f.push_back(fl.category); f.push_back(fl.vpn);
+        f.insert(f.end(), fl.key.src.bytes.begin(), fl.key.src.bytes.end());
+        f.insert(f.end(), fl.key.dst.bytes.begin(), fl.key.dst.bytes.end());
+        put<std::uint16_t>(f, fl.key.sport);
+        put<std::uint16_t>(f, fl.key.dport);
+        f.push_back(fl.key.proto);
+        f.push_back(static_cast<std::uint8_t>(fl.key.src.family));
+        f.push_back(fl.category);
+        f.push_back(fl.vpn);
         put<std::uint16_t>(f, 0);
         put<std::uint16_t>(f, index[fl.capture]);
-        put<std::uint32_t>(f, fl.packets);
+        put<std::uint32_t>(f, static_cast<std::uint32_t>(fl.packets.size()));
         put<std::int64_t>(f, fl.first_ns);
         put<std::uint64_t>(f, first);
-        first += fl.packets;
-        for (std::uint32_t k = 0; k < fl.packets; ++k) {
-            put<std::uint32_t>(p, k * fl.gap_us);
-            put<std::uint16_t>(p, static_cast<std::uint16_t>(60 + (k * 397) % 1400));
+        first += fl.packets.size();
+        for (const auto& [us, size] : fl.packets) {
+            put<std::uint32_t>(p, us);
+            put<std::uint16_t>(p, size);
         }
     }
     std::vector<std::uint8_t> b;
@@ -106,6 +111,33 @@ void write_fpr(const std::string& path, const std::vector<fpr_flow>& flows) {
     b.insert(b.end(), p.begin(), p.end());
     fs::create_directories(fs::path(path).parent_path());
     std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
+}
+
+// Flows written here: each a run of packets every `gap_us` microseconds from 10.0.0.host to
+// 10.0.0.1:443, sizes cycling through a few values.
+struct fpr_flow {
+    std::string capture;
+    std::uint8_t vpn = 0, category = 1, host = 2;
+    std::uint32_t packets = 30, gap_us = 500'000;
+    std::int64_t first_ns = 1'700'000'000'000'000'000;
+};
+
+void write_fpr(const std::string& path, const std::vector<fpr_flow>& flows) {
+    std::vector<fpr_entry> entries;
+    std::uint16_t port = 40000;
+    for (const auto& fl : flows) {
+        fpr_entry e{{}, fl.capture, fl.category, fl.vpn, fl.first_ns, {}};
+        const std::uint8_t src[4] = {10, 0, 0, fl.host}, dst[4] = {10, 0, 0, 1};
+        e.key.src = ip_address::v4(src);
+        e.key.dst = ip_address::v4(dst);
+        e.key.sport = port++;
+        e.key.dport = 443;
+        e.key.proto = 6;
+        for (std::uint32_t k = 0; k < fl.packets; ++k)
+            e.packets.emplace_back(k * fl.gap_us, static_cast<std::uint16_t>(60 + (k * 397) % 1400));
+        entries.push_back(std::move(e));
+    }
+    write_fpr_entries(path, entries);
 }
 
 std::vector<train::capture_info> captures_of(std::size_t label, std::size_t plain, std::size_t vpn, std::size_t unknown) {
@@ -326,6 +358,63 @@ TEST_CASE("a dataset's pictures and packets equal an independent flow table and 
     };
     check(presets::mini_flowpic{}, flows::bidirectional{}, blocks::specs::mini_flowpic);
     check(presets::shapira2019{}, flows::unidirectional{}, blocks::specs::shapira2019);
+}
+
+TEST_CASE("lab flow records give the dataset their capture gives: one picture per connection, both directions") {
+    // the lab's records hold one direction of a 5-tuple each (scripts/lab/make_dataset.py); made
+    // here the same way from a real capture, they must give what the capture itself gives
+    const std::string cap = test::repo("data/sample/sample.pcap");
+    temp_dir t("train-test");
+    copy_into(cap, t / "pcap/video/sample.pcap");
+    std::vector<fpr_entry> flows;
+    std::unordered_map<flow_key, std::size_t, flow_key_hash> index;
+    source::pcap_file<> src(cap);
+    keyed_packet kp;
+    std::size_t reverse_halves = 0;
+    while (src.next(kp)) {
+        auto [it, fresh] = index.try_emplace(kp.key, flows.size());
+        if (fresh) {
+            flows.push_back({kp.key, "c/sample.pcap", 1, 0, kp.pkt.time_ns, {}});
+            reverse_halves += index.contains(kp.key.reversed());
+        }
+        auto& f = flows[it->second];
+        REQUIRE(kp.pkt.time_ns >= f.first_ns);
+        f.packets.emplace_back(static_cast<std::uint32_t>((kp.pkt.time_ns - f.first_ns) / 1000),
+                               static_cast<std::uint16_t>(kp.pkt.size));
+    }
+    REQUIRE(reverse_halves > 5);  // connections whose two directions are two records
+    write_fpr_entries(t / "fpr/video/sample.fpr", flows);
+
+    for (const std::string preset : {"mini_flowpic", "shapira2019", "network_stats"}) {
+        INFO(preset);
+        train::build_options o;
+        o.preset = preset;
+        const auto from_pcap = train::build_dataset(t / "pcap", o);
+        const auto from_fpr = train::build_dataset(t / "fpr", o);
+        REQUIRE(from_pcap.size() > 1);  // network_stats: a 60 s chunk of the whole capture
+        REQUIRE(from_fpr.size() == from_pcap.size());
+        std::size_t both_ways = 0;
+        for (std::size_t i = 0; i < from_pcap.size(); ++i) {
+            const auto& a = from_pcap.samples[i];
+            const auto& b = from_fpr.samples[i];
+            CHECK(a.key == b.key);
+            CHECK(a.block_start_ns == b.block_start_ns);
+            CHECK(a.block_end_ns == b.block_end_ns);
+            // the records keep no order between packets of one time stamp in two flows
+            const auto sa = from_pcap.packets_of(i), sb = from_fpr.packets_of(i);
+            std::vector<packet> pa(sa.begin(), sa.end()), pb(sb.begin(), sb.end());
+            const auto by_time = [](const packet& x, const packet& y) {
+                return std::tie(x.time_ns, x.dir, x.size) < std::tie(y.time_ns, y.dir, y.size);
+            };
+            std::sort(pa.begin(), pa.end(), by_time);
+            std::sort(pb.begin(), pb.end(), by_time);
+            CHECK(pa == pb);
+            CHECK(from_pcap.pictures[i].densify().data == from_fpr.pictures[i].densify().data);
+            both_ways += std::any_of(pb.begin(), pb.end(), [](const packet& p) { return p.dir == direction::reverse; });
+        }
+        if (preset == "mini_flowpic") CHECK(both_ways > 0);  // bidirectional pictures
+        if (preset == "shapira2019") CHECK(both_ways == 0);
+    }
 }
 
 TEST_CASE("the lab dataset's split keeps every lab capture on one side, per class, reproducibly") {

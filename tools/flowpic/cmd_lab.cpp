@@ -48,6 +48,7 @@ struct lab_options {
     bool force = false;
     std::string wan = "on";
     std::string quic = "google";
+    std::string tcp_timestamps = "mixed";
     std::string link_emulator;
 };
 
@@ -111,7 +112,7 @@ void run_lab(const lab_options& o) {
                                   "--vpn", o.vpn, "--categories", o.categories, "--sessions",
                                   std::to_string(o.sessions), "--seed", std::to_string(o.seed), "--snaplen",
                                   std::to_string(o.snaplen), "--max-rate", std::to_string(o.max_rate),
-                                  "--wan", o.wan, "--quic", o.quic};
+                                  "--wan", o.wan, "--quic", o.quic, "--tcp-timestamps", o.tcp_timestamps};
     export_link_emulator(o.link_emulator);
     if (!o.cache.empty()) args.insert(args.end(), {"--cache", o.cache});
     if (!o.applications.empty()) args.insert(args.end(), {"--applications", o.applications});
@@ -127,7 +128,7 @@ void add_lab_command(CLI::App& app) {
     auto* cmd = app.add_subcommand(
         "lab", "Make labelled captures of browsing, chat, video, voip and file_transfer traffic from real software "
                "in network namespaces (root; Debian packages, see --setup). Writes DIR/manifest.csv: "
-               "file,category,vpn,application,seed,start,duration,rtt_ms,jitter_ms,loss,down_mbit,up_mbit,access,queue_ms");
+               "file,category,vpn,application,seed,start,duration,rtt_ms,jitter_ms,loss,down_mbit,up_mbit,access,queue_ms,tcp_timestamps");
     auto o = std::make_shared<lab_options>();
     cmd->add_option("--out", o->out,
                     "directory for the captures and manifest.csv; one that holds a run's manifest.csv needs --force")
@@ -158,6 +159,11 @@ void add_lab_command(CLI::App& app) {
                     "how the lab's QUIC servers and players send: google: 1350-byte packets and Chromium's ACK "
                     "decimation, as Google's QUIC and Chrome do (real YouTube traffic); quic-go: quic-go as packaged")
         ->check(CLI::IsMember({"google", "quic-go"}))
+        ->capture_default_str();
+    cmd->add_option("--tcp-timestamps", o->tcp_timestamps,
+                    "the clients' TCP timestamps: mixed: off in a seeded share of sessions (40 %), as Windows "
+                    "leaves them, on in the others, as Linux, Android and Apple systems; on or off: every session")
+        ->check(CLI::IsMember({"mixed", "on", "off"}))
         ->capture_default_str();
     cmd->add_option("--link-emulator", o->link_emulator,
                     "the flowpic-link-emulator program (default: the one beside this tool)");

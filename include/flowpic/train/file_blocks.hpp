@@ -8,8 +8,9 @@
 //
 // Flow grouping: the preset's flow key policy (flows::all_flows, A.3, mixes the flows of one
 // capture into one stream). Lab flow records (.fpr) hold the flows of many captures one after the
-// other, so there each flow's lab capture is its origin, and a grouping without keys (all_flows)
-// mixes the flows of each capture separately, in time order.
+// other, each one direction of a 5-tuple; there each flow's lab capture is its origin, and each
+// capture's packets meet the grouping in time order, as the capture's own would: a bidirectional
+// grouping joins the two directions of a connection, all_flows mixes the capture's flows.
 
 #include <algorithm>
 #include <cstdint>
@@ -80,45 +81,39 @@ template <class Key, class Source, class F>
 void blocks_of_file(Source& src, const blocks::window_spec& w, F& f, std::optional<source::damage>* damage,
                     time_order_counts* order) {
     if constexpr (std::is_same_v<Source, source::flow_records>) {
-        if constexpr (!Key::keyed) {
-            // one stream per lab capture, in time order (the file holds flow after flow); the
-            // session (flow index) is cleared so that the two directions of a connection meet
-            std::vector<std::string_view> names;
-            std::unordered_map<std::string_view, std::size_t> index;
-            std::vector<std::vector<keyed_packet>> per_capture;
-            std::vector<int> vpn;
-            std::vector<std::string_view> app;  // a lab session runs one application
-            keyed_packet kp;
-            source::until_damage<Source> until(src, damage ? source::on_damage::stop : source::on_damage::refuse);
-            while (until.next(kp)) {
-                const auto& rec = src.flow(src.current_flow());
-                auto [it, fresh] = index.try_emplace(rec.capture, names.size());
-                if (fresh) {
-                    names.push_back(rec.capture);
-                    per_capture.emplace_back();
-                    vpn.push_back(rec.vpn ? 1 : 0);
-                    app.push_back(rec.application);
-                }
-                kp.key.session = 0;
-                per_capture[it->second].push_back(kp);
+        // Per lab capture, its packets in time order with the flow index (key.session) cleared, so
+        // that the preset's grouping meets them as it meets a capture's: the records hold one
+        // direction of a 5-tuple each, which a bidirectional grouping joins into the connection,
+        // and all_flows mixes into one stream.
+        std::vector<std::string_view> names;
+        std::unordered_map<std::string_view, std::size_t> index;
+        std::vector<std::vector<keyed_packet>> per_capture;
+        std::vector<int> vpn;
+        std::vector<std::string_view> app;  // a lab session runs one application
+        keyed_packet kp;
+        source::until_damage<Source> until(src, damage ? source::on_damage::stop : source::on_damage::refuse);
+        while (until.next(kp)) {
+            const auto& rec = src.flow(src.current_flow());
+            auto [it, fresh] = index.try_emplace(rec.capture, names.size());
+            if (fresh) {
+                names.push_back(rec.capture);
+                per_capture.emplace_back();
+                vpn.push_back(rec.vpn ? 1 : 0);
+                app.push_back(rec.application);
             }
-            if (damage && until.damage()) *damage = until.damage();
-            for (std::size_t c = 0; c < names.size(); ++c) {
-                auto& v = per_capture[c];
-                std::stable_sort(v.begin(), v.end(),
-                                 [](const keyed_packet& a, const keyed_packet& b) { return a.pkt.time_ns < b.pkt.time_ns; });
-                const block_origin origin{names[c], vpn[c], app[c], false};
-                auto cb = [&](const blocks::block& b) { f(b, origin); };
-                source::memory mem(v);
-                blocks_of<Key>(mem, w, cb);
-                std::vector<keyed_packet>().swap(v);
-            }
-        } else {
-            auto cb = [&](const blocks::block& b) {
-                const auto& rec = src.flow(b.owner->key.session - 1);  // key.session = flow index + 1
-                f(b, block_origin{rec.capture, rec.vpn ? 1 : 0, rec.application, true});
-            };
-            blocks_of<Key>(src, w, cb, damage, order);
+            kp.key.session = 0;
+            per_capture[it->second].push_back(kp);
+        }
+        if (damage && until.damage()) *damage = until.damage();
+        for (std::size_t c = 0; c < names.size(); ++c) {
+            auto& v = per_capture[c];
+            std::stable_sort(v.begin(), v.end(),
+                             [](const keyed_packet& a, const keyed_packet& b) { return a.pkt.time_ns < b.pkt.time_ns; });
+            const block_origin origin{names[c], vpn[c], app[c], Key::keyed};
+            auto cb = [&](const blocks::block& b) { f(b, origin); };
+            source::memory mem(v);
+            blocks_of<Key>(mem, w, cb, nullptr, order);
+            std::vector<keyed_packet>().swap(v);
         }
     } else {
         const block_origin origin{{}, -1, {}, Key::keyed};

@@ -9,10 +9,13 @@ import socket
 import struct
 import sys
 
-# the manifest's columns; labs before the WAN links wrote only the first seven (OLD_HEADER)
+# the manifest's columns; labs before the WAN links wrote only the first seven (OLD_HEADER), labs
+# before the client TCP stacks the first fourteen (WAN_HEADER)
 HEADER = ["file", "category", "vpn", "application", "seed", "start", "duration",
-          "rtt_ms", "jitter_ms", "loss", "down_mbit", "up_mbit", "access", "queue_ms"]
+          "rtt_ms", "jitter_ms", "loss", "down_mbit", "up_mbit", "access", "queue_ms", "tcp_timestamps"]
 OLD_HEADER = HEADER[:7]
+WAN_HEADER = HEADER[:14]
+HEADERS = (HEADER, WAN_HEADER, OLD_HEADER)
 
 
 def read_manifest(path):
@@ -20,7 +23,7 @@ def read_manifest(path):
     with open(path, newline="") as f:
         r = csv.reader(f)
         header = next(r, None)
-        if header not in (HEADER, OLD_HEADER):
+        if header not in HEADERS:
             raise ValueError("%s: header is %s, not %s" % (path, header, ",".join(HEADER)))
         return header, [dict(zip(header, line)) for line in r]
 CATEGORIES = {"browsing", "chat", "video", "voip", "file_transfer"}
@@ -103,6 +106,54 @@ def handshake_rtts(path):
                         out.append((t - sent) * 1000)
                     resent.discard(back)
     return out
+
+
+def tcp_timestamp_segments(path):
+    """(TCP segments carrying the RFC 7323 timestamps option, TCP segments) of an Ethernet pcap."""
+    with_ts = total = 0
+    with open(path, "rb") as f:
+        head = f.read(24)
+        e = "<" if struct.unpack("<I", head[:4])[0] in (0xa1b2c3d4, 0xa1b23c4d) else ">"
+        while True:
+            rec = f.read(16)
+            if len(rec) < 16:
+                break
+            caplen = struct.unpack(e + "IIII", rec)[2]
+            ip = f.read(caplen)[14:]
+            if len(ip) < 20 or ip[0] >> 4 != 4 or ip[9] != 6:
+                continue
+            ihl = (ip[0] & 15) * 4
+            if len(ip) < ihl + 20:
+                continue
+            total += 1
+            opts, i = ip[ihl + 20:ihl + (ip[ihl + 12] >> 4) * 4], 0
+            while i < len(opts) and opts[i] != 0:
+                if opts[i] == 1:
+                    i += 1
+                    continue
+                if opts[i] == 8:
+                    with_ts += 1
+                    break
+                if i + 1 >= len(opts) or opts[i + 1] < 2:
+                    break
+                i += opts[i + 1]
+    return with_ts, total
+
+
+def check_stack(out, rows):
+    """A plain session's TCP uses timestamps exactly when its manifest row says so."""
+    problems = []
+    for row in rows:
+        want = row.get("tcp_timestamps")
+        if row["vpn"] != "no" or want not in ("on", "off"):
+            continue
+        with_ts, total = tcp_timestamp_segments(os.path.join(out, row["file"]))
+        if want == "off" and with_ts:
+            problems.append("%s: %d of %d TCP segments carry timestamps; its client's are off"
+                            % (row["file"], with_ts, total))
+        if want == "on" and total and not with_ts:
+            problems.append("%s: no TCP segment of %d carries timestamps; its client's are on" % (row["file"], total))
+    return problems
 
 
 def expected(row):
@@ -223,6 +274,7 @@ def check_dir(out, min_packets=10):
             problems.append("%s: only %d TCP/UDP packets" % (row["file"], len(packets)))
         problems += check_capture(row, packets)
     problems += check_wan(out, rows)
+    problems += check_stack(out, rows)
     for root, _, files in os.walk(out):
         if ".lab-work" in root:
             continue
