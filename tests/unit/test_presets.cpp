@@ -17,7 +17,9 @@
 #include <vector>
 
 #include "test_files.hpp"
+#include "flowpic/blocks/windowed_table.hpp"
 #include "flowpic/core/error.hpp"
+#include "flowpic/flows/sink.hpp"
 #include "flowpic/nn/model_file.hpp"
 #include "flowpic/nn/optimizer.hpp"
 #include "flowpic/picture/maker.hpp"
@@ -210,12 +212,18 @@ TEST_CASE("presets: a preset defined in a test runs through dataset, train and c
         nn::load_model(model, net);
         std::map<std::pair<flow_key, std::int64_t>, std::vector<float>> by_hand;
         pic::maker<typename P::picture, backend::scalar> maker;
-        train::for_each_block<P>(capture, [&](const blocks::block& b, const train::block_origin&) {
-            const auto& p = maker.dense(b);
-            std::vector<float> x(p.data.begin(), p.data.end()), y(2);
-            net.predict(x.data(), 1, y.data(), backend::scalar{});
-            by_hand[{b.owner->key, b.window_start_ns}] = y;
-        });
+        // the pipeline streams the records flow after flow, each record one flow (as `flowpic
+        // classify` reads a .fpr; `dataset` joins a connection's records: train/file_blocks.hpp)
+        source::flow_records hand_records(capture);
+        blocks::windowed_table<typename P::flow_key> table({}, P::window);
+        flows::callback_sink sink{[&](const blocks::block& b) {
+                                      const auto& p = maker.dense(b);
+                                      std::vector<float> x(p.data.begin(), p.data.end()), y(2);
+                                      net.predict(x.data(), 1, y.data(), backend::scalar{});
+                                      by_hand[{b.owner->key, b.window_start_ns}] = y;
+                                  },
+                                  flows::ignore{}};
+        table.consume(hand_records, sink);
         REQUIRE(by_hand.size() > 5);
 
         source::flow_records records(capture);

@@ -71,11 +71,8 @@ def read_pcap(path):
     return out
 
 
-def handshake_rtts(path):
-    """Milliseconds from each TCP SYN to its SYN-ACK, in an Ethernet pcap. Handshakes whose SYN was
-    sent again are left out (Karn's rule): a SYN-ACK that answers the first SYN, or one the server
-    retransmitted, can arrive just after the client's retransmission and look faster than the link."""
-    syn, resent, out = {}, set(), []
+def _tcp_segments(path):
+    """(seconds, IPv4 packet, IP header length) of each IPv4 TCP segment of an Ethernet pcap."""
     with open(path, "rb") as f:
         head = f.read(24)
         e = "<" if struct.unpack("<I", head[:4])[0] in (0xa1b2c3d4, 0xa1b23c4d) else ">"
@@ -88,55 +85,51 @@ def handshake_rtts(path):
             ip = f.read(caplen)[14:]
             if len(ip) < 20 or ip[0] >> 4 != 4 or ip[9] != 6:
                 continue
-            ihl = (ip[0] & 15) * 4
-            if len(ip) < ihl + 14:
-                continue
-            t = sec + frac / (1e9 if nano else 1e6)
-            key = (ip[12:16], ip[16:20], ip[ihl:ihl + 4])
-            flags = ip[ihl + 13] & 0x12
-            if flags == 0x02:
-                if key in syn:
-                    resent.add(key)
-                syn[key] = t
-            elif flags == 0x12:
-                back = (ip[16:20], ip[12:16], ip[ihl + 2:ihl + 4] + ip[ihl:ihl + 2])
-                if back in syn:
-                    sent = syn.pop(back)
-                    if back not in resent:
-                        out.append((t - sent) * 1000)
-                    resent.discard(back)
+            yield sec + frac / (1e9 if nano else 1e6), ip, (ip[0] & 15) * 4
+
+
+def handshake_rtts(path):
+    """Milliseconds from each TCP SYN to its SYN-ACK, in an Ethernet pcap. Handshakes whose SYN was
+    sent again are left out (Karn's rule): a SYN-ACK that answers the first SYN, or one the server
+    retransmitted, can arrive just after the client's retransmission and look faster than the link."""
+    syn, resent, out = {}, set(), []
+    for t, ip, ihl in _tcp_segments(path):
+        if len(ip) < ihl + 14:
+            continue
+        key = (ip[12:16], ip[16:20], ip[ihl:ihl + 4])
+        flags = ip[ihl + 13] & 0x12
+        if flags == 0x02:
+            if key in syn:
+                resent.add(key)
+            syn[key] = t
+        elif flags == 0x12:
+            back = (ip[16:20], ip[12:16], ip[ihl + 2:ihl + 4] + ip[ihl:ihl + 2])
+            if back in syn:
+                sent = syn.pop(back)
+                if back not in resent:
+                    out.append((t - sent) * 1000)
+                resent.discard(back)
     return out
 
 
 def tcp_timestamp_segments(path):
     """(TCP segments carrying the RFC 7323 timestamps option, TCP segments) of an Ethernet pcap."""
     with_ts = total = 0
-    with open(path, "rb") as f:
-        head = f.read(24)
-        e = "<" if struct.unpack("<I", head[:4])[0] in (0xa1b2c3d4, 0xa1b23c4d) else ">"
-        while True:
-            rec = f.read(16)
-            if len(rec) < 16:
+    for _, ip, ihl in _tcp_segments(path):
+        if len(ip) < ihl + 20:
+            continue
+        total += 1
+        opts, i = ip[ihl + 20:ihl + (ip[ihl + 12] >> 4) * 4], 0
+        while i < len(opts) and opts[i] != 0:
+            if opts[i] == 1:
+                i += 1
+                continue
+            if opts[i] == 8:
+                with_ts += 1
                 break
-            caplen = struct.unpack(e + "IIII", rec)[2]
-            ip = f.read(caplen)[14:]
-            if len(ip) < 20 or ip[0] >> 4 != 4 or ip[9] != 6:
-                continue
-            ihl = (ip[0] & 15) * 4
-            if len(ip) < ihl + 20:
-                continue
-            total += 1
-            opts, i = ip[ihl + 20:ihl + (ip[ihl + 12] >> 4) * 4], 0
-            while i < len(opts) and opts[i] != 0:
-                if opts[i] == 1:
-                    i += 1
-                    continue
-                if opts[i] == 8:
-                    with_ts += 1
-                    break
-                if i + 1 >= len(opts) or opts[i + 1] < 2:
-                    break
-                i += opts[i + 1]
+            if i + 1 >= len(opts) or opts[i + 1] < 2:
+                break
+            i += opts[i + 1]
     return with_ts, total
 
 
