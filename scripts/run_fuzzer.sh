@@ -2,7 +2,7 @@
 # Runs one of flowpic's libFuzzer targets (tests/fuzz) for a while, from its seed corpus.
 #
 #   scripts/run_fuzzer.sh NAME [SECONDS]    NAME: pcap, pcapng, authors_csv, network_stats_csv, packet_csv,
-#                                           dataset_file, model_file, npy, label_file
+#                                           dataset_file, model_file, npy, label_file, flow_records
 #   scripts/run_fuzzer.sh build             only (re)build the targets
 #
 # SECONDS defaults to $FLOWPIC_FUZZ_SECONDS, else 10. Exit status 0 when the run found nothing;
@@ -15,7 +15,7 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${FLOWPIC_FUZZ_BUILD_DIR:-$root/build/fuzz}
 shared=${FLOWPIC_SHARED_DATA:-$root/../shared/data}
-names=(pcap pcapng authors_csv network_stats_csv packet_csv dataset_file model_file npy label_file)
+names=(pcap pcapng authors_csv network_stats_csv packet_csv dataset_file model_file npy label_file flow_records)
 
 usage() { sed -n '2,13p' "$0" >&2; exit 2; }
 [[ $# -ge 1 ]] || usage

@@ -21,7 +21,7 @@ add_test(NAME fuzz/build COMMAND ${FLOWPIC_BASH} "${PROJECT_SOURCE_DIR}/scripts/
 set_tests_properties(fuzz/build PROPERTIES
   LABELS fuzz FIXTURES_SETUP flowpic_fuzzers ENVIRONMENT "${_flowpic_fuzz_env}")
 
-foreach(_name pcap pcapng authors_csv network_stats_csv packet_csv dataset_file model_file npy label_file)
+foreach(_name pcap pcapng authors_csv network_stats_csv packet_csv dataset_file model_file npy label_file flow_records)
   add_test(NAME fuzz/${_name} COMMAND ${FLOWPIC_BASH} "${PROJECT_SOURCE_DIR}/scripts/run_fuzzer.sh" ${_name})
   set_tests_properties(fuzz/${_name} PROPERTIES
     LABELS fuzz FIXTURES_REQUIRED flowpic_fuzzers ENVIRONMENT "${_flowpic_fuzz_env};FLOWPIC_FUZZ_NO_BUILD=1")

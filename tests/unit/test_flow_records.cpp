@@ -226,6 +226,15 @@ TEST_CASE("flow records: bad files raise format_error naming the file and byte o
           std::string::npos);
 
     b = good;
+    b[fo + 64 + 55] = 0x7f;  // flow 1's first packet near the end of int64: its packets' times would overflow
+    CHECK(error_of(b).find("byte offset " + std::to_string(fo + 64 + 48) + ": flow 1: first packet time") !=
+          std::string::npos);
+
+    b = good;
+    b[23] = 0x27;  // 654 M strings in a 39-byte table: refused before anything is allocated for them
+    CHECK(error_of(b).find("byte offset 20: string count") != std::string::npos);
+
+    b = good;
     b[64] = 0xff;  // first string longer than the string table
     CHECK(error_of(b).find("byte offset 66: truncated string") != std::string::npos);
 

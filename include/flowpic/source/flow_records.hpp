@@ -202,6 +202,9 @@ private:
 
         // strings
         std::uint64_t off = strings_off;
+        if (nstrings > (flows_off - strings_off) / 2)  // each string at least its 2-byte length
+            fail(20, "string count " + std::to_string(nstrings) + " does not fit the " +
+                         std::to_string(flows_off - strings_off) + "-byte string table");
         strings_.reserve(nstrings);
         for (std::uint32_t i = 0; i < nstrings; ++i) {
             need(off, 2, flows_off, "string length");
@@ -247,6 +250,11 @@ private:
             f.packets = r::le<std::uint32_t>(e + 44);
             f.first_ns = static_cast<std::int64_t>(r::le<std::uint64_t>(e + 48));
             f.first_packet = r::le<std::uint64_t>(e + 56);
+            // 2^62 ns (year 2116), the CSV sources' bound: a flow's packets (first + up to 2^32 us) stay in range
+            constexpr std::int64_t max_abs_ns = std::int64_t{1} << 62;
+            if (f.first_ns > max_abs_ns || f.first_ns < -max_abs_ns)
+                fail(fo + 48, "flow " + std::to_string(i) + ": first packet time " + std::to_string(f.first_ns) +
+                                  " ns is out of range");
             if (f.packets == 0) fail(fo + 44, "flow " + std::to_string(i) + " has no packets");
             if (f.first_packet != expect_first)
                 fail(fo + 56, "flow " + std::to_string(i) + ": first packet " + std::to_string(f.first_packet) +
