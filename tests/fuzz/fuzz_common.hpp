@@ -65,6 +65,17 @@ private:
     std::string path_;
 };
 
+// f(path) with the input written to `path`; flowpic::error, bad input's expected outcome, caught.
+template <class F>
+void with_input_file(const std::uint8_t* data, std::size_t n, F&& f) {
+    static input_file file;
+    const std::string& path = file.write(data, n);
+    try {
+        f(path);
+    } catch (const flowpic::error&) {
+    }
+}
+
 // Checks every block and flow a table hands out.
 struct checking_sink {
     bool inclusive = false;

@@ -32,9 +32,7 @@ void blocks_as_dataset(const std::string& path, std::uint64_t packets) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-    static fuzz::input_file file;
-    const std::string& path = file.write(data, size);
-    try {
+    fuzz::with_input_file(data, size, [](const std::string& path) {
         source::flow_records s(path);
         std::uint64_t n = 0;
         fuzz::run_source(s, [&](const keyed_packet& kp) {
@@ -48,7 +46,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         blocks_as_dataset<presets::mini_flowpic>(path, n);
         blocks_as_dataset<presets::shapira2019>(path, n);
         blocks_as_dataset<presets::network_stats>(path, n);
-    } catch (const flowpic::error&) {
-    }
+    });
     return 0;
 }
