@@ -26,14 +26,13 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from fplab import apps, content, servers, stack, wan, web  # noqa: E402
+from fplab import apps, check, content, servers, stack, wan, web  # noqa: E402
 from fplab.atomic import atomic_open  # noqa: E402
 from fplab.netns import Namespace, link, wait_log  # noqa: E402
 from fplab.pki import Pki  # noqa: E402
 
 CATEGORIES = apps.ORDER
-MANIFEST_HEADER = ["file", "category", "vpn", "application", "seed", "start", "duration",
-                   "rtt_ms", "jitter_ms", "loss", "down_mbit", "up_mbit", "access", "queue_ms", "tcp_timestamps"]
+MANIFEST_HEADER = check.HEADER
 EMULATOR = "flowpic-link-emulator"
 PY = "/usr/bin/python3"
 CLIENTS = os.path.join(HERE, "clients")
@@ -388,7 +387,6 @@ def main(argv=None):
         return 77  # cannot run here (the smoke test's "skip")
     Lab(a).run()
     if a.check:
-        from fplab import check
         problems = check.check_dir(a.out)
         for p in problems:
             print("flowpic lab: check: " + p, file=sys.stderr)

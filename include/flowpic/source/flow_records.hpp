@@ -32,6 +32,7 @@
 #include "flowpic/core/flow_key.hpp"
 #include "flowpic/core/ip_address.hpp"
 #include "flowpic/core/packet.hpp"
+#include "flowpic/source/csv_util.hpp"
 #include "flowpic/source/keyed_packet.hpp"
 
 namespace flowpic::source {
@@ -250,9 +251,8 @@ private:
             f.packets = r::le<std::uint32_t>(e + 44);
             f.first_ns = static_cast<std::int64_t>(r::le<std::uint64_t>(e + 48));
             f.first_packet = r::le<std::uint64_t>(e + 56);
-            // 2^62 ns (year 2116), the CSV sources' bound: a flow's packets (first + up to 2^32 us) stay in range
-            constexpr std::int64_t max_abs_ns = std::int64_t{1} << 62;
-            if (f.first_ns > max_abs_ns || f.first_ns < -max_abs_ns)
+            // the other sources' bound, under which its packets (first + up to 2^32 us) cannot overflow
+            if (f.first_ns > detail::max_abs_time_ns || f.first_ns < -detail::max_abs_time_ns)
                 fail(fo + 48, "flow " + std::to_string(i) + ": first packet time " + std::to_string(f.first_ns) +
                                   " ns is out of range");
             if (f.packets == 0) fail(fo + 44, "flow " + std::to_string(i) + " has no packets");
