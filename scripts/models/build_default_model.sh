@@ -7,7 +7,8 @@
 #
 # Needs ../shared/data (or SHARED=...), a flowpic built with nDPI (FLOWPIC=..., default
 # build/release/tools/flowpic) and Debian's python3. Writes WORKDIR/default.fpm; copy it to
-# data/models/default.fpm to bundle it.
+# data/models/default.fpm to bundle it. LAB=DIR trains on another copy of the lab's dataset (the
+# bundled file was made from an earlier one: data/models/README.md, "Provenance").
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 W=${1:-/tmp/flowpic-model}
@@ -40,11 +41,11 @@ LABELS=(--labels "$W/ndpi.labels.csv" --labels "$W/requet.labels.csv")
 
 # 3. Datasets: training = real training captures + the lab (85/15 train/validation by file);
 #    test = the held-out real captures; the lab alone for the lab-only model.
-[ -s "$W/train.fpd" ] || "$FLOWPIC" dataset "${RECIPE[@]}" --data data/lab/dataset "${LABELS[@]}" \
+[ -s "$W/train.fpd" ] || "$FLOWPIC" dataset "${RECIPE[@]}" --data "${LAB:-data/lab/dataset}" "${LABELS[@]}" \
     --split 0.85,0.15,0 --seed 1 --out "$W/train.fpd" "${train_caps[@]}" 2> "$W/train.fpd.txt"
 [ -s "$W/test.fpd" ] || "$FLOWPIC" dataset "${RECIPE[@]}" "${LABELS[@]}" \
     --split 0,0,1 --seed 1 --out "$W/test.fpd" "${test_caps[@]}" 2> "$W/test.fpd.txt"
-[ -s "$W/lab.fpd" ] || "$FLOWPIC" dataset "${RECIPE[@]}" --data data/lab/dataset \
+[ -s "$W/lab.fpd" ] || "$FLOWPIC" dataset "${RECIPE[@]}" --data "${LAB:-data/lab/dataset}" \
     --split 0.85,0.15,0 --seed 1 --out "$W/lab.fpd" 2> "$W/lab.fpd.txt"
 
 # 4. Train: real + lab (the bundled model), and the lab alone (for comparison).

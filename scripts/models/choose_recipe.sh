@@ -8,7 +8,8 @@
 #
 # A candidate is NAME=PRESET:FLAGS, e.g. "c10=mini_flowpic:--all-windows --min-packets 10". Needs
 # the label files that build_default_model.sh writes in the same WORKDIR (it runs step 1 of it).
-# LAB=DIR replaces the lab tree (e.g. a tree of its plain captures only).
+# LAB=DIR replaces the lab tree (e.g. a tree of its plain captures only); LAB=none trains on the
+# real folds alone (what in-domain training reaches on these captures).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 W=${1:-/tmp/flowpic-model}
@@ -28,6 +29,8 @@ mkdir -p "$W/choose"
     2> "$W/ndpi.labels.txt" || [ $? -eq 3 ]  # 3: a damaged capture, read up to the damage
 [ -s "$W/requet.labels.csv" ] || "$PY" scripts/models/requet_labels.py "$SHARED/requet-youtube-b2" > "$W/requet.labels.csv"
 LABELS=(--labels "$W/ndpi.labels.csv" --labels "$W/requet.labels.csv")
+LABDATA=(--data "${LAB:-data/lab/dataset}")
+[ "${LAB:-}" = none ] && LABDATA=()
 fold_of() { local h; h=$(printf %s "$(basename "$1")" | md5sum | cut -c1-2); echo $((16#$h % 4)); }
 for cand in "$@"; do
     name=${cand%%=*} rest=${cand#*=}
@@ -42,7 +45,7 @@ for cand in "$@"; do
             grep -qF -e "skipped: $f:" -e "warning: $f: byte offset" "$W/ndpi.labels.txt" 2> /dev/null && continue
             if [ "$(fold_of "$f")" -eq $k ]; then test+=("$f"); else train+=("$f"); fi
         done
-        "$FLOWPIC" dataset --preset "$preset" "${FLAGS[@]}" --data "${LAB:-data/lab/dataset}" "${LABELS[@]}" --split 0.85,0.15,0 \
+        "$FLOWPIC" dataset --preset "$preset" "${FLAGS[@]}" "${LABDATA[@]}" "${LABELS[@]}" --split 0.85,0.15,0 \
             --seed 1 --out "$D/train.fpd" "${train[@]}" 2> "$D/train.txt"
         "$FLOWPIC" dataset --preset "$preset" "${FLAGS[@]}" "${LABELS[@]}" --split 0,0,1 --seed 1 --out "$D/test.fpd" \
             "${test[@]}" 2> "$D/test.txt"
