@@ -75,6 +75,7 @@ TEST_CASE("a short training run on the lab's real captures learns the five categ
     REQUIRE(n_train > 500);
     REQUIRE(n_test > 100);
     for (std::int32_t c = 0; c < 5; ++c) {  // every category on both sides
+        INFO("category " << c);
         CHECK(std::count(lab.train_y.begin(), lab.train_y.end(), c) > 0);
         CHECK(std::count(lab.test_y.begin(), lab.test_y.end(), c) > 0);
     }
@@ -85,7 +86,7 @@ TEST_CASE("a short training run on the lab's real captures learns the five categ
     const auto [before, m0] = train::evaluate(net, test_set, loss);
     nn::adam opt;
     train::fit_options o;
-    o.epochs = 30;
+    o.epochs = 40;
     o.batch = 64;
     o.seed = 3;
     const auto r = train::fit(net, train_set, static_cast<const train::dense_dataset*>(nullptr), loss, opt, o);
@@ -93,8 +94,9 @@ TEST_CASE("a short training run on the lab's real captures learns the five categ
     INFO("held-out loss " << before << " -> " << after << ", accuracy " << m0.accuracy << " -> " << m1.accuracy);
     CHECK(r.history.back().train_loss < 0.5 * r.history.front().train_loss);
     CHECK(after < before);
-    // chance: 0.2. Every lab session has a WAN line of its own (docs/lab.md), so held-out captures
-    // differ from the training ones more than a short run without augmentation can bridge; the
-    // full recipe (augmentations, class weights, early stopping) reaches 0.80 (docs/accuracy.md).
-    CHECK(m1.accuracy > 0.4);
+    // The untrained network already scores 0.50 (it calls every block the largest class, 347 of the
+    // 692 held-out blocks), so learning shows as a gain over it. Every lab session has
+    // a WAN line of its own (docs/lab.md), so held-out captures differ from the training ones more
+    // than a short run without augmentation can bridge (0.50 -> 0.59 on the committed dataset).
+    CHECK(m1.accuracy > m0.accuracy + 0.05);
 }
