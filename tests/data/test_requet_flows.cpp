@@ -24,11 +24,11 @@ using namespace flowpic;
 
 namespace {
 
-const std::string dir = "requet-youtube-b2/";
+const std::string requet_flows_dir = "requet-youtube-b2/";
 
 // file -> its TCP/UDP rows, without the file column, in the table's order.
 std::map<std::string, std::vector<std::string>> golden_rows() {
-    std::ifstream in(test::shared(dir + "flows_unidir.csv"));
+    std::ifstream in(test::shared(requet_flows_dir + "flows_unidir.csv"));
     REQUIRE_MESSAGE(in.good(), "cannot read flows_unidir.csv");
     std::string line;
     std::getline(in, line);
@@ -97,7 +97,7 @@ std::vector<std::string> flowpic_rows(const std::string& path) {
 
 TEST_CASE("Requet B2: flows_unidir.csv names every capture of the set") {
     std::set<std::string> on_disk, golden;
-    for (const auto& e : std::filesystem::directory_iterator(test::shared(dir)))
+    for (const auto& e : std::filesystem::directory_iterator(test::shared(requet_flows_dir)))
         if (e.path().extension() == ".pcap") on_disk.insert(e.path().filename().string());
     for (const auto& [file, rows] : golden_rows()) golden.insert(file);
     CHECK(on_disk == golden);
@@ -108,7 +108,7 @@ TEST_CASE("Requet B2: TCP/UDP flows, packets, bytes, times and 15 s / 60 s block
     std::size_t flows = 0, blocks15 = 0, blocks60 = 0, mismatched = 0;
     for (const auto& [file, want] : golden_rows()) {
         CAPTURE(file);
-        const auto got = flowpic_rows(test::shared(dir + file));
+        const auto got = flowpic_rows(test::shared(requet_flows_dir + file));
         CHECK(got.size() == want.size());
         std::size_t shown = 0;
         for (std::size_t i = 0; i < std::min(got.size(), want.size()); ++i) {

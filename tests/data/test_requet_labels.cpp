@@ -23,8 +23,8 @@ using namespace flowpic;
 
 namespace {
 
-const std::string dir = "requet-youtube-b2/";
-const std::vector<std::string> files{"baseline_May03_exp_288.pcap", "baseline_May03_exp_289.pcap",
+const std::string requet_dir = "requet-youtube-b2/";
+const std::vector<std::string> requet_files{"baseline_May03_exp_288.pcap", "baseline_May03_exp_289.pcap",
                                      "baseline_May03_exp_290.pcap"};
 
 struct unidir_row {
@@ -43,7 +43,7 @@ std::vector<std::string> fields(const std::string& line) {
 
 // The label rows of the three files, and the canonical keys of their video connections.
 std::vector<labels::flow_label> label_rows(std::set<flow_key>& video) {
-    std::ifstream in(test::shared(dir + "flows_unidir.csv"));
+    std::ifstream in(test::shared(requet_dir + "flows_unidir.csv"));
     REQUIRE_MESSAGE(in.good(), "cannot read flows_unidir.csv");
     std::string line;
     std::getline(in, line);
@@ -51,7 +51,7 @@ std::vector<labels::flow_label> label_rows(std::set<flow_key>& video) {
     while (std::getline(in, line)) {
         if (!line.empty() && line.back() == '\r') line.pop_back();
         const auto f = fields(line);
-        if (f.size() < 10 || std::find(files.begin(), files.end(), f[0]) == files.end()) continue;
+        if (f.size() < 10 || std::find(requet_files.begin(), requet_files.end(), f[0]) == requet_files.end()) continue;
         if (f[5] != "6" && f[5] != "17") continue;
         unidir_row r;
         r.key.src = *ip_address::parse(f[1]);
@@ -86,7 +86,7 @@ TEST_CASE("Requet B2: a label file from flows_unidir.csv names every flow; video
     o.preset = "shapira2019";
     o.split.seed = 2;
     o.labelled = train::labelled_captures{labels::label_index(label_rows(video)), {}};
-    for (const auto& f : files) o.labelled->captures.push_back(test::shared(dir + f));
+    for (const auto& f : requet_files) o.labelled->captures.push_back(test::shared(requet_dir + f));
     REQUIRE(!video.empty());
     train::build_report rep;
     const auto set = train::build_dataset(std::vector<std::string>{}, o, &rep);

@@ -104,7 +104,7 @@ expected expect(const temp_dir& t, const std::string& preset) {
     return e;
 }
 
-void copy_into(const std::string& from, const fs::path& to) {
+void copy_capture(const std::string& from, const fs::path& to) {
     fs::create_directories(to.parent_path());
     fs::copy_file(from, to, fs::copy_options::overwrite_existing);
 }
@@ -113,8 +113,8 @@ void copy_into(const std::string& from, const fs::path& to) {
 
 TEST_CASE("labelled captures: both directions take their connection's row; left-out flows are counted") {
     temp_dir t("labelled-test");
-    copy_into(sample_pcap(), t / "tree/x/sample.pcap");
-    copy_into(sample_pcap(), t / "caps/sample.pcap");
+    copy_capture(sample_pcap(), t / "tree/x/sample.pcap");
+    copy_capture(sample_pcap(), t / "caps/sample.pcap");
     labels::write_label_file(t / "labels.csv", sample_rows());
     for (const std::string preset : {"shapira2019", "mini_flowpic"}) {
         CAPTURE(preset);
@@ -158,7 +158,7 @@ TEST_CASE("labelled captures: both directions take their connection's row; left-
 
 TEST_CASE("labelled captures: --map re-derives the classes; the default map is recognised") {
     temp_dir t("labelled-test");
-    copy_into(sample_pcap(), t / "caps/sample.pcap");
+    copy_capture(sample_pcap(), t / "caps/sample.pcap");
     auto rows = sample_rows();
     for (auto& r : rows) {
         const auto client = client_port(r.key);
@@ -207,11 +207,11 @@ TEST_CASE("labelled captures: --map re-derives the classes; the default map is r
 
 TEST_CASE("labelled captures and a tree together: the union of classes, each file on one side") {
     temp_dir t("labelled-test");
-    copy_into(sample_pcap(), t / "tree/alpha/sample.pcap");
-    copy_into(sample_pcap(), t / "tree/web/sample.pcap");
-    copy_into(sample_pcap(), t / "caps/one.pcap");
-    copy_into(sample_pcap(), t / "caps/sub/two.pcap");
-    copy_into(sample_pcap(), t / "caps/.hidden.pcap");
+    copy_capture(sample_pcap(), t / "tree/alpha/sample.pcap");
+    copy_capture(sample_pcap(), t / "tree/web/sample.pcap");
+    copy_capture(sample_pcap(), t / "caps/one.pcap");
+    copy_capture(sample_pcap(), t / "caps/sub/two.pcap");
+    copy_capture(sample_pcap(), t / "caps/.hidden.pcap");
     std::ofstream(t / "caps/notes.txt") << "not a capture\n";
     train::build_options o;
     o.preset = "mini_flowpic";
@@ -312,8 +312,8 @@ TEST_CASE("the split by file: files of several classes never straddle, every cla
 
 TEST_CASE("dataset file version 2 keeps the label map; version 1 files still read") {
     temp_dir t("labelled-test");
-    copy_into(sample_pcap(), t / "caps/sample.pcap");
-    copy_into(sample_pcap(), t / "tree/x/sample.pcap");
+    copy_capture(sample_pcap(), t / "caps/sample.pcap");
+    copy_capture(sample_pcap(), t / "tree/x/sample.pcap");
     auto rows = sample_rows();
     for (auto& r : rows) {
         r.application = client_port(r.key) == 40004 ? "RTP" : "HTTP";
