@@ -15,7 +15,8 @@ secs=${1:-3600}
 jobs=${2:-$(nproc)}
 build=${FLOWPIC_FUZZ_BUILD_DIR:-$root/build/fuzz}
 export FLOWPIC_FUZZ_BUILD_DIR=$build
-names=(pcap pcapng authors_csv network_stats_csv packet_csv dataset_file model_file npy label_file flow_records)
+names=()  # the targets: tests/fuzz/fuzz_NAME.cpp
+for f in "$root"/tests/fuzz/fuzz_*.cpp; do n=${f##*/fuzz_}; names+=("${n%.cpp}"); done
 
 "$root/scripts/run_fuzzer.sh" build
 logs=$(mktemp -d)

@@ -15,7 +15,9 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${FLOWPIC_FUZZ_BUILD_DIR:-$root/build/fuzz}
 shared=${FLOWPIC_SHARED_DATA:-$root/../shared/data}
-names=(pcap pcapng authors_csv network_stats_csv packet_csv dataset_file model_file npy label_file flow_records)
+# the targets are tests/fuzz/fuzz_NAME.cpp
+names=()
+for f in "$root"/tests/fuzz/fuzz_*.cpp; do n=${f##*/fuzz_}; names+=("${n%.cpp}"); done
 
 usage() { sed -n '2,13p' "$0" >&2; exit 2; }
 [[ $# -ge 1 ]] || usage

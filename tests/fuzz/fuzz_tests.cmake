@@ -21,7 +21,9 @@ add_test(NAME fuzz/build COMMAND ${FLOWPIC_BASH} "${PROJECT_SOURCE_DIR}/scripts/
 set_tests_properties(fuzz/build PROPERTIES
   LABELS fuzz FIXTURES_SETUP flowpic_fuzzers ENVIRONMENT "${_flowpic_fuzz_env}")
 
-foreach(_name pcap pcapng authors_csv network_stats_csv packet_csv dataset_file model_file npy label_file flow_records)
+file(GLOB _flowpic_fuzz_sources CONFIGURE_DEPENDS ${CMAKE_CURRENT_LIST_DIR}/fuzz_*.cpp)
+foreach(_source IN LISTS _flowpic_fuzz_sources)
+  string(REGEX REPLACE ".*/fuzz_(.*)\\.cpp$" "\\1" _name "${_source}")
   add_test(NAME fuzz/${_name} COMMAND ${FLOWPIC_BASH} "${PROJECT_SOURCE_DIR}/scripts/run_fuzzer.sh" ${_name})
   set_tests_properties(fuzz/${_name} PROPERTIES
     LABELS fuzz FIXTURES_REQUIRED flowpic_fuzzers ENVIRONMENT "${_flowpic_fuzz_env};FLOWPIC_FUZZ_NO_BUILD=1")
